@@ -1,0 +1,85 @@
+/*
+ * cfg.h - the node's YAML configuration (libyaml), validated at load time.
+ *
+ * One file configures a node (DESIGN.md "Config"). Every error names the file,
+ * line, column (1-based, as editors count) and the key path at fault, e.g.
+ *
+ *   config/dnsd.yaml:12:10: zones[0].ttl: expected an integer in 0..2147483647, got "x"
+ *
+ * Relative paths in the file (master, snapshot, geoip.database, state_dir,
+ * control.unix, control.key_file) are resolved against the directory of the
+ * config file, so a node behaves the same whatever its working directory.
+ */
+#ifndef DNSD_CFG_H
+#define DNSD_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_ERR_MAX 1024
+
+typedef struct cfg_listen {
+    struct sockaddr_storage addr; /* address and port, ready for bind() */
+    socklen_t addrlen;
+    char text[64];                /* as written, e.g. "[::1]:5300", for logs */
+} cfg_listen_t;
+
+typedef enum {
+    CFG_AAAA_NUMBERED_2 = 0, /* "numbered-2": IPv6 only on 2.* names (public pool rule) */
+    CFG_AAAA_ALL = 1,        /* "all": IPv6 on every pool name */
+} cfg_aaaa_t;
+
+typedef struct cfg_zone {
+    char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
+    char *master;      /* master file path (required) */
+    char *snapshot;    /* initial snapshot path, or NULL */
+    uint32_t ttl;      /* TTL of pool A/AAAA answers, seconds; default 150 */
+    unsigned answers;  /* records per pool answer, 1..16; default 4 */
+    double min_score;  /* eligibility threshold; default 10 */
+    double full_score; /* full weight from this score up; default 15; >= min_score */
+    cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
+    char **vendors;    /* lower-case single labels, e.g. "debian" */
+    size_t n_vendors;
+} cfg_zone_t;
+
+typedef struct cfg {
+    char *path; /* the file this was read from */
+
+    cfg_listen_t *listen; /* default: 127.0.0.1:5300 and [::1]:5300 */
+    size_t n_listen;
+    unsigned workers; /* 0 = "auto" (one per CPU); default auto */
+    char *identity;   /* NSID, id.server; default: the host name */
+
+    char *geoip_database;     /* NULL: no GeoIP, every client maps to "@" */
+    char *geoip_country_path; /* default "country.iso_code"; dotted path */
+    char *state_dir;          /* NULL: snapshots are not persisted */
+
+    cfg_zone_t *zones; /* at least one */
+    size_t n_zones;
+
+    char *control_unix;     /* control socket path or NULL */
+    char *control_tcp;      /* "host:port" or NULL */
+    char *control_key_file; /* required when control_tcp is set */
+    char *metrics;          /* "host:port" or NULL */
+
+    /* tcp: {idle_timeout: SECONDS, max_connections: N} (RFC 7766 section 6.2.3) */
+    unsigned tcp_idle_timeout_ms; /* default 10000 */
+    unsigned tcp_max_connections; /* per node; default 1000 */
+} cfg_t;
+
+/*
+ * Reads and validates `path` into `cfg` (caller storage). Returns 0, or -1 with
+ * a one-line message in `err` (file:line:col: key: what). On error `cfg` holds
+ * nothing that needs cfg_deinit(), though calling it is harmless.
+ */
+int cfg_load(cfg_t *cfg, const char *path, char *err, size_t errlen);
+
+/* Same, from a buffer; `name` stands in for the file name in messages and
+ * relative paths resolve against the current directory. For tests and fuzzing. */
+int cfg_load_buffer(cfg_t *cfg, const char *name, const char *buf, size_t len, char *err,
+                    size_t errlen);
+
+void cfg_deinit(cfg_t *cfg);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * zones.h - the pool model: the zone tree, static records from master files,
+ * snapshots of scored servers, and weighted selection.
+ *
+ * Everything here is built at load time and immutable afterwards, so any number
+ * of worker threads may read it without locks. Query-path functions
+ * (zone_static_find, zone_pool_pick, zone_id_*) never allocate, never lock and
+ * never call ldns or libyaml.
+ *
+ * Names on the query path are in "lname" form: uncompressed DNS wire format
+ * (length-prefixed labels ending with the root label 0), ASCII letters lower-cased.
+ */
+#ifndef DNSD_ZONES_H
+#define DNSD_ZONES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ZONE_ERR_MAX 1024
+
+/* ------------------------------------------------------------------------ */
+/* The zone tree: "@", seven continents, every ISO 3166-1 alpha-2 country.  */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    ZONE_GLOBAL = 0, /* "@", the whole pool */
+    ZONE_AFRICA = 1,
+    ZONE_ANTARCTICA = 2,
+    ZONE_ASIA = 3,
+    ZONE_EUROPE = 4,
+    ZONE_NORTH_AMERICA = 5,
+    ZONE_OCEANIA = 6,
+    ZONE_SOUTH_AMERICA = 7,
+    ZONE_FIRST_COUNTRY = 8, /* countries follow in alphabetical order of their zone name */
+};
+#define ZONE_ID_MAX 320 /* upper bound of zone_id_count(), for arrays indexed by id */
+
+int zone_id_count(void);
+
+/* Zone name -> id. Case-insensitive. "@" -> ZONE_GLOBAL; "europe",
+ * "north-america", ...; "de"; "uk" is GB's zone and "gb" an alias of it.
+ * Returns -1 for anything else. */
+int zone_id_lookup(const char *name, size_t len);
+
+/* The canonical zone name: "@", "europe", "de", "uk". NULL for a bad id. */
+const char *zone_id_name(int id);
+
+/* ISO 3166-1 alpha-2 code (either case; "GB" and "UK" both give uk's zone) ->
+ * id, or -1. */
+int zone_id_from_cc(const char *cc);
+
+/* Continent code as GeoIP2 databases write it ("AF", "AN", "AS", "EU", "NA",
+ * "OC", "SA"; either case) -> id, or -1. */
+int zone_id_from_continent_code(const char *code);
+
+/* The continent of a country id (built-in ISO 3166 table); a continent maps
+ * to itself and ZONE_GLOBAL to ZONE_GLOBAL; -1 for a bad id. */
+int zone_id_continent(int id);
+
+bool zone_id_is_country(int id);
+bool zone_id_is_continent(int id);
+
+/* The fallback walk for a zone: country -> its continent -> "@"; continent ->
+ * "@"; "@" alone. Fills walk[] and returns how many (1..3). */
+size_t zone_walk(int id, int walk[3]);
+
+/* ------------------------------------------------------------------------ */
+/* Error lists: every problem of a snapshot, each "file:line:col: what".      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct zone_errors {
+    char **msgs;
+    size_t n;       /* messages kept (at most ZONE_ERRORS_KEEP) */
+    size_t dropped; /* further errors counted but not kept */
+} zone_errors_t;
+#define ZONE_ERRORS_KEEP 200
+
+void zone_errors_init(zone_errors_t *e);
+void zone_errors_add(zone_errors_t *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void zone_errors_print(const zone_errors_t *e, FILE *out); /* one per line */
+void zone_errors_deinit(zone_errors_t *e);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots (DESIGN.md "Snapshot"): JSON, read with libyaml.               */
+/* ------------------------------------------------------------------------ */
+
+#define ZONE_NETSPEED_MAX 1000000000u /* kbit/s (1 Tbit/s): bounds the weight sums */
+
+typedef struct zone_server {
+    uint8_t family;   /* 4 or 6 */
+    uint8_t addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+    double score;     /* -100 .. 20 */
+    uint32_t netspeed; /* kbit/s, 0 .. ZONE_NETSPEED_MAX */
+    uint16_t zones[8]; /* zone ids listed for it (never ZONE_GLOBAL; implied) */
+    uint8_t n_zones;
+} zone_server_t;
+
+typedef struct zone_snapshot {
+    uint64_t serial;
+    zone_server_t *servers;
+    size_t n_servers;
+} zone_snapshot_t;
+
+/*
+ * Parses and validates a snapshot. On success returns 0 and *out. On failure
+ * returns -1, *out stays NULL and `errs` lists every problem found with line and
+ * column: bad or duplicate address, unknown zone, score outside [-100, 20],
+ * negative, fractional or non-numeric netspeed, missing or unknown keys, wrong
+ * types, missing serial, more than 8 zones for one server.
+ * `name` is used in messages (the file name).
+ */
+int zone_snapshot_parse(const char *name, const char *buf, size_t len, zone_snapshot_t **out,
+                        zone_errors_t *errs);
+int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *errs);
+void zone_snapshot_free(zone_snapshot_t *snap);
+
+/* ------------------------------------------------------------------------ */
+/* Pools: a snapshot turned into per-zone, per-family weighted tables.      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct zone_pool zone_pool_t;
+
+typedef struct zone_pool_params {
+    double min_score;  /* eligible: score >= min_score and netspeed > 0 */
+    double full_score; /* weight multiplier rises from 0.25 at min to 1 here */
+} zone_pool_params_t;
+
+/* Builds the tables; takes ownership of `snap` (freed with the pool, also on
+ * failure). Returns NULL only when out of memory. */
+zone_pool_t *zone_pool_new(zone_snapshot_t *snap, const zone_pool_params_t *params);
+void zone_pool_free(zone_pool_t *pool);
+
+const zone_snapshot_t *zone_pool_snapshot(const zone_pool_t *pool);
+
+/* Servers of zone `id` and family (4 or 6): all listed, and eligible ones. */
+void zone_pool_counts(const zone_pool_t *pool, int id, int family, unsigned *total,
+                      unsigned *eligible);
+
+/* The integer weight used for selection: netspeed × m(score) scaled by 1024
+ * (m = 0.25 .. 1 -> 256 .. 1024). 0 for servers that are not eligible. */
+uint64_t zone_weight(const zone_server_t *srv, const zone_pool_params_t *params);
+
+/* What `dnsd --check-snapshot` prints: counts per zone and family (eligible /
+ * total) for every zone that has servers, and the weight share of the top 10
+ * servers of "@". */
+void zone_pool_report(const zone_pool_t *pool, FILE *out);
+
+/* Per-thread random numbers (xoshiro256**). Not shared between threads. */
+typedef struct zone_rng {
+    uint64_t s[4];
+} zone_rng_t;
+void zone_rng_seed(zone_rng_t *rng, uint64_t seed); /* fixed seed, for tests */
+int zone_rng_seed_os(zone_rng_t *rng);              /* getrandom(); 0 or -1 */
+uint64_t zone_rng_next(zone_rng_t *rng);
+uint64_t zone_rng_below(zone_rng_t *rng, uint64_t bound); /* unbiased, [0, bound) */
+
+#define ZONE_PICK_MAX 16
+
+typedef struct zone_pick {
+    const zone_server_t *srv[ZONE_PICK_MAX];
+    size_t n;
+    int zone;      /* first zone of the walk that gave a server; -1 when n == 0 */
+    bool backfill; /* some servers came from a later zone of the walk */
+} zone_pick_t;
+
+/*
+ * Weighted selection without replacement (DESIGN.md "Weighted selection").
+ * Walks `walk` (zone ids, e.g. from zone_walk()) and draws from each zone in
+ * turn, family `family` (4 or 6), until `want` (<= ZONE_PICK_MAX) distinct
+ * servers are picked or the walk ends. Each draw is exactly proportional to
+ * weight among the servers of that zone not yet picked.
+ *
+ * quarter: -1 for the whole zone, 0..3 for a numbered name. A zone (and family)
+ * with at least 8 eligible servers is split into four disjoint quarters,
+ * deterministic for a given snapshot and different between serials; below 8
+ * every quarter is the whole zone.
+ *
+ * O(want × (log n + want)); no allocation, no lock. Returns out->n.
+ */
+size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const int *walk,
+                      size_t n_walk, size_t want, zone_rng_t *rng, zone_pick_t *out);
+
+/* The eligible servers of a zone/family/quarter (the set pick draws from),
+ * for tests and reports. Returns how many; fills up to `cap` pointers. */
+size_t zone_pool_members(const zone_pool_t *pool, int id, int family, int quarter,
+                         const zone_server_t **out, size_t cap);
+
+/* ------------------------------------------------------------------------ */
+/* Static records and the name table of one origin.                         */
+/* ------------------------------------------------------------------------ */
+
+/* One RRset ready to copy into a response after a 2-byte owner name
+ * (a compression pointer): `count` records, each TYPE CLASS TTL RDLENGTH RDATA,
+ * in network byte order. Names inside RDATA are uncompressed. */
+typedef struct zone_rrset {
+    uint16_t type;
+    uint16_t count;
+    uint32_t len; /* bytes at wire, for all records together */
+    const uint8_t *wire;
+} zone_rrset_t;
+
+typedef enum {
+    ZONE_POOL_NONE = 0,        /* static records only (or an empty non-terminal) */
+    ZONE_POOL_GEO = 1,         /* apex or vendor name: zone chosen by the client's location */
+    ZONE_POOL_FIXED = 2,       /* a zone name: de, europe, 2.de, ... */
+    ZONE_POOL_COUNTRY_TXT = 3, /* _country.<origin>: diagnostics TXT */
+} zone_pool_kind_t;
+
+typedef struct zone_node {
+    const zone_rrset_t *rrsets; /* in master-file order of first appearance */
+    uint16_t n_rrsets;
+    uint8_t pool_kind; /* zone_pool_kind_t */
+    int8_t quarter;    /* -1: whole zone; 0..3 for numbered names "i.<name>" */
+    int16_t pool_zone; /* ZONE_POOL_FIXED: the zone id; else -1 */
+} zone_node_t;
+
+typedef struct zone_static zone_static_t;
+
+/*
+ * Reads an RFC 1035 master file with ldns ($ORIGIN, $TTL, relative names) for
+ * `origin` (text, no trailing dot needed) and builds the name table: every
+ * owner name, the empty non-terminals above them (RFC 8020: they exist), and the
+ * pool names: the apex, "0".."3"; every zone name Z and 0..3.Z ("gb" alias of
+ * "uk"); each vendor V and 0..3.V; "_country".
+ *
+ * Errors (one message, "file:line: what"): syntax; a record outside the origin;
+ * no SOA or no NS at the apex; more than one SOA; A or AAAA records at a pool
+ * name or any record at "_country" (the pool answers there); wildcard owners
+ * and NS below the apex (delegations), which this server does not serve; a
+ * vendor name that is not a single label or clashes with a zone name.
+ */
+zone_static_t *zone_static_load(const char *origin, const char *master_path,
+                                char *const *vendors, size_t n_vendors, char *err,
+                                size_t errlen);
+void zone_static_free(zone_static_t *z);
+
+/* The origin in lname form, and its length in bytes (including the root). */
+const uint8_t *zone_static_origin(const zone_static_t *z, size_t *len);
+
+/* Exact-match lookup of a full lname (which must end in this origin). NULL when
+ * the name does not exist (NXDOMAIN). */
+const zone_node_t *zone_static_find(const zone_static_t *z, const uint8_t *lname,
+                                    size_t len);
+
+/* The apex node (SOA, NS, ...). */
+const zone_node_t *zone_static_apex(const zone_static_t *z);
+
+/* The apex SOA for the authority section of negative answers: its TTL is
+ * already min(SOA TTL, SOA MINIMUM) (RFC 2308 section 3). */
+const zone_rrset_t *zone_static_soa_negative(const zone_static_t *z);
+
+size_t zone_static_name_count(const zone_static_t *z);
+
+#endif
