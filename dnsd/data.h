@@ -23,6 +23,8 @@ typedef struct srv_origin {
     unsigned answers;         /* records per pool answer */
     cfg_aaaa_t aaaa;
     zone_pool_params_t params;
+    char note[512];           /* where the snapshot came from, or why there is none;
+                                 for the caller to log */
 } srv_origin_t;
 
 typedef struct srv_data {
@@ -42,5 +44,10 @@ typedef struct srv_data {
  */
 srv_data_t *srv_data_new(const cfg_t *cfg, char *err, size_t errlen);
 void srv_data_free(srv_data_t *d);
+
+/* The file in state_dir that holds the last accepted snapshot of `origin`:
+ * "<state_dir>/<origin>.snapshot.json". Returns -1 when there is no state_dir
+ * or the path does not fit. */
+int srv_data_state_path(const cfg_t *cfg, const char *origin, char *buf, size_t len);
 
 #endif
