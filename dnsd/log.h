@@ -1,0 +1,26 @@
+/*
+ * log.h - one line per event on stderr: "dnsd[PID]: LEVEL: message".
+ *
+ * For start-up, shutdown, reloads and other rare events only: never called per
+ * query (the query path counts in srv_stats_t instead). Safe from any thread:
+ * each line goes out in a single write(2), so lines of different threads never
+ * interleave.
+ */
+#ifndef DNSD_LOG_H
+#define DNSD_LOG_H
+
+typedef enum {
+    LOG_ERR = 0,
+    LOG_WARN = 1,
+    LOG_INFO = 2,
+    LOG_DEBUG = 3,
+} log_level_t;
+
+/* Lines above `max` are not written. Default LOG_INFO. Set once at start-up,
+ * before any thread is started. */
+void log_set_level(log_level_t max);
+log_level_t log_get_level(void);
+
+void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
