@@ -1,1 +1,267 @@
-/* placeholder: being written */
+/*
+ * main.c - dnsd's command line and process lifetime.
+ *
+ * Stages: parse arguments; load the config and build the data (any error exits
+ * non-zero before a socket is bound); create and bind every worker's sockets;
+ * start the workers; wait for SIGTERM/SIGINT in the main thread's loop; drain
+ * and exit 0. The daemon stays in the foreground: supervision, restarts and
+ * log capture belong to the service manager.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cfg.h"
+#include "data.h"
+#include "log.h"
+#include "worker.h"
+#include "zones.h"
+
+/* How long in-flight TCP responses may take to finish at shutdown: long enough
+ * for a response to a slow but live client, short enough for a service
+ * manager's stop timeout (systemd's default is 90 s, ours is well inside). */
+#define DNSD_DRAIN_MS 2000
+
+/* Exit codes: 0 fine, 1 a config, data or runtime error, 2 bad usage. */
+enum { DNSD_OK = 0, DNSD_FAIL = 1, DNSD_USAGE = 2 };
+
+typedef struct dnsd_opts {
+    const char *config;   /* -c FILE */
+    const char *snapshot; /* --check-snapshot FILE */
+    bool check;           /* --check */
+} dnsd_opts_t;
+
+static void dnsd_usage(FILE *out)
+{
+    fputs("Usage: dnsd -c FILE [-v | -q]\n"
+          "       dnsd -c FILE --check\n"
+          "       dnsd [-c FILE] --check-snapshot SNAPSHOT\n"
+          "\n"
+          "Geo-aware authoritative DNS server for NTP pool zones. Runs in the\n"
+          "foreground and logs to stderr; SIGTERM or SIGINT stops it cleanly.\n"
+          "\n"
+          "Options:\n"
+          "  -c, --config FILE      YAML configuration of this node (required to serve)\n"
+          "      --check            load the configuration and build everything it names\n"
+          "                         (master files, GeoIP database, snapshots), print\n"
+          "                         \"FILE: OK\" and exit 0, or print the error and exit 1;\n"
+          "                         binds no socket\n"
+          "      --check-snapshot SNAPSHOT\n"
+          "                         validate a snapshot file: print every error and exit 1,\n"
+          "                         or print per-zone counts (eligible/total per family)\n"
+          "                         and the top-10 weight share and exit 0; scores are\n"
+          "                         judged with the first zone's min_score/full_score when\n"
+          "                         -c is given, else 10/15\n"
+          "  -v, --verbose          log debug lines too\n"
+          "  -q, --quiet            log only warnings and errors\n"
+          "  -h, --help             show this help and exit\n"
+          "  -V, --version          print the version and exit\n"
+          "\n"
+          "Exit status: 0 success, 1 configuration, data or runtime error, 2 bad usage.\n",
+          out);
+}
+
+/* Returns -1 to go on, or the exit code when the process is done. */
+static int dnsd_parse_args(int argc, char **argv, dnsd_opts_t *o)
+{
+    enum { OPT_CHECK = 256, OPT_CHECK_SNAPSHOT };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"check-snapshot", required_argument, NULL, OPT_CHECK_SNAPSHOT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    int c;
+    while ((c = getopt_long(argc, argv, "c:vqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case OPT_CHECK: o->check = true; break;
+        case OPT_CHECK_SNAPSHOT: o->snapshot = optarg; break;
+        case 'v': log_set_level(LOG_DEBUG); break;
+        case 'q': log_set_level(LOG_WARN); break;
+        case 'h': dnsd_usage(stdout); return DNSD_OK;
+        case 'V': puts("dnsd " DNSD_VERSION); return DNSD_OK;
+        default: fputs("Try 'dnsd --help'.\n", stderr); return DNSD_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "dnsd: unexpected argument '%s'\nTry 'dnsd --help'.\n", argv[optind]);
+        return DNSD_USAGE;
+    }
+    if (!o->config && !o->snapshot) {
+        fputs("dnsd: no configuration: use -c FILE\nTry 'dnsd --help'.\n", stderr);
+        return DNSD_USAGE;
+    }
+    if (o->check && o->snapshot) {
+        fputs("dnsd: --check and --check-snapshot exclude each other\n", stderr);
+        return DNSD_USAGE;
+    }
+    return -1;
+}
+
+/* --check-snapshot: validate and report, nothing else. */
+static int dnsd_check_snapshot(const dnsd_opts_t *o)
+{
+    zone_pool_params_t params = {.min_score = 10, .full_score = 15};
+    char err[CFG_ERR_MAX];
+    if (o->config) {
+        cfg_t cfg;
+        if (cfg_load(&cfg, o->config, err, sizeof(err)) != 0) {
+            log_msg(LOG_ERR, "%s", err);
+            return DNSD_FAIL;
+        }
+        params.min_score = cfg.zones[0].min_score;
+        params.full_score = cfg.zones[0].full_score;
+        cfg_deinit(&cfg);
+    }
+    zone_errors_t errs;
+    zone_snapshot_t *snap = NULL;
+    zone_errors_init(&errs);
+    int rc = zone_snapshot_load(o->snapshot, &snap, &errs);
+    if (rc != 0) {
+        zone_errors_print(&errs, stderr);
+        fprintf(stderr, "%s: rejected, %zu errors\n", o->snapshot, errs.n + errs.dropped);
+    }
+    zone_errors_deinit(&errs);
+    if (rc != 0)
+        return DNSD_FAIL;
+    zone_pool_t *pool = zone_pool_new(snap, &params);
+    if (!pool) {
+        log_msg(LOG_ERR, "%s: out of memory", o->snapshot);
+        return DNSD_FAIL;
+    }
+    zone_pool_report(pool, stdout);
+    zone_pool_free(pool);
+    return DNSD_OK;
+}
+
+/* What the data holds, once per load: where each pool came from, the GeoIP DB. */
+static void dnsd_log_data(const srv_data_t *d)
+{
+    for (size_t i = 0; i < d->n_origins; i++)
+        log_msg(d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", d->origins[i].note);
+    if (d->geo)
+        log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
+    else
+        log_msg(LOG_INFO, "geoip: no database configured; every client gets the '@' zone");
+}
+
+static void dnsd_on_signal(uv_signal_t *h, int signum)
+{
+    log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)", strsignal(signum),
+            DNSD_DRAIN_MS);
+    /* Closing both handles ends the main loop; a second signal during the
+     * drain then gets the default action and ends the process at once. */
+    uv_signal_t *sigs = h->data;
+    uv_close((uv_handle_t *)&sigs[0], NULL);
+    uv_close((uv_handle_t *)&sigs[1], NULL);
+}
+
+/* "ready: 2 workers on 127.0.0.1:5300, [::1]:5300" */
+static void dnsd_log_ready(const cfg_t *cfg, const srv_workers_t *ws)
+{
+    char addrs[1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < cfg->n_listen && used < sizeof(addrs); i++)
+        used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s", i ? ", " : "",
+                                 cfg->listen[i].text);
+    size_t n = srv_workers_count(ws);
+    log_msg(LOG_INFO, "ready: %zu worker%s on %s", n, n == 1 ? "" : "s", addrs);
+}
+
+static void dnsd_log_stopped(const srv_workers_t *ws)
+{
+    srv_stats_t t;
+    srv_workers_stats(ws, &t);
+    log_msg(LOG_INFO, "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",
+            (unsigned long long)t.queries[STAT_UDP], (unsigned long long)t.queries[STAT_TCP],
+            (unsigned long long)t.tcp_accepted);
+}
+
+/* Serves until SIGTERM/SIGINT; the data is srv_current. */
+static int dnsd_serve(const cfg_t *cfg)
+{
+    char err[CFG_ERR_MAX];
+    srv_workers_t *ws = srv_workers_new(cfg, err, sizeof(err));
+    if (!ws) {
+        log_msg(LOG_ERR, "%s", err);
+        return DNSD_FAIL;
+    }
+    uv_loop_t loop;
+    uv_signal_t sigs[2];
+    uv_loop_init(&loop);
+    uv_signal_init(&loop, &sigs[0]);
+    uv_signal_init(&loop, &sigs[1]);
+    sigs[0].data = sigs[1].data = sigs;
+    uv_signal_start(&sigs[0], dnsd_on_signal, SIGTERM);
+    uv_signal_start(&sigs[1], dnsd_on_signal, SIGINT);
+    int rc = DNSD_OK;
+    if (srv_workers_start(ws, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERR, "%s", err);
+        uv_close((uv_handle_t *)&sigs[0], NULL);
+        uv_close((uv_handle_t *)&sigs[1], NULL);
+        rc = DNSD_FAIL;
+    } else {
+        dnsd_log_ready(cfg, ws);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    srv_workers_stop(ws, DNSD_DRAIN_MS);
+    if (rc == DNSD_OK)
+        dnsd_log_stopped(ws);
+    srv_workers_free(ws);
+    uv_loop_close(&loop);
+    return rc;
+}
+
+/* -c FILE [--check]: load everything, then check or serve. */
+static int dnsd_run(const dnsd_opts_t *o)
+{
+    char err[CFG_ERR_MAX];
+    cfg_t cfg;
+    if (cfg_load(&cfg, o->config, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return DNSD_FAIL;
+    }
+    int rc = DNSD_FAIL;
+    srv_data_t *data = srv_data_new(&cfg, err, sizeof(err));
+    if (!data) {
+        log_msg(LOG_ERR, "%s", err);
+        goto done;
+    }
+    dnsd_log_data(data);
+    if (o->check) {
+        printf("%s: OK\n", o->config);
+        srv_data_free(data);
+        rc = DNSD_OK;
+        goto done;
+    }
+    srv_current = data; /* no reader exists yet: a plain store is enough */
+    rc = dnsd_serve(&cfg);
+    srv_data_free(srv_current); /* every worker has been joined */
+    srv_current = NULL;
+done:
+    cfg_deinit(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    dnsd_opts_t o;
+    int rc = dnsd_parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    /* A client that resets a TCP connection must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (o.snapshot)
+        return dnsd_check_snapshot(&o);
+    return dnsd_run(&o);
+}
