@@ -179,6 +179,16 @@ static void test_full_file(void)
     check_full(&cfg, dir);
     cfg_deinit(&cfg);
 
+    /* A bare file name: its directory is ".". */
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) && chdir(dir) == 0) {
+        CHECK_INT_EQ(cfg_load(&cfg, "dnsd.yaml", err, sizeof err), 0);
+        CHECK_STR_EQ(cfg.zones ? cfg.zones[0].master : NULL, "./pool.ntp.org.zone");
+        CHECK_STR_EQ(cfg.control_key_file, "/etc/dnsd/key");
+        cfg_deinit(&cfg);
+        CHECK_INT_EQ(chdir(cwd), 0);
+    }
+
     /* An error in a file names the file as given. */
     f = fopen(path, "w");
     if (f) {
