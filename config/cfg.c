@@ -49,9 +49,9 @@ typedef int (*cfg_fn)(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void
 typedef struct cfg_key {
     const char *name;
     cfg_kind_t kind;
-    size_t off; /* offset of the field in the object the mapping fills */
-    double lo,
-        hi; /* range (CFG_K_UINT, CFG_K_NUMBER); hi is the max length of a string */
+    size_t off;     /* offset of the field in the object the mapping fills */
+    double lo;      /* range of CFG_K_UINT and CFG_K_NUMBER values */
+    double hi;      /* ... and the longest CFG_K_STRING, in bytes */
     unsigned scale; /* CFG_K_UINT: stored value = written value * scale */
     cfg_fn fn;      /* CFG_K_FN */
 } cfg_key_t;
