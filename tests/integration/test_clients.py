@@ -130,11 +130,15 @@ class RealClientsTest(DnsdTestCase):
         got = self.check(out)
         self.assertEqual([r[4] for r in got["answer"]], sorted('"%s"' % s for s in BIG_TXT))
 
-    def test_kdig_sees_tc(self):
-        out = kdig(self.port, "big." + ORIGIN, "TXT", "+bufsize=1232", "+ignoretc")
+    def test_kdig_sees_tc_and_retries_over_tcp(self):
+        out = kdig(self.port, "big." + ORIGIN, "TXT", "+bufsize=1232", "+ignore")
         got = self.check(out, flags=("qr", "aa", "tc"))
         self.assertEqual(got["answer"], [])
-
+        out = kdig(self.port, "big." + ORIGIN, "TXT", "+bufsize=1232")
+        self.assertIn("(TCP)", out)
+        got = self.check(out)
+        self.assertNotIn("tc", got["flags"])
+        self.assertEqual(len(got["answer"]), len(BIG_TXT))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
