@@ -157,8 +157,8 @@ static void dnsd_log_data(const srv_data_t *d)
 
 static void dnsd_on_signal(uv_signal_t *h, int signum)
 {
-    log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)", strsignal(signum),
-            DNSD_DRAIN_MS);
+    log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT", DNSD_DRAIN_MS);
     /* Closing both handles ends the main loop; a second signal during the
      * drain then gets the default action and ends the process at once. */
     uv_signal_t *sigs = h->data;

@@ -5,7 +5,12 @@
  * is always contiguous) and is recycled through a per-worker free list.
  * Responses are built in one per-worker scratch buffer and written with
  * uv_try_write; only when the socket cannot take all of it at once is the rest
- * copied into a recycled write buffer. The steady state allocates nothing.
+ * copied into a write buffer (recycled when small, as nearly all DNS responses
+ * are). The steady state allocates nothing.
+ *
+ * Backpressure: while a response waits in user space, the connection is not
+ * read and further queries stay in its read buffer, so a client that sends
+ * without reading costs at most one queued response, never unbounded memory.
  */
 #include "tcp.h"
 
@@ -21,6 +26,9 @@
  * slow readers without holding more than ~1.5 MB of idle buffers. */
 #define TCP_KEEP_CONNS 16
 #define TCP_KEEP_WBUFS 8
+/* Capacity of a recycled write buffer: covers any response that fits UDP and
+ * most that do not; a larger remainder gets a buffer of its exact size. */
+#define TCP_WBUF_SMALL 4096
 /* Connections accepted per wakeup, so a connection flood cannot starve UDP. */
 #define TCP_ACCEPTS_PER_WAKEUP 64
 /* Pause after EMFILE/ENFILE: the listener stays readable, so polling it again
@@ -33,7 +41,7 @@ struct tcp_conn {
     tcp_ctx_t *ctx;
     tcp_conn_t *prev, *next; /* LRU list; `next` also links the free list */
     struct sockaddr_storage peer;
-    unsigned pending; /* responses queued with uv_write, not yet written */
+    unsigned pending; /* responses queued with uv_write (0 or 1, see above) */
     unsigned handles; /* handles not yet closed: freed at 0 */
     bool eof;         /* the client half-closed: close once everything is written */
     bool closing;
@@ -45,7 +53,8 @@ struct tcp_wbuf {
     uv_write_t req;
     tcp_wbuf_t *next;
     tcp_conn_t *conn;
-    uint8_t data[TCP_FRAME_MAX];
+    size_t cap;
+    uint8_t data[];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -179,7 +188,7 @@ static void tcp_touch(tcp_conn_t *c)
 
 static void tcp_wbuf_release(tcp_ctx_t *ctx, tcp_wbuf_t *wb)
 {
-    if (ctx->n_free_wbufs < TCP_KEEP_WBUFS) {
+    if (wb->cap == TCP_WBUF_SMALL && ctx->n_free_wbufs < TCP_KEEP_WBUFS) {
         wb->next = ctx->free_wbufs;
         ctx->free_wbufs = wb;
         ctx->n_free_wbufs++;
@@ -188,27 +197,43 @@ static void tcp_wbuf_release(tcp_ctx_t *ctx, tcp_wbuf_t *wb)
     }
 }
 
+static void tcp_resume(tcp_conn_t *c);
+
 static void tcp_on_write(uv_write_t *req, int status)
 {
     tcp_wbuf_t *wb = req->data;
     tcp_conn_t *c = wb->conn;
     c->pending--;
     tcp_wbuf_release(c->ctx, wb);
+    if (c->closing)
+        return; /* cancelled by the close */
     if (status < 0 || (c->pending == 0 && (c->eof || c->ctx->draining)))
         tcp_conn_close(c);
+    else if (c->pending == 0)
+        tcp_resume(c);
+}
+
+static tcp_wbuf_t *tcp_wbuf_get(tcp_ctx_t *ctx, size_t len)
+{
+    tcp_wbuf_t *wb;
+    if (len <= TCP_WBUF_SMALL && (wb = ctx->free_wbufs)) {
+        ctx->free_wbufs = wb->next;
+        ctx->n_free_wbufs--;
+        return wb;
+    }
+    size_t cap = len <= TCP_WBUF_SMALL ? TCP_WBUF_SMALL : len;
+    if ((wb = malloc(sizeof(*wb) + cap)))
+        wb->cap = cap;
+    return wb;
 }
 
 /* Queues the unwritten tail of a response; the socket could not take it now. */
 static int tcp_queue(tcp_conn_t *c, const uint8_t *p, size_t len)
 {
     tcp_ctx_t *ctx = c->ctx;
-    tcp_wbuf_t *wb = ctx->free_wbufs;
-    if (wb) {
-        ctx->free_wbufs = wb->next;
-        ctx->n_free_wbufs--;
-    } else if (!(wb = malloc(sizeof(*wb)))) {
+    tcp_wbuf_t *wb = tcp_wbuf_get(ctx, len);
+    if (!wb)
         return -1;
-    }
     memcpy(wb->data, p, len);
     wb->conn = c;
     wb->req.data = wb;
@@ -255,12 +280,13 @@ static void tcp_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(TCP_FRAME_MAX - c->rlen));
 }
 
-/* Answers every complete message in the buffer in turn; keeps a partial one. */
+/* Answers every complete message in the buffer in turn, until one response
+ * has to wait; keeps the rest (and a partial message) for later. */
 static void tcp_consume(tcp_conn_t *c)
 {
     const srv_data_t *data = NULL;
     size_t off = 0;
-    while (c->rlen - off >= 2) {
+    while (c->pending == 0 && c->rlen - off >= 2) {
         size_t len = wire_get16(c->rbuf + off);
         if (c->rlen - off < 2 + len)
             break;
@@ -285,6 +311,8 @@ static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         c->rlen += (size_t)nread;
         tcp_consume(c);
+        if (!c->closing && c->pending > 0)
+            uv_read_stop(s); /* backpressure: resumed by tcp_resume() */
     } else if (nread == UV_EOF) {
         /* Half-close after the last query (RFC 7766 section 6.2.4 lets the
          * client do this): finish writing, then close. */
@@ -295,6 +323,15 @@ static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         tcp_conn_close(c);
     }
+}
+
+/* The queued response is written: answer what was read meanwhile, then read
+ * again unless another response had to wait. */
+static void tcp_resume(tcp_conn_t *c)
+{
+    tcp_consume(c);
+    if (!c->closing && c->pending == 0)
+        uv_read_start((uv_stream_t *)&c->tcp, tcp_on_alloc, tcp_on_read);
 }
 
 /* ------------------------------------------------------------------------ */
