@@ -33,7 +33,8 @@ void log_msg(log_level_t level, const char *fmt, ...)
         return;
     int saved_errno = errno; /* callers often log strerror(errno) right after */
     char line[LOG_LINE_MAX];
-    int n = snprintf(line, sizeof(line), "dnsd[%ld]: %s: ", (long)getpid(), log_names[level]);
+    int n =
+        snprintf(line, sizeof(line), "dnsd[%ld]: %s: ", (long)getpid(), log_names[level]);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

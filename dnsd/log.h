@@ -21,6 +21,7 @@ typedef enum {
 void log_set_level(log_level_t max);
 log_level_t log_get_level(void);
 
-void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg(log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -45,23 +45,24 @@ static void dnsd_usage(FILE *out)
           "foreground and logs to stderr; SIGTERM or SIGINT stops it cleanly.\n"
           "\n"
           "Options:\n"
-          "  -c, --config FILE      YAML configuration of this node (required to serve)\n"
-          "      --check            load the configuration and build everything it names\n"
-          "                         (master files, GeoIP database, snapshots), print\n"
-          "                         \"FILE: OK\" and exit 0, or print the error and exit 1;\n"
-          "                         binds no socket\n"
+          "  -c, --config FILE   YAML configuration of this node (needed to serve)\n"
+          "      --check         load the configuration and build all it names\n"
+          "                      (master files, GeoIP database, snapshots); print\n"
+          "                      \"FILE: OK\" and exit 0, or the error and exit 1;\n"
+          "                      binds no socket\n"
           "      --check-snapshot SNAPSHOT\n"
-          "                         validate a snapshot file: print every error and exit 1,\n"
-          "                         or print per-zone counts (eligible/total per family)\n"
-          "                         and the top-10 weight share and exit 0; scores are\n"
-          "                         judged with the first zone's min_score/full_score when\n"
-          "                         -c is given, else 10/15\n"
-          "  -v, --verbose          log debug lines too\n"
-          "  -q, --quiet            log only warnings and errors\n"
-          "  -h, --help             show this help and exit\n"
-          "  -V, --version          print the version and exit\n"
+          "                      validate a snapshot: print every error and exit 1,\n"
+          "                      or print counts per zone and family (eligible /\n"
+          "                      total) and the top-10 weight share and exit 0;\n"
+          "                      scores are judged with the first zone's min_score\n"
+          "                      and full_score when -c is given, else 10 and 15\n"
+          "  -v, --verbose       log debug lines too\n"
+          "  -q, --quiet         log only warnings and errors\n"
+          "  -h, --help          show this help and exit\n"
+          "  -V, --version       print the version and exit\n"
           "\n"
-          "Exit status: 0 success, 1 configuration, data or runtime error, 2 bad usage.\n",
+          "Exit status: 0 success; 1 configuration, data or runtime error;\n"
+          "2 bad usage.\n",
           out);
 }
 
@@ -83,18 +84,35 @@ static int dnsd_parse_args(int argc, char **argv, dnsd_opts_t *o)
     int c;
     while ((c = getopt_long(argc, argv, "c:vqhV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config = optarg; break;
-        case OPT_CHECK: o->check = true; break;
-        case OPT_CHECK_SNAPSHOT: o->snapshot = optarg; break;
-        case 'v': log_set_level(LOG_DEBUG); break;
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'h': dnsd_usage(stdout); return DNSD_OK;
-        case 'V': puts("dnsd " DNSD_VERSION); return DNSD_OK;
-        default: fputs("Try 'dnsd --help'.\n", stderr); return DNSD_USAGE;
+        case 'c':
+            o->config = optarg;
+            break;
+        case OPT_CHECK:
+            o->check = true;
+            break;
+        case OPT_CHECK_SNAPSHOT:
+            o->snapshot = optarg;
+            break;
+        case 'v':
+            log_set_level(LOG_DEBUG);
+            break;
+        case 'q':
+            log_set_level(LOG_WARN);
+            break;
+        case 'h':
+            dnsd_usage(stdout);
+            return DNSD_OK;
+        case 'V':
+            puts("dnsd " DNSD_VERSION);
+            return DNSD_OK;
+        default:
+            fputs("Try 'dnsd --help'.\n", stderr);
+            return DNSD_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "dnsd: unexpected argument '%s'\nTry 'dnsd --help'.\n", argv[optind]);
+        fprintf(stderr, "dnsd: unexpected argument '%s'\nTry 'dnsd --help'.\n",
+                argv[optind]);
         return DNSD_USAGE;
     }
     if (!o->config && !o->snapshot) {
@@ -152,7 +170,8 @@ static void dnsd_log_data(const srv_data_t *d)
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
     else
-        log_msg(LOG_INFO, "geoip: no database configured; every client gets the '@' zone");
+        log_msg(LOG_INFO,
+                "geoip: no database configured; every client gets the '@' zone");
 }
 
 static void dnsd_on_signal(uv_signal_t *h, int signum)
@@ -172,8 +191,8 @@ static void dnsd_log_ready(const cfg_t *cfg, const srv_workers_t *ws)
     char addrs[1024] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->n_listen && used < sizeof(addrs); i++)
-        used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s", i ? ", " : "",
-                                 cfg->listen[i].text);
+        used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s",
+                                 i ? ", " : "", cfg->listen[i].text);
     size_t n = srv_workers_count(ws);
     log_msg(LOG_INFO, "ready: %zu worker%s on %s", n, n == 1 ? "" : "s", addrs);
 }
@@ -182,9 +201,10 @@ static void dnsd_log_stopped(const srv_workers_t *ws)
 {
     srv_stats_t t;
     srv_workers_stats(ws, &t);
-    log_msg(LOG_INFO, "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",
-            (unsigned long long)t.queries[STAT_UDP], (unsigned long long)t.queries[STAT_TCP],
-            (unsigned long long)t.tcp_accepted);
+    log_msg(LOG_INFO,
+            "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",
+            (unsigned long long)t.queries[STAT_UDP],
+            (unsigned long long)t.queries[STAT_TCP], (unsigned long long)t.tcp_accepted);
 }
 
 /* Serves until SIGTERM/SIGINT; the data is srv_current. */

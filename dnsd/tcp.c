@@ -45,7 +45,7 @@ struct tcp_conn {
     unsigned handles; /* handles not yet closed: freed at 0 */
     bool eof;         /* the client half-closed: close once everything is written */
     bool closing;
-    size_t rlen;      /* bytes in rbuf */
+    size_t rlen; /* bytes in rbuf */
     uint8_t rbuf[TCP_FRAME_MAX];
 };
 
@@ -247,12 +247,13 @@ static int tcp_queue(tcp_conn_t *c, const uint8_t *p, size_t len)
 }
 
 /* Answers one message; returns -1 when the connection must be closed. */
-static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg, size_t len)
+static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
+                      size_t len)
 {
     tcp_ctx_t *ctx = c->ctx;
     uint8_t *out = ctx->scratch;
-    size_t n = ans_respond(ctx->ans, data, msg, len, (const struct sockaddr *)&c->peer, ANS_TCP,
-                           out + 2, TCP_FRAME_MAX - 2);
+    size_t n = ans_respond(ctx->ans, data, msg, len, (const struct sockaddr *)&c->peer,
+                           ANS_TCP, out + 2, TCP_FRAME_MAX - 2);
     if (n == 0)
         return 0; /* nothing to send (a response, or shorter than a header) */
     wire_put16(out, (uint16_t)n);
@@ -408,9 +409,11 @@ static void tcp_on_acceptable(uv_poll_t *poll, int status, int events)
     for (int i = 0; i < TCP_ACCEPTS_PER_WAKEUP && status == 0; i++) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
-        int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
                 uv_poll_stop(&l->poll);
                 uv_timer_start(&l->pause, tcp_on_resume, TCP_PAUSE_MS, 0);
             }

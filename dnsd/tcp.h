@@ -29,18 +29,18 @@ typedef struct tcp_wbuf tcp_wbuf_t;
 typedef struct tcp_ctx {
     uv_loop_t *loop;
     ans_ctx_t *ans;
-    unsigned idle_ms;     /* idle timeout per connection */
-    unsigned cap;         /* connections this worker admits */
-    unsigned n_conns;     /* open (not closing) connections */
-    unsigned n_alive;     /* connections not yet freed, closing ones included */
-    tcp_conn_t *oldest;   /* LRU list by last activity, oldest first */
+    unsigned idle_ms;   /* idle timeout per connection */
+    unsigned cap;       /* connections this worker admits */
+    unsigned n_conns;   /* open (not closing) connections */
+    unsigned n_alive;   /* connections not yet freed, closing ones included */
+    tcp_conn_t *oldest; /* LRU list by last activity, oldest first */
     tcp_conn_t *newest;
     tcp_conn_t *free_conns; /* recycled connections (with their read buffers) */
     unsigned n_free_conns;
     tcp_wbuf_t *free_wbufs; /* recycled buffers for responses that must wait */
     unsigned n_free_wbufs;
-    uint8_t *scratch;     /* TCP_FRAME_MAX: every response is built here */
-    uv_timer_t drain;     /* bounds the wait for in-flight responses at stop */
+    uint8_t *scratch; /* TCP_FRAME_MAX: every response is built here */
+    uv_timer_t drain; /* bounds the wait for in-flight responses at stop */
     bool draining;
 } tcp_ctx_t;
 
@@ -49,7 +49,7 @@ typedef struct tcp_listener {
     uv_timer_t pause; /* resumes accepting after running out of descriptors */
     tcp_ctx_t *ctx;
     int fd;
-    bool open;   /* the handles are initialised: close with tcp_listener_close() */
+    bool open; /* the handles are initialised: close with tcp_listener_close() */
 } tcp_listener_t;
 
 /* Creates a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT, bound

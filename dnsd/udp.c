@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "worker.h"
 
 /*
@@ -41,6 +42,19 @@ static void udp_bufsize(int fd, int force_opt, int opt)
         (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
+/* The kernel may grant less than asked (and reports double the usable size). */
+static void udp_log_bufsize(int fd, const cfg_listen_t *l)
+{
+    int rcv = 0, snd = 0;
+    socklen_t len = sizeof(rcv);
+    (void)getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len);
+    len = sizeof(snd);
+    (void)getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &len);
+    log_msg(LOG_DEBUG,
+            "udp %s: fd %d, socket buffers %d/%d bytes (asked %d; see net.core.rmem_max)",
+            l->text, fd, rcv, snd, UDP_SOCKBUF);
+}
+
 int udp_socket_open(const cfg_listen_t *l, char *err, size_t errlen)
 {
     int one = 1, v6 = l->addr.ss_family == AF_INET6;
@@ -68,6 +82,7 @@ int udp_socket_open(const cfg_listen_t *l, char *err, size_t errlen)
     what = "bind";
     if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0)
         goto fail;
+    udp_log_bufsize(fd, l);
     return fd;
 fail:
     snprintf(err, errlen, "udp %s: %s: %s", l->text, what, strerror(errno));
@@ -109,7 +124,8 @@ static void udp_batch_arm(udp_batch_t *b, bool pktinfo)
  */
 static size_t udp_reply_pktinfo(const struct msghdr *in, udp_cmsg_t *out)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c;
+         c = CMSG_NXTHDR((struct msghdr *)in, c)) {
         struct cmsghdr *o = &out->align;
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
@@ -173,7 +189,8 @@ static void udp_send(udp_sock_t *s, size_t n)
 {
     size_t done = 0;
     while (done < n) {
-        int r = sendmmsg(s->fd, &s->batch->smsg[done], (unsigned)(n - done), MSG_DONTWAIT);
+        int r =
+            sendmmsg(s->fd, &s->batch->smsg[done], (unsigned)(n - done), MSG_DONTWAIT);
         if (r > 0) {
             done += (size_t)r;
             continue;

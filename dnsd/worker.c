@@ -50,8 +50,8 @@ typedef struct srv_worker {
     tcp_ctx_t tcp;
     udp_batch_t *batch;
     size_t n_listen;
-    udp_sock_t *udp;       /* one per listen address */
-    tcp_listener_t *tcpl;  /* one per listen address */
+    udp_sock_t *udp;      /* one per listen address */
+    tcp_listener_t *tcpl; /* one per listen address */
 } srv_worker_t;
 
 struct srv_workers {
@@ -169,8 +169,8 @@ static int srv_worker_sockets(srv_worker_t *w, const cfg_t *cfg, char *err, size
     return 0;
 }
 
-static srv_worker_t *srv_worker_new(unsigned id, const cfg_t *cfg, unsigned cap, char *err,
-                                    size_t errlen)
+static srv_worker_t *srv_worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
+                                    char *err, size_t errlen)
 {
     srv_worker_t *w = aligned_alloc(64, sizeof(srv_worker_t));
     if (!w)
@@ -248,8 +248,8 @@ static int srv_probe(const cfg_listen_t *l, int type, char *err, size_t errlen)
         ok = bind(fd, (const struct sockaddr *)&l->addr, l->addrlen);
     }
     if (ok != 0)
-        snprintf(err, errlen, "%s %s: bind: %s", type == SOCK_STREAM ? "tcp" : "udp", l->text,
-                 strerror(errno));
+        snprintf(err, errlen, "%s %s: bind: %s", type == SOCK_STREAM ? "tcp" : "udp",
+                 l->text, strerror(errno));
     if (fd >= 0)
         close(fd);
     return ok;
