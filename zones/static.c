@@ -88,10 +88,10 @@ struct zone_static {
 typedef struct zs_rec {
     ldns_rr *rr;
     int line;
-    uint32_t seq;  /* position in the file */
-    uint32_t name; /* index of its owner in names */
-    bool taken;    /* already placed into an RRset */
-    bool dup;      /* same RDATA as an earlier record of its RRset */
+    uint32_t seq;      /* position in the file */
+    uint32_t name;     /* index of its owner in names */
+    bool taken;        /* already placed into an RRset */
+    bool dup;          /* same RDATA as an earlier record of its RRset */
     uint8_t *rd, *crd; /* RDATA as written, and canonical (RFC 4034 6.2) for duplicates */
     size_t rdlen, crdlen;
 } zs_rec_t;
@@ -253,11 +253,13 @@ static int zs_check_vendor(const char *v, char *err, size_t errlen)
         ldh = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
               (v[i] >= '0' && v[i] <= '9') || v[i] == '-';
     if (!ldh)
-        snprintf(err, errlen, "vendor \"%s\": not a single DNS label (letters, digits, '-')", v);
+        snprintf(err, errlen,
+                 "vendor \"%s\": not a single DNS label (letters, digits, '-')", v);
     else if (zone_id_lookup(v, n) >= 0)
         snprintf(err, errlen, "vendor \"%s\": clashes with the zone name \"%s\"", v, v);
     else if (n == 1 && v[0] >= '0' && v[0] <= '3')
-        snprintf(err, errlen, "vendor \"%s\": clashes with the numbered name \"%s\"", v, v);
+        snprintf(err, errlen, "vendor \"%s\": clashes with the numbered name \"%s\"", v,
+                 v);
     else
         return 0;
     return -1;
@@ -266,11 +268,6 @@ static int zs_check_vendor(const char *v, char *err, size_t errlen)
 /* ------------------------------------------------------------------------ */
 /* Reading and checking records.                                            */
 /* ------------------------------------------------------------------------ */
-
-static char *zs_owner_str(const ldns_rr *rr)
-{
-    return ldns_rdf2str(ldns_rr_owner(rr));
-}
 
 /* Checks that need only the record and the records before it. */
 static int zs_check_rr(zs_load_t *ld, const ldns_rr *rr, int line, bool *seen_soa)
@@ -315,7 +312,7 @@ static int zs_check_rr(zs_load_t *ld, const ldns_rr *rr, int line, bool *seen_so
         *seen_soa = true;
     if (!what)
         return 0;
-    s = zs_owner_str(rr);
+    s = ldns_rdf2str(ldns_rr_owner(rr));
     ts = ldns_rr_type2str(t);
     rc = zs_fail(ld, line, "%s %s: %s", s ? s : "?", ts ? ts : "?", what);
     free(s);
@@ -350,11 +347,13 @@ static int zs_keep(zs_load_t *ld, ldns_rr *rr, int line)
         goto out;
     }
     r = &ld->recs[ld->n_recs];
-    *r = (zs_rec_t){rr, line, (uint32_t)ld->n_recs, 0, false, false, NULL, NULL,
-                    ldns_buffer_position(b), ldns_buffer_position(cb)};
-    r->rd = ldns_buffer_export(b);
+    *r = (zs_rec_t){.rr = rr,
+                    .line = line,
+                    .seq = (uint32_t)ld->n_recs,
+                    .rdlen = ldns_buffer_position(b),
+                    .crdlen = ldns_buffer_position(cb)};
+    r->rd = ldns_buffer_export(b); /* the buffers themselves are still freed below */
     r->crd = ldns_buffer_export(cb);
-    b = cb = NULL;
     ld->n_recs++;
     rc = 0;
 out:
@@ -512,10 +511,12 @@ static int zs_build_names(zs_load_t *ld)
     cc[0] = 8;
     memcpy(cc + 1, "_country", 8);
     memcpy(cc + 9, z->origin, z->origin_len);
-    if (!bad && (z->origin_len + 9 > LDNS_MAX_DOMAINLEN + 1 || !zs_add(z, cc, 9 + z->origin_len)))
+    if (!bad &&
+        (z->origin_len + 9 > LDNS_MAX_DOMAINLEN + 1 || !zs_add(z, cc, 9 + z->origin_len)))
         bad = "_country";
     if (bad)
-        return zs_fail(ld, 0, "pool names under %s: origin too long or out of memory", bad);
+        return zs_fail(ld, 0, "pool names under %s: origin too long or out of memory",
+                       bad);
     return zs_add_owners(ld);
 }
 
@@ -544,7 +545,8 @@ static void zs_put32(uint8_t *p, uint32_t v)
 }
 
 /* The RRset of the type of recs[0] among recs[0..n): duplicates dropped, the
- * TTL of the set the lowest of its records (RFC 2181 section 5.2). */
+ * TTL of the set the lowest of its records (RFC 2181 section 5.2). Duplicate
+ * search is quadratic in the size of one RRset; master files hold small ones. */
 static int zs_make_set(zs_load_t *ld, zs_rec_t *recs, size_t n, zone_rrset_t *set)
 {
     ldns_rr_type t = ldns_rr_get_type(recs[0].rr);
@@ -558,7 +560,8 @@ static int zs_make_set(zs_load_t *ld, zs_rec_t *recs, size_t n, zone_rrset_t *se
         r->taken = true;
         for (size_t k = 0; k < i && !r->dup; k++)
             r->dup = recs[k].taken && !recs[k].dup && ldns_rr_get_type(recs[k].rr) == t &&
-                     recs[k].crdlen == r->crdlen && memcmp(recs[k].crd, r->crd, r->crdlen) == 0;
+                     recs[k].crdlen == r->crdlen &&
+                     memcmp(recs[k].crd, r->crd, r->crdlen) == 0;
         if (r->dup)
             continue;
         count++;
@@ -600,16 +603,19 @@ static int zs_make_node(zs_load_t *ld, zs_rec_t *recs, size_t n)
         if (zs_make_set(ld, recs + i, n - i, &sets[k++]) < 0)
             return -1;
         /* RFC 1034 section 3.6.2, RFC 2181 section 10.1. */
-        if (k > 1 && (sets[0].type == LDNS_RR_TYPE_CNAME || sets[k - 1].type == LDNS_RR_TYPE_CNAME)) {
-            char *s = zs_owner_str(recs[i].rr);
-            zs_fail(ld, recs[i].line, "%s: CNAME and other data at the same name", s ? s : "?");
+        if (k > 1 && (sets[0].type == LDNS_RR_TYPE_CNAME ||
+                      sets[k - 1].type == LDNS_RR_TYPE_CNAME)) {
+            char *s = ldns_rdf2str(ldns_rr_owner(recs[i].rr));
+            zs_fail(ld, recs[i].line, "%s: CNAME and other data at the same name",
+                    s ? s : "?");
             free(s);
             return -1;
         }
     }
     e->node.rrsets = sets;
     e->node.n_rrsets = (uint16_t)k; /* k <= distinct types <= 65536; see below */
-    return k > UINT16_MAX ? zs_fail(ld, recs[0].line, "too many record types at one name") : 0;
+    return k > UINT16_MAX ? zs_fail(ld, recs[0].line, "too many record types at one name")
+                          : 0;
 }
 
 static int zs_build_rrsets(zs_load_t *ld)
@@ -690,7 +696,8 @@ zone_static_t *zone_static_load(const char *origin, const char *master_path,
                                 size_t errlen)
 {
     char dummy[1];
-    zs_load_t ld = {.path = master_path, .err = errlen ? err : dummy,
+    zs_load_t ld = {.path = master_path,
+                    .err = errlen ? err : dummy,
                     .errlen = errlen ? errlen : sizeof dummy};
     ldns_rdf *o = NULL;
     int rc = -1;
@@ -740,7 +747,8 @@ const uint8_t *zone_static_origin(const zone_static_t *z, size_t *len)
     return z->origin;
 }
 
-const zone_node_t *zone_static_find(const zone_static_t *z, const uint8_t *lname, size_t len)
+const zone_node_t *zone_static_find(const zone_static_t *z, const uint8_t *lname,
+                                    size_t len)
 {
     const zs_name_t *e = len ? zs_get(z, lname, len) : NULL;
     return e ? &e->node : NULL;

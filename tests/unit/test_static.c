@@ -73,28 +73,27 @@ static uint32_t get32(const uint8_t *p)
 #define GOOD HEAD SOA NS
 
 static const char good_zone[] =
-    HEAD
-    "@ IN SOA ns1 hostmaster ( 2026112401 3600 600\n"
-    "        86400 60 )\n"
-    "  IN NS ns1\n"
-    "  IN TXT \"apex text\"\n"
-    "  IN MX 10 Mail.Example.NET.\n"
-    "@ IN NS NS1.pool.test.\n" /* a duplicate of the first NS, case aside */
-    "  IN NS ns2\n"            /* the NS set again, not adjacent */
-    "ns1 IN A 192.0.2.53\n"
-    "www 300 IN A 192.0.2.1\n"
-    "www 120 IN A 192.0.2.2\n" /* the set's TTL becomes 120 */
-    "www 300 IN A 192.0.2.1\n" /* a duplicate */
-    "de IN TXT \"static next to the pool\"\n"
-    "a.b.c IN TXT \"deep\"\n"
-    "x.1.gb IN TXT \"below a pool name\"\n";
+    HEAD "@ IN SOA ns1 hostmaster ( 2026112401 3600 600\n"
+         "        86400 60 )\n"
+         "  IN NS ns1\n"
+         "  IN TXT \"apex text\"\n"
+         "  IN MX 10 Mail.Example.NET.\n"
+         "@ IN NS NS1.pool.test.\n" /* a duplicate of the first NS, case aside */
+         "  IN NS ns2\n"            /* the NS set again, not adjacent */
+         "ns1 IN A 192.0.2.53\n"
+         "www 300 IN A 192.0.2.1\n"
+         "www 120 IN A 192.0.2.2\n" /* the set's TTL becomes 120 */
+         "www 300 IN A 192.0.2.1\n" /* a duplicate */
+         "de IN TXT \"static next to the pool\"\n"
+         "a.b.c IN TXT \"deep\"\n"
+         "x.1.gb IN TXT \"below a pool name\"\n";
 
 static void test_good(void)
 {
     char err[ZONE_ERR_MAX] = "";
     const zone_static_t *z;
-    zone_static_t *zz = zone_static_load("Pool.Test", write_zone(good_zone), vendors, 2, err,
-                                         sizeof err);
+    zone_static_t *zz =
+        zone_static_load("Pool.Test", write_zone(good_zone), vendors, 2, err, sizeof err);
     const zone_node_t *n;
     size_t len;
 
@@ -127,14 +126,16 @@ static void test_good(void)
         char s[64];
         snprintf(s, sizeof s, "%d.pool.test", q);
         n = find(z, s);
-        CHECK(n && n->pool_kind == ZONE_POOL_GEO && n->quarter == q && n->pool_zone == -1);
+        CHECK(n && n->pool_kind == ZONE_POOL_GEO && n->quarter == q &&
+              n->pool_zone == -1);
         snprintf(s, sizeof s, "%d.gb.pool.test", q);
         n = find(z, s);
         CHECK(n && n->pool_kind == ZONE_POOL_FIXED && n->quarter == q);
         CHECK(n && n->pool_zone == zone_id_lookup("uk", 2));
         snprintf(s, sizeof s, "%d.android.pool.test", q);
         n = find(z, s);
-        CHECK(n && n->pool_kind == ZONE_POOL_GEO && n->quarter == q && n->pool_zone == -1);
+        CHECK(n && n->pool_kind == ZONE_POOL_GEO && n->quarter == q &&
+              n->pool_zone == -1);
     }
     n = find(z, "de.pool.test");
     CHECK(n && n->pool_kind == ZONE_POOL_FIXED && n->quarter == -1);
@@ -146,9 +147,11 @@ static void test_good(void)
     n = find(z, "europe.pool.test");
     CHECK(n && n->pool_kind == ZONE_POOL_FIXED && n->pool_zone == ZONE_EUROPE);
     n = find(z, "gb.pool.test");
-    CHECK(n && n->pool_kind == ZONE_POOL_FIXED && n->pool_zone == zone_id_lookup("uk", 2));
+    CHECK(n && n->pool_kind == ZONE_POOL_FIXED &&
+          n->pool_zone == zone_id_lookup("uk", 2));
     n = find(z, "uk.pool.test");
-    CHECK(n && n->pool_kind == ZONE_POOL_FIXED && n->pool_zone == zone_id_lookup("uk", 2));
+    CHECK(n && n->pool_kind == ZONE_POOL_FIXED &&
+          n->pool_zone == zone_id_lookup("uk", 2));
     n = find(z, "debian.pool.test");
     CHECK(n && n->pool_kind == ZONE_POOL_GEO && n->quarter == -1 && n->n_rrsets == 0);
     n = find(z, "_country.pool.test");
@@ -193,8 +196,8 @@ static void test_good(void)
 static void test_wire(void)
 {
     char err[ZONE_ERR_MAX] = "";
-    zone_static_t *z = zone_static_load("pool.test", write_zone(good_zone), NULL, 0, err,
-                                        sizeof err);
+    zone_static_t *z =
+        zone_static_load("pool.test", write_zone(good_zone), NULL, 0, err, sizeof err);
     CHECK(z != NULL);
     if (!z)
         return;
@@ -207,8 +210,8 @@ static void test_wire(void)
     CHECK(s && s->len == sizeof a_set && memcmp(s->wire, a_set, sizeof a_set) == 0);
 
     static const uint8_t mx_set[] = {
-        0, 15, 0, 1, 0, 0, 0x0e, 0x10, 0, 20, 0, 10,
-        4, 'M', 'a', 'i', 'l', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'N', 'E', 'T', 0,
+        0,   15,  0, 1,   0,   0,   0x0e, 0x10, 0,   20,  0, 10,  4,   'M', 'a',
+        'i', 'l', 7, 'E', 'x', 'a', 'm',  'p',  'l', 'e', 3, 'N', 'E', 'T', 0,
     };
     s = rrset(zone_static_apex(z), LDNS_RR_TYPE_MX);
     CHECK(s && s->count == 1 && s->len == sizeof mx_set);
@@ -225,8 +228,9 @@ static void test_wire(void)
     zone_static_free(z);
 
     /* SOA TTL below MINIMUM: the TTL stays. */
-    z = zone_static_load("pool.test", write_zone(HEAD "@ 30 IN SOA ns1 h 1 2 3 4 300\n" NS),
-                         NULL, 0, err, sizeof err);
+    z = zone_static_load("pool.test",
+                         write_zone(HEAD "@ 30 IN SOA ns1 h 1 2 3 4 300\n" NS), NULL, 0,
+                         err, sizeof err);
     CHECK(z != NULL);
     if (z)
         CHECK_INT_EQ(get32(zone_static_soa_negative(z)->wire + 4), 30);
@@ -258,43 +262,46 @@ static void test_errors(void)
 {
     char *v[] = {"debian"};
 
-    expect_error(GOOD "www IN A 192.0.2\n", 5, ldns_get_errorstr_by_id(LDNS_STATUS_SYNTAX_RDATA_ERR),
-                 NULL, 0);
+    expect_error(GOOD "www IN A 192.0.2\n", 5,
+                 ldns_get_errorstr_by_id(LDNS_STATUS_SYNTAX_RDATA_ERR), NULL, 0);
     expect_error(GOOD "www IN A 192.0.2", 5, "could not parse", NULL, 0); /* no newline */
     expect_error(GOOD "; c\n\nwww IN BOGUS 1\n", 7, "Syntax error", NULL, 0);
-    expect_error(GOOD "www.example.org. IN A 192.0.2.1\n", 5, "owner is outside the origin", NULL,
-                 0);
-    expect_error(GOOD "$ORIGIN test.\nwww IN A 192.0.2.1\n", 6, "www.test. A: owner is outside",
-                 NULL, 0);
+    expect_error(GOOD "www.example.org. IN A 192.0.2.1\n", 5,
+                 "owner is outside the origin", NULL, 0);
+    expect_error(GOOD "$ORIGIN test.\nwww IN A 192.0.2.1\n", 6,
+                 "www.test. A: owner is outside", NULL, 0);
     expect_error(HEAD NS "www IN A 192.0.2.1\n", 4, "no SOA record at the apex", NULL, 0);
     expect_error(HEAD SOA "www IN A 192.0.2.1\n", 4, "no NS record at the apex", NULL, 0);
-    expect_error(GOOD "@ IN SOA ns2 h 2 3600 600 86400 60\n", 5, "more than one SOA", NULL, 0);
-    expect_error(GOOD "sub IN SOA ns1 h 1 3600 600 86400 60\n", 5, "SOA record not at the apex",
+    expect_error(GOOD "@ IN SOA ns2 h 2 3600 600 86400 60\n", 5, "more than one SOA",
                  NULL, 0);
-    expect_error(GOOD "*.www IN A 192.0.2.1\n", 5, "wildcard owner names are not supported",
-                 NULL, 0);
+    expect_error(GOOD "sub IN SOA ns1 h 1 3600 600 86400 60\n", 5,
+                 "SOA record not at the apex", NULL, 0);
+    expect_error(GOOD "*.www IN A 192.0.2.1\n", 5,
+                 "wildcard owner names are not supported", NULL, 0);
     expect_error(GOOD "*.de IN TXT x\n", 5, "wildcard", NULL, 0);
-    expect_error(GOOD "sub IN NS ns1.example.org.\n", 5, "delegations are not supported", NULL,
-                 0);
-    expect_error(GOOD "@ IN A 192.0.2.1\n", 5, "pool.test. A: A, AAAA or CNAME record at a pool",
+    expect_error(GOOD "sub IN NS ns1.example.org.\n", 5, "delegations are not supported",
                  NULL, 0);
+    expect_error(GOOD "@ IN A 192.0.2.1\n", 5,
+                 "pool.test. A: A, AAAA or CNAME record at a pool", NULL, 0);
     expect_error(GOOD "2 IN AAAA 2001:db8::1\n", 5, "at a pool name", NULL, 0);
     expect_error(GOOD "de IN A 192.0.2.1\n", 5, "at a pool name", NULL, 0);
     expect_error(GOOD "3.Europe IN A 192.0.2.1\n", 5, "at a pool name", NULL, 0);
     expect_error(GOOD "gb IN AAAA 2001:db8::1\n", 5, "at a pool name", NULL, 0);
     expect_error(GOOD "1.debian IN A 192.0.2.1\n", 5, "at a pool name", v, 1);
-    expect_error(GOOD "ntp IN CNAME pool.test.\nntp IN TXT x\n", 6, "CNAME and other data", NULL,
-                 0);
-    expect_error(GOOD "_country IN TXT \"mine\"\n", 5, "no records allowed at _country", NULL, 0);
+    expect_error(GOOD "ntp IN CNAME pool.test.\nntp IN TXT x\n", 6,
+                 "CNAME and other data", NULL, 0);
+    expect_error(GOOD "_country IN TXT \"mine\"\n", 5, "no records allowed at _country",
+                 NULL, 0);
     expect_error(GOOD "www CH TXT \"x\"\n", 5, "only class IN is supported", NULL, 0);
     expect_error(GOOD "$INCLUDE other.zone\n", 5, "$INCLUDE is not supported", NULL, 0);
 
     /* Vendors are checked before the file is read; their messages name them. */
-    char *bad[][1] = {{"a.b"}, {"de"}, {"GB"}, {"2"}, {""}, {"-x"}, {"_country"}, {"europe"}};
-    const char *why[] = {"not a single DNS label", "clashes with the zone name",
+    char *bad[][1] = {{"a.b"}, {"de"}, {"GB"},       {"2"},
+                      {""},    {"-x"}, {"_country"}, {"europe"}};
+    const char *why[] = {"not a single DNS label",     "clashes with the zone name",
                          "clashes with the zone name", "clashes with the numbered name",
-                         "not a single DNS label", "not a single DNS label",
-                         "not a single DNS label", "clashes with the zone name"};
+                         "not a single DNS label",     "not a single DNS label",
+                         "not a single DNS label",     "clashes with the zone name"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char msg[80];
         snprintf(msg, sizeof msg, "vendor \"%s\": %s", bad[i][0], why[i]);
@@ -302,9 +309,11 @@ static void test_errors(void)
     }
 
     char err[ZONE_ERR_MAX];
-    CHECK(zone_static_load("pool.test", "/nonexistent/x.zone", NULL, 0, err, sizeof err) == NULL);
+    CHECK(zone_static_load("pool.test", "/nonexistent/x.zone", NULL, 0, err,
+                           sizeof err) == NULL);
     CHECK_STR_HAS(err, "/nonexistent/x.zone: ");
-    CHECK(zone_static_load("pool..test", write_zone(GOOD), NULL, 0, err, sizeof err) == NULL);
+    CHECK(zone_static_load("pool..test", write_zone(GOOD), NULL, 0, err, sizeof err) ==
+          NULL);
     CHECK_STR_HAS(err, "origin \"pool..test\"");
 }
 
@@ -350,7 +359,8 @@ static bool decoded_has(const zone_rrset_t *set, const ldns_rdf *owner, const ch
         if (off + rl > set->len)
             return false;
         memcpy(buf + on, set->wire + off, rl);
-        CHECK_INT_EQ(ldns_wire2rr(&rr, buf, on + rl, &pos, LDNS_SECTION_ANSWER), LDNS_STATUS_OK);
+        CHECK_INT_EQ(ldns_wire2rr(&rr, buf, on + rl, &pos, LDNS_SECTION_ANSWER),
+                     LDNS_STATUS_OK);
         CHECK_INT_EQ(pos, on + rl);
         char *got = rr ? ldns_rr2str(rr) : NULL;
         found |= got && strcmp(got, want) == 0;
@@ -381,7 +391,8 @@ static void test_ldns_crosscheck(void)
     CHECK(f != NULL);
     if (!z || !f)
         goto out;
-    CHECK_INT_EQ(ldns_zone_new_frm_fp_l(&lz, f, NULL, 0, LDNS_RR_CLASS_IN, &line), LDNS_STATUS_OK);
+    CHECK_INT_EQ(ldns_zone_new_frm_fp_l(&lz, f, NULL, 0, LDNS_RR_CLASS_IN, &line),
+                 LDNS_STATUS_OK);
     if (!lz)
         goto out;
     ldns_rr_list *all = ldns_zone_rrs(lz);
@@ -424,9 +435,10 @@ static void test_many(void)
         return;
     len += (size_t)snprintf(text + len, cap - len, "%s", GOOD);
     for (int i = 0; i < 5000; i++)
-        len += (size_t)snprintf(text + len, cap - len, "h%d.s%d IN A 192.0.2.%d\n", i, i % 50,
-                                i % 256);
-    zone_static_t *z = zone_static_load("pool.test", write_zone(text), NULL, 0, err, sizeof err);
+        len += (size_t)snprintf(text + len, cap - len, "h%d.s%d IN A 192.0.2.%d\n", i,
+                                i % 50, i % 256);
+    zone_static_t *z =
+        zone_static_load("pool.test", write_zone(text), NULL, 0, err, sizeof err);
     CHECK_STR_EQ(err, "");
     CHECK(z != NULL);
     if (z) {
