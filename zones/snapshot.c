@@ -1,1 +1,666 @@
-/* placeholder: being written */
+/*
+ * snapshot.c - reads and validates a snapshot of scored servers (DESIGN.md
+ * "Snapshot"). JSON is YAML 1.1's flow style, so libyaml reads it; we consume
+ * the event stream rather than a document tree so a 10 MB snapshot costs only
+ * its server array (a yaml_document_t holds ~150 bytes and two strings per node).
+ *
+ * Validation goes on after the first problem so one run lists every error,
+ * each "file:line:col: path: what" with 1-based line and column (libyaml marks
+ * are 0-based). Only a syntax error stops the scan: libyaml cannot resume.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "zones.h"
+
+/* Weights are netspeed × 1024 <= 2^40, so 2^24 servers keep every sum of
+ * weights inside uint64 (pool.c relies on it). */
+#define SNAP_SERVERS_MAX (1u << 24)
+
+enum { SNAP_IP = 1, SNAP_SCORE = 2, SNAP_NETSPEED = 4, SNAP_ZONES = 8, SNAP_ALL = 15 };
+
+typedef struct snap_mark {
+    uint32_t line, col; /* of the server's "ip" value, for duplicate reports */
+} snap_mark_t;
+
+typedef struct snap_parser {
+    yaml_parser_t yp;
+    yaml_event_t ev; /* the current event */
+    bool have_ev;
+    const char *name;
+    zone_errors_t *errs;
+    size_t n_errs; /* errors this parse added */
+    zone_snapshot_t *snap;
+    snap_mark_t *marks;
+    size_t cap;
+} snap_parser_t;
+
+/* ---- error lists ------------------------------------------------------- */
+
+void zone_errors_init(zone_errors_t *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+void zone_errors_add(zone_errors_t *e, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+    int len;
+
+    if (e->n >= ZONE_ERRORS_KEEP)
+        goto drop;
+    if (!e->msgs && !(e->msgs = calloc(ZONE_ERRORS_KEEP, sizeof *e->msgs)))
+        goto drop;
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0 || !(msg = malloc((size_t)len + 1)))
+        goto drop;
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    e->msgs[e->n++] = msg;
+    return;
+drop:
+    e->dropped++;
+}
+
+void zone_errors_print(const zone_errors_t *e, FILE *out)
+{
+    for (size_t i = 0; i < e->n; i++)
+        fprintf(out, "%s\n", e->msgs[i]);
+    if (e->dropped)
+        fprintf(out, "... and %zu more errors\n", e->dropped);
+}
+
+void zone_errors_deinit(zone_errors_t *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->msgs[i]);
+    free(e->msgs);
+    zone_errors_init(e);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt, ...)
+{
+    char what[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    zone_errors_add(p->errs, "%s:%zu:%zu: %s: %s", p->name, m.line + 1, m.column + 1, path,
+                    what);
+    p->n_errs++;
+}
+
+/* A scalar's value for a message: at most 40 bytes, control bytes as '?'. */
+static const char *snap_shown(const yaml_event_t *ev, char buf[48])
+{
+    size_t n = ev->data.scalar.length, i;
+
+    if (n > 40)
+        n = 40;
+    for (i = 0; i < n; i++) {
+        unsigned char c = ev->data.scalar.value[i];
+        buf[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    strcpy(buf + i, ev->data.scalar.length > 40 ? "..." : "");
+    return buf;
+}
+
+static const char *snap_kind(const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "a plain scalar" : "a string";
+    case YAML_SEQUENCE_START_EVENT:
+        return "a sequence";
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    case YAML_ALIAS_EVENT:
+        return "an alias";
+    default:
+        return "nothing";
+    }
+}
+
+/* Advances to the next event. -1 on a syntax error (recorded; the scan ends). */
+static int snap_next(snap_parser_t *p)
+{
+    if (p->have_ev)
+        yaml_event_delete(&p->ev);
+    p->have_ev = false;
+    if (yaml_parser_parse(&p->yp, &p->ev)) {
+        p->have_ev = true;
+        return 0;
+    }
+    const yaml_parser_t *y = &p->yp;
+    const char *problem = y->problem ? y->problem : "malformed input";
+    if (y->error == YAML_MEMORY_ERROR)
+        snap_err(p, y->problem_mark, "(document)", "out of memory");
+    else if (y->context)
+        snap_err(p, y->problem_mark, "(document)", "syntax error: %s (%s at %zu:%zu)", problem,
+                 y->context, y->context_mark.line + 1, y->context_mark.column + 1);
+    else
+        snap_err(p, y->problem_mark, "(document)", "syntax error: %s", problem);
+    return -1;
+}
+
+/* Skips the node that starts at the current event (scalar, alias or a whole
+ * collection). */
+static int snap_skip(snap_parser_t *p)
+{
+    int depth = 0;
+
+    do {
+        if (p->ev.type == YAML_SEQUENCE_START_EVENT || p->ev.type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (p->ev.type == YAML_SEQUENCE_END_EVENT || p->ev.type == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (depth == 0)
+            return 0;
+    } while (snap_next(p) == 0);
+    return -1;
+}
+
+/* The current event must start a node of `type`; else reports, skips it and
+ * returns 1. -1 on a syntax error while skipping. */
+static int snap_expect(snap_parser_t *p, yaml_event_type_t type, const char *path,
+                       const char *what)
+{
+    char shown[48];
+
+    if (p->ev.type == type)
+        return 0;
+    if (p->ev.type == YAML_SCALAR_EVENT)
+        snap_err(p, p->ev.start_mark, path, "wrong type: expected %s (got \"%s\")", what,
+                 snap_shown(&p->ev, shown));
+    else
+        snap_err(p, p->ev.start_mark, path, "wrong type: expected %s (got %s)", what,
+                 snap_kind(&p->ev));
+    return snap_skip(p) < 0 ? -1 : 1;
+}
+
+/*
+ * A JSON number (RFC 8259 section 6) as a plain scalar. A quoted "10" is a
+ * string and a wrong type: a control tool that quotes numbers has a bug worth
+ * seeing. Returns 0 with *integral set when there is no fraction or exponent.
+ */
+static int snap_number(const yaml_event_t *ev, double *v, bool *integral)
+{
+    const char *s = (const char *)ev->data.scalar.value, *q = s;
+    char *end;
+
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return -1;
+    if (*q == '-')
+        q++;
+    if (!(*q >= '0' && *q <= '9') || (q[0] == '0' && q[1] >= '0' && q[1] <= '9'))
+        return -1;
+    *integral = strspn(q, "0123456789") == strlen(q);
+    errno = 0;
+    *v = strtod(s, &end);
+    if (*end || errno == ERANGE || (size_t)(end - s) != ev->data.scalar.length)
+        return -1;
+    return 0;
+}
+
+/* A numeric field's scalar, or NULL after reporting a wrong type. */
+static const yaml_event_t *snap_numeric(snap_parser_t *p, const char *path, double *v,
+                                        bool *integral, int *rc)
+{
+    char shown[48];
+
+    *rc = snap_expect(p, YAML_SCALAR_EVENT, path, "a number");
+    if (*rc)
+        return NULL;
+    if (snap_number(&p->ev, v, integral) == 0)
+        return &p->ev;
+    snap_err(p, p->ev.start_mark, path, "wrong type: expected a number (got %s\"%s\")",
+             p->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "" : "a string ",
+             snap_shown(&p->ev, shown));
+    return NULL;
+}
+
+/* ---- fields ------------------------------------------------------------ */
+
+static int snap_serial(snap_parser_t *p)
+{
+    const char *s;
+    char shown[48];
+    uint64_t v = 0;
+    bool integral;
+    double d;
+    int rc;
+
+    if (!snap_numeric(p, "serial", &d, &integral, &rc))
+        return rc < 0 ? -1 : 0;
+    s = (const char *)p->ev.data.scalar.value;
+    if (!integral || *s == '-') {
+        snap_err(p, p->ev.start_mark, "serial", "must be a non-negative integer (got \"%s\")",
+                 snap_shown(&p->ev, shown));
+        return 0;
+    }
+    for (; *s; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+            snap_err(p, p->ev.start_mark, "serial", "does not fit 64 bits (got \"%s\")",
+                     snap_shown(&p->ev, shown));
+            return 0;
+        }
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    p->snap->serial = v;
+    return 0;
+}
+
+static int snap_ip(snap_parser_t *p, zone_server_t *srv, snap_mark_t *mark, const char *path)
+{
+    char text[INET6_ADDRSTRLEN + 1], shown[48];
+    size_t len = p->ev.data.scalar.length;
+    int rc = snap_expect(p, YAML_SCALAR_EVENT, path, "an address");
+
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    mark->line = (uint32_t)p->ev.start_mark.line + 1;
+    mark->col = (uint32_t)p->ev.start_mark.column + 1;
+    if (len < sizeof text) {
+        memcpy(text, p->ev.data.scalar.value, len + 1);
+        if (inet_pton(AF_INET, text, srv->addr) == 1) {
+            srv->family = 4;
+            return 0;
+        }
+        if (inet_pton(AF_INET6, text, srv->addr) == 1) {
+            srv->family = 6;
+            return 0;
+        }
+    }
+    snap_err(p, p->ev.start_mark, path, "not an IPv4 or IPv6 address (got \"%s\")",
+             snap_shown(&p->ev, shown));
+    return 0;
+}
+
+static int snap_score(snap_parser_t *p, zone_server_t *srv, const char *path)
+{
+    char shown[48];
+    bool integral;
+    double v;
+    int rc;
+
+    if (!snap_numeric(p, path, &v, &integral, &rc))
+        return rc < 0 ? -1 : 0;
+    if (v < -100 || v > 20)
+        snap_err(p, p->ev.start_mark, path, "outside [-100, 20] (got \"%s\")",
+                 snap_shown(&p->ev, shown));
+    else
+        srv->score = v;
+    return 0;
+}
+
+static int snap_netspeed(snap_parser_t *p, zone_server_t *srv, const char *path)
+{
+    char shown[48];
+    bool integral;
+    double v;
+    int rc;
+
+    if (!snap_numeric(p, path, &v, &integral, &rc))
+        return rc < 0 ? -1 : 0;
+    snap_shown(&p->ev, shown);
+    if (v < 0 || (v == 0 && p->ev.data.scalar.value[0] == '-'))
+        snap_err(p, p->ev.start_mark, path, "negative (got \"%s\")", shown);
+    else if (!integral)
+        snap_err(p, p->ev.start_mark, path, "fractional, must be an integer kbit/s (got \"%s\")",
+                 shown);
+    else if (v > ZONE_NETSPEED_MAX)
+        snap_err(p, p->ev.start_mark, path, "above %u kbit/s (got \"%s\")", ZONE_NETSPEED_MAX,
+                 shown);
+    else
+        srv->netspeed = (uint32_t)v;
+    return 0;
+}
+
+/* Zone names: "@" is implied and ignored, a repeated name counts once. */
+static int snap_zones(snap_parser_t *p, zone_server_t *srv, const char *path)
+{
+    char sub[80], shown[48];
+    bool over = false;
+    int rc = snap_expect(p, YAML_SEQUENCE_START_EVENT, path, "a sequence of zone names");
+
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    for (size_t i = 0;; i++) {
+        if (snap_next(p) < 0)
+            return -1;
+        if (p->ev.type == YAML_SEQUENCE_END_EVENT)
+            return 0;
+        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if ((rc = snap_expect(p, YAML_SCALAR_EVENT, sub, "a zone name")) != 0) {
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        int id = zone_id_lookup((const char *)p->ev.data.scalar.value, p->ev.data.scalar.length);
+        if (id < 0) {
+            snap_err(p, p->ev.start_mark, sub, "unknown zone (got \"%s\")",
+                     snap_shown(&p->ev, shown));
+            continue;
+        }
+        bool dup = id == ZONE_GLOBAL;
+        for (size_t k = 0; k < srv->n_zones && !dup; k++)
+            dup = srv->zones[k] == id;
+        if (dup)
+            continue;
+        if (srv->n_zones < 8) {
+            srv->zones[srv->n_zones++] = (uint16_t)id;
+        } else if (!over) {
+            over = true;
+            snap_err(p, p->ev.start_mark, sub, "more than 8 zones for one server");
+        }
+    }
+}
+
+/* ---- structure --------------------------------------------------------- */
+
+/* Reads a mapping's next key. 1 with the key event current, 0 at the end of
+ * the mapping, -1 on a syntax error. Non-scalar keys are reported and skipped
+ * together with their value. */
+static int snap_key(snap_parser_t *p, const char *path)
+{
+    for (;;) {
+        if (snap_next(p) < 0)
+            return -1;
+        if (p->ev.type == YAML_MAPPING_END_EVENT)
+            return 0;
+        if (p->ev.type == YAML_SCALAR_EVENT)
+            return 1;
+        snap_err(p, p->ev.start_mark, path, "keys must be strings (got %s)", snap_kind(&p->ev));
+        if (snap_skip(p) < 0 || snap_next(p) < 0 || snap_skip(p) < 0)
+            return -1;
+    }
+}
+
+/* A key seen twice is an error: JSON leaves its meaning open (RFC 8259 4). */
+static bool snap_seen(snap_parser_t *p, unsigned *seen, unsigned bit, const char *path)
+{
+    if (*seen & bit) {
+        snap_err(p, p->ev.start_mark, path, "duplicate key");
+        return true;
+    }
+    *seen |= bit;
+    return false;
+}
+
+static void snap_missing(snap_parser_t *p, yaml_mark_t m, const char *path, unsigned seen)
+{
+    static const char *const keys[] = {"ip", "score", "netspeed", "zones"};
+
+    for (unsigned i = 0; i < 4; i++)
+        if (!(seen & (1u << i)))
+            snap_err(p, m, path, "missing key \"%s\"", keys[i]);
+}
+
+static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *path)
+{
+    zone_server_t *srv = &p->snap->servers[i];
+    const char *key = (const char *)p->ev.data.scalar.value;
+    char sub[64], shown[48];
+    unsigned bit = !strcmp(key, "ip")         ? SNAP_IP
+                   : !strcmp(key, "score")    ? SNAP_SCORE
+                   : !strcmp(key, "netspeed") ? SNAP_NETSPEED
+                   : !strcmp(key, "zones")    ? SNAP_ZONES
+                                              : 0;
+
+    snprintf(sub, sizeof sub, "%s.%s", path, bit ? key : snap_shown(&p->ev, shown));
+    if (!bit)
+        snap_err(p, p->ev.start_mark, sub, "unknown key");
+    bool skip = !bit || snap_seen(p, seen, bit, sub);
+    if (snap_next(p) < 0)
+        return -1;
+    if (skip)
+        return snap_skip(p);
+    switch (bit) {
+    case SNAP_IP:
+        return snap_ip(p, srv, &p->marks[i], sub);
+    case SNAP_SCORE:
+        return snap_score(p, srv, sub);
+    case SNAP_NETSPEED:
+        return snap_netspeed(p, srv, sub);
+    default:
+        return snap_zones(p, srv, sub);
+    }
+}
+
+static int snap_grow(snap_parser_t *p)
+{
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    zone_server_t *s = realloc(p->snap->servers, cap * sizeof *s);
+
+    if (s)
+        p->snap->servers = s;
+    snap_mark_t *m = s ? realloc(p->marks, cap * sizeof *m) : NULL;
+    if (!m)
+        return -1;
+    p->marks = m;
+    p->cap = cap;
+    return 0;
+}
+
+static int snap_server(snap_parser_t *p, size_t i)
+{
+    char path[40];
+    unsigned seen = 0;
+    yaml_mark_t start = p->ev.start_mark;
+    int rc;
+
+    snprintf(path, sizeof path, "servers[%zu]", i);
+    if (i >= SNAP_SERVERS_MAX) {
+        snap_err(p, start, path, "more than %u servers", SNAP_SERVERS_MAX);
+        return -1;
+    }
+    if (i == p->cap && snap_grow(p) < 0) {
+        snap_err(p, start, path, "out of memory");
+        return -1;
+    }
+    memset(&p->snap->servers[i], 0, sizeof p->snap->servers[i]);
+    memset(&p->marks[i], 0, sizeof p->marks[i]);
+    p->snap->n_servers = i + 1;
+    if ((rc = snap_expect(p, YAML_MAPPING_START_EVENT, path, "a mapping")) != 0)
+        return rc < 0 ? -1 : 0;
+    while ((rc = snap_key(p, path)) == 1)
+        if (snap_field(p, i, &seen, path) < 0)
+            return -1;
+    if (rc == 0)
+        snap_missing(p, start, path, seen);
+    return rc;
+}
+
+static int snap_servers(snap_parser_t *p)
+{
+    int rc = snap_expect(p, YAML_SEQUENCE_START_EVENT, "servers", "a sequence");
+
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    for (size_t i = 0;; i++) {
+        if (snap_next(p) < 0)
+            return -1;
+        if (p->ev.type == YAML_SEQUENCE_END_EVENT)
+            return 0;
+        if (snap_server(p, i) < 0)
+            return -1;
+    }
+}
+
+/* The top-level mapping: "serial" and "servers", both required. */
+static int snap_top(snap_parser_t *p)
+{
+    yaml_mark_t start = p->ev.start_mark;
+    unsigned seen = 0;
+    char shown[48];
+    int rc;
+
+    if ((rc = snap_expect(p, YAML_MAPPING_START_EVENT, "(document)", "a mapping")) != 0)
+        return rc;
+    while ((rc = snap_key(p, "(document)")) == 1) {
+        const char *key = (const char *)p->ev.data.scalar.value;
+        unsigned bit = !strcmp(key, "serial") ? 1 : !strcmp(key, "servers") ? 2 : 0;
+        if (!bit)
+            snap_err(p, p->ev.start_mark, snap_shown(&p->ev, shown), "unknown key");
+        bool skip = !bit || snap_seen(p, &seen, bit, key);
+        if (snap_next(p) < 0)
+            return -1;
+        rc = skip ? snap_skip(p) : bit == 1 ? snap_serial(p) : snap_servers(p);
+        if (rc < 0)
+            return -1;
+    }
+    if (rc == 0 && !(seen & 1))
+        snap_err(p, start, "serial", "missing key \"serial\"");
+    if (rc == 0 && !(seen & 2))
+        snap_err(p, start, "servers", "missing key \"servers\"");
+    return rc;
+}
+
+static int snap_document(snap_parser_t *p)
+{
+    if (snap_next(p) < 0 || snap_next(p) < 0) /* stream start, document start */
+        return -1;
+    if (p->ev.type == YAML_STREAM_END_EVENT) {
+        snap_err(p, p->ev.start_mark, "(document)", "empty snapshot");
+        return -1;
+    }
+    if (snap_next(p) < 0 || snap_top(p) < 0)
+        return -1;
+    if (snap_next(p) < 0 || snap_next(p) < 0) /* document end, then stream end */
+        return -1;
+    if (p->ev.type != YAML_STREAM_END_EVENT)
+        snap_err(p, p->ev.start_mark, "(document)", "more than one document");
+    return 0;
+}
+
+/* ---- duplicates -------------------------------------------------------- */
+
+typedef struct snap_dupkey {
+    uint8_t key[17]; /* family, then the address bytes */
+    uint32_t idx;
+} snap_dupkey_t;
+
+static int snap_cmp_key(const void *a, const void *b)
+{
+    const snap_dupkey_t *x = a, *y = b;
+    int c = memcmp(x->key, y->key, sizeof x->key);
+
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * Equal addresses compared as bytes (inet_pton normalises "2001:db8::1" and
+ * "2001:DB8:0::1" alike), found by sorting: O(n log n) for big snapshots. Each
+ * later server is reported, naming the first of its address.
+ */
+static void snap_duplicates(snap_parser_t *p)
+{
+    const zone_server_t *srv = p->snap->servers;
+    snap_dupkey_t *k = malloc((p->snap->n_servers + 1) * sizeof *k);
+    size_t n = 0, first = 0;
+
+    if (!k) {
+        zone_errors_add(p->errs, "%s: out of memory", p->name);
+        p->n_errs++;
+        return;
+    }
+    for (size_t i = 0; i < p->snap->n_servers; i++) {
+        if (!srv[i].family)
+            continue; /* a bad address, already reported */
+        k[n].key[0] = srv[i].family;
+        memcpy(k[n].key + 1, srv[i].addr, 16);
+        k[n++].idx = (uint32_t)i;
+    }
+    qsort(k, n, sizeof *k, snap_cmp_key);
+    for (size_t i = 1; i < n; i++) {
+        if (memcmp(k[first].key, k[i].key, sizeof k[i].key) != 0) {
+            first = i;
+            continue;
+        }
+        const snap_mark_t *m = &p->marks[k[i].idx];
+        zone_errors_add(p->errs, "%s:%u:%u: servers[%u].ip: duplicate of servers[%u] at line %u",
+                        p->name, m->line, m->col, k[i].idx, k[first].idx,
+                        p->marks[k[first].idx].line);
+        p->n_errs++;
+    }
+    free(k);
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int zone_snapshot_parse(const char *name, const char *buf, size_t len, zone_snapshot_t **out,
+                        zone_errors_t *errs)
+{
+    snap_parser_t p = {.name = name, .errs = errs};
+
+    *out = NULL;
+    if (!(p.snap = calloc(1, sizeof *p.snap)) || !yaml_parser_initialize(&p.yp)) {
+        free(p.snap);
+        zone_errors_add(errs, "%s: out of memory", name);
+        return -1;
+    }
+    yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+    if (snap_document(&p) == 0)
+        snap_duplicates(&p);
+    if (p.have_ev)
+        yaml_event_delete(&p.ev);
+    yaml_parser_delete(&p.yp);
+    free(p.marks);
+    if (p.n_errs) {
+        zone_snapshot_free(p.snap);
+        return -1;
+    }
+    *out = p.snap;
+    return 0;
+}
+
+int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *errs)
+{
+    FILE *f;
+    char *buf = NULL;
+    long size;
+    int rc = -1;
+
+    *out = NULL;
+    errno = 0;
+    if (!(f = fopen(path, "rb")) || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0)
+        goto fail;
+    if (!(buf = malloc((size_t)size + 1)))
+        goto fail;
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size || ferror(f))
+        goto fail;
+    fclose(f);
+    rc = zone_snapshot_parse(path, buf, (size_t)size, out, errs);
+    free(buf);
+    return rc;
+fail:
+    zone_errors_add(errs, "%s: cannot read: %s", path, errno ? strerror(errno) : "short read");
+    if (f)
+        fclose(f);
+    free(buf);
+    return -1;
+}
+
+void zone_snapshot_free(zone_snapshot_t *snap)
+{
+    if (!snap)
+        return;
+    free(snap->servers);
+    free(snap);
+}

@@ -1,0 +1,332 @@
+/*
+ * test_snapshot.c - snapshot parsing and validation (DESIGN.md "Snapshot"):
+ * the good file's values, one file per kind of bad input with the exact
+ * "file:line:col: path: what" it must produce, every error of a file listed,
+ * truncated input never crashing, and a large snapshot parsed quickly.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "zones.h"
+
+static char dir[1024];
+
+static int load(const char *file, zone_snapshot_t **snap, zone_errors_t *errs)
+{
+    char path[1200];
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    zone_errors_init(errs);
+    return zone_snapshot_load(path, snap, errs);
+}
+
+static bool has_error(const zone_errors_t *e, const char *needle)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strstr(e->msgs[i], needle))
+            return true;
+    return false;
+}
+
+static void check_addr(const zone_server_t *s, int family, const char *text)
+{
+    uint8_t want[16] = {0};
+
+    CHECK(inet_pton(family == 6 ? AF_INET6 : AF_INET, text, want) == 1);
+    CHECK_INT_EQ(s->family, family);
+    CHECK(memcmp(s->addr, want, 16) == 0);
+}
+
+static void test_good(void)
+{
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+    int de = zone_id_lookup("de", 2), eu = ZONE_EUROPE, uk = zone_id_lookup("uk", 2);
+
+    CHECK_INT_EQ(load("good.json", &s, &e), 0);
+    CHECK_INT_EQ(e.n, 0);
+    zone_errors_deinit(&e);
+    if (!s)
+        return;
+    CHECK(s->serial == 2026112401u);
+    CHECK_INT_EQ(s->n_servers, 5);
+    check_addr(&s->servers[0], 4, "192.0.2.10");
+    CHECK(s->servers[0].score == 19.5);
+    CHECK_INT_EQ(s->servers[0].netspeed, 100000);
+    CHECK_INT_EQ(s->servers[0].n_zones, 2);
+    CHECK_INT_EQ(s->servers[0].zones[0], de);
+    CHECK_INT_EQ(s->servers[0].zones[1], eu);
+    check_addr(&s->servers[1], 6, "2001:db8::1");
+    CHECK(s->servers[1].score == 12.0);
+    /* "@" is implied and dropped; "gb" is uk's alias, so it counts once. */
+    CHECK_INT_EQ(s->servers[2].n_zones, 2);
+    CHECK_INT_EQ(s->servers[2].zones[0], uk);
+    CHECK_INT_EQ(s->servers[2].zones[1], eu);
+    CHECK(s->servers[2].score == -100);
+    CHECK_INT_EQ(s->servers[2].netspeed, 0);
+    CHECK_INT_EQ(s->servers[3].n_zones, 0);
+    CHECK_INT_EQ(s->servers[3].netspeed, ZONE_NETSPEED_MAX);
+    /* Compact JSON, an exponent, upper-case IPv6 and eight distinct zones
+     * (a repeated "us" does not count towards the limit). */
+    check_addr(&s->servers[4], 6, "2001:db8::2");
+    CHECK(s->servers[4].score == -32.5);
+    CHECK_INT_EQ(s->servers[4].n_zones, 8);
+    CHECK_INT_EQ(s->servers[4].zones[0], ZONE_NORTH_AMERICA);
+    CHECK_INT_EQ(s->servers[4].zones[7], zone_id_lookup("hn", 2));
+    zone_snapshot_free(s);
+}
+
+/* One file per kind of bad input, and the one message it must give. */
+static const struct {
+    const char *file, *msg;
+} bad_cases[] = {
+    {"bad-address.json",
+     "bad-address.json:4:10: servers[1].ip: not an IPv4 or IPv6 address (got \"192.0.2.300\")"},
+    {"duplicate-address.json",
+     "duplicate-address.json:5:10: servers[2].ip: duplicate of servers[0] at line 3"},
+    {"unknown-zone.json",
+     "unknown-zone.json:3:74: servers[0].zones[1]: unknown zone (got \"atlantis\")"},
+    {"score-high.json", "score-high.json:3:32: servers[0].score: outside [-100, 20] (got \"20.5\")"},
+    {"score-low.json", "score-low.json:3:32: servers[0].score: outside [-100, 20] (got \"-101\")"},
+    {"netspeed-negative.json",
+     "netspeed-negative.json:3:50: servers[0].netspeed: negative (got \"-1000\")"},
+    {"netspeed-fractional.json",
+     "netspeed-fractional.json:3:50: servers[0].netspeed: fractional, must be an integer"},
+    {"netspeed-quoted.json", "netspeed-quoted.json:3:50: servers[0].netspeed: wrong type: "
+                             "expected a number (got a string \"1000\")"},
+    {"netspeed-text.json",
+     "netspeed-text.json:3:50: servers[0].netspeed: wrong type: expected a number (got \"fast\")"},
+    {"netspeed-huge.json", "netspeed-huge.json:3:50: servers[0].netspeed: above 1000000000"},
+    {"missing-ip.json", "missing-ip.json:4:3: servers[1]: missing key \"ip\""},
+    {"missing-score.json", "missing-score.json:4:3: servers[1]: missing key \"score\""},
+    {"missing-netspeed.json", "missing-netspeed.json:4:3: servers[1]: missing key \"netspeed\""},
+    {"missing-zones.json", "missing-zones.json:4:3: servers[1]: missing key \"zones\""},
+    {"unknown-key.json", "unknown-key.json:3:56: servers[0].owner: unknown key"},
+    {"servers-not-sequence.json", "servers-not-sequence.json:2:13: servers: wrong type: "
+                                  "expected a sequence (got a mapping)"},
+    {"zones-not-sequence.json", "zones-not-sequence.json:3:67: servers[0].zones: wrong type: "
+                                "expected a sequence of zone names (got \"de\")"},
+    {"missing-serial.json", "missing-serial.json:1:1: serial: missing key \"serial\""},
+    {"missing-servers.json", "missing-servers.json:1:1: servers: missing key \"servers\""},
+    {"serial-negative.json",
+     "serial-negative.json:1:12: serial: must be a non-negative integer (got \"-1\")"},
+    {"too-many-zones.json",
+     "too-many-zones.json:3:116: servers[0].zones[8]: more than 8 zones for one server"},
+    {"syntax-error.json", "syntax-error.json:4:22: (document): syntax error: did not find "
+                          "expected ',' or '}' (while parsing a flow mapping at 4:3)"},
+};
+
+static void test_bad_files(void)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        zone_snapshot_t *s = (zone_snapshot_t *)&s; /* must be reset to NULL */
+        zone_errors_t e;
+        CHECK_INT_EQ(load(bad_cases[i].file, &s, &e), -1);
+        CHECK(s == NULL);
+        /* Each file holds exactly one problem, reported once. */
+        CHECK_INT_EQ(e.n, 1);
+        CHECK_STR_HAS(e.n ? e.msgs[0] : NULL, bad_cases[i].msg);
+        zone_errors_deinit(&e);
+    }
+}
+
+/* A file with many problems lists all of them, not just the first. */
+static void test_several(void)
+{
+    static const char *const want[] = {
+        "several-errors.json:4:10: servers[2].ip: not an IPv4 or IPv6 address (got \"not-an-ip\")",
+        "several-errors.json:4:32: servers[2].score: outside [-100, 20] (got \"25\")",
+        "several-errors.json:5:50: servers[3].netspeed: negative (got \"-1\")",
+        "several-errors.json:5:70: servers[3].zones[1]: unknown zone (got \"mars\")",
+        "several-errors.json:6:53: servers[4].extra: unknown key",
+        "several-errors.json:6:3: servers[4]: missing key \"netspeed\"",
+        "several-errors.json:1:1: serial: missing key \"serial\"",
+        "several-errors.json:3:10: servers[1].ip: duplicate of servers[0] at line 2",
+    };
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+
+    CHECK_INT_EQ(load("several-errors.json", &s, &e), -1);
+    CHECK(s == NULL);
+    CHECK_INT_EQ(e.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        check_count++;
+        if (!has_error(&e, want[i])) {
+            check_failures++;
+            fprintf(stderr, "missing error: %s\n", want[i]);
+        }
+    }
+    zone_errors_print(&e, stdout);
+    zone_errors_deinit(&e);
+}
+
+static char *read_all(const char *file, size_t *len)
+{
+    char path[1200];
+    FILE *f;
+    char *buf;
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (!(f = fopen(path, "rb")))
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    buf = malloc(*len + 1);
+    if (buf && fread(buf, 1, *len, f) != *len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Every proper prefix of a good snapshot is rejected with at least one error
+ * (the closing brace is missing), and none crashes (ASan/UBSan run this too).
+ * Each prefix is copied to its own heap block so reads past it are caught. */
+static void test_truncated(void)
+{
+    size_t len = 0, bad = 0;
+    char *text = read_all("good.json", &len);
+
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t cut = 0; cut <= len; cut++) {
+        char *copy = malloc(cut ? cut : 1);
+        zone_snapshot_t *s = NULL;
+        zone_errors_t e;
+        memcpy(copy, text, cut);
+        zone_errors_init(&e);
+        int rc = zone_snapshot_parse("cut", copy, cut, &s, &e);
+        /* Only the whole file, or the file without its final newline, is good. */
+        bool whole = cut >= len - 1;
+        if ((rc == 0) != whole || (rc != 0 && (e.n == 0 || s != NULL)))
+            bad++;
+        zone_snapshot_free(s);
+        zone_errors_deinit(&e);
+        free(copy);
+    }
+    CHECK_INT_EQ(bad, 0);
+    free(text);
+}
+
+/* At most ZONE_ERRORS_KEEP messages are kept; the rest are counted. */
+static void test_error_cap(void)
+{
+    size_t n = 300, cap = n * 96 + 64, len;
+    char *buf = malloc(cap);
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+
+    len = (size_t)snprintf(buf, cap, "{\"serial\": 1, \"servers\": [\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "%s{\"ip\": \"bad%zu\", \"score\": 1, \"netspeed\": 1, "
+                                "\"zones\": []}\n",
+                                i ? "," : "", i);
+    len += (size_t)snprintf(buf + len, cap - len, "]}\n");
+    zone_errors_init(&e);
+    CHECK_INT_EQ(zone_snapshot_parse("many", buf, len, &s, &e), -1);
+    CHECK_INT_EQ(e.n, ZONE_ERRORS_KEEP);
+    CHECK_INT_EQ(e.dropped, n - ZONE_ERRORS_KEEP);
+    CHECK_STR_HAS(e.n ? e.msgs[e.n - 1] : NULL, "many:201:9: servers[199].ip:");
+    zone_errors_deinit(&e);
+    free(buf);
+}
+
+static void test_unreadable(void)
+{
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+
+    CHECK_INT_EQ(load("no-such-file.json", &s, &e), -1);
+    CHECK(s == NULL);
+    CHECK_STR_HAS(e.n ? e.msgs[0] : NULL, "no-such-file.json: cannot read: ");
+    zone_errors_deinit(&e);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A ~10 MB snapshot (110,000 servers) with one duplicate at the very end: the
+ * duplicate is found (so the check covers all pairs) and parsing takes well
+ * under the bound. 10 s is generous for a sanitizer build; a quadratic
+ * duplicate search would need ~6e9 comparisons and blow it.
+ */
+static void test_large(void)
+{
+    size_t n = 110000, cap = n * 100 + 64, len;
+    char *buf = malloc(cap);
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+
+    len = (size_t)snprintf(buf, cap, "{\"serial\": 2026112401, \"servers\": [\n");
+    for (size_t i = 0; i < n; i++) {
+        size_t a = i + 1 < n ? i : 7; /* the last one repeats server 7 */
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "%s{\"ip\": \"10.%zu.%zu.%zu\", \"score\": 19.5, \"netspeed\": "
+                                "100000, \"zones\": [\"de\", \"europe\"]}\n",
+                                i ? "," : "", a >> 16, (a >> 8) & 255, a & 255);
+    }
+    len += (size_t)snprintf(buf + len, cap - len, "]}\n");
+    CHECK(len > 9000000);
+    zone_errors_init(&e);
+    double t0 = now();
+    CHECK_INT_EQ(zone_snapshot_parse("big", buf, len, &s, &e), -1);
+    double dt = now() - t0;
+    printf("parsed %zu bytes in %.3f s\n", len, dt);
+    CHECK(dt < 10.0);
+    CHECK_INT_EQ(e.n, 1);
+    CHECK_STR_HAS(e.n ? e.msgs[0] : NULL, "big:110001:9: servers[109999].ip: duplicate of "
+                                          "servers[7] at line 9");
+    zone_errors_deinit(&e);
+    free(buf);
+}
+
+/* The shipped sample (bench/gen-snapshot.py, seed 2026) is valid. */
+static void test_sample(const char *src)
+{
+    char path[1200];
+    zone_snapshot_t *s = NULL;
+    zone_errors_t e;
+
+    snprintf(path, sizeof path, "%s/config/sample-snapshot.json", src);
+    zone_errors_init(&e);
+    CHECK_INT_EQ(zone_snapshot_load(path, &s, &e), 0);
+    zone_errors_print(&e, stderr);
+    zone_errors_deinit(&e);
+    if (!s)
+        return;
+    CHECK(s->serial == 2026112401u);
+    CHECK_INT_EQ(s->n_servers, 3000);
+    zone_snapshot_free(s);
+}
+
+int main(void)
+{
+    const char *src = getenv("DNSD_SOURCE_DIR");
+
+    if (!src) {
+        fprintf(stderr, "DNSD_SOURCE_DIR is not set (run through ctest)\n");
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s/tests/data/snapshots", src);
+    test_good();
+    test_bad_files();
+    test_several();
+    test_truncated();
+    test_error_cap();
+    test_unreadable();
+    test_large();
+    test_sample(src);
+    return check_summary("test_snapshot");
+}
