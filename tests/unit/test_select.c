@@ -1,0 +1,613 @@
+/*
+ * test_select.c - pools and weighted selection (DESIGN.md "Weighted
+ * selection", "Zones and names"): shares match weights, sampling without
+ * replacement is exact, quarters, backfill order, eligibility, m(score) and
+ * families. Snapshots are real JSON through the real parser. The RNG seeds are
+ * fixed, so every run draws the same numbers; tolerances are stated per check.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "zones.h"
+
+/* ---- building pools from JSON text ------------------------------------- */
+
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text_t;
+
+static void text_add(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_add(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = t->cap * 2 + 256 + (size_t)n;
+        if (!(t->s = realloc(t->s, t->cap)))
+            abort();
+    }
+}
+
+/* Appends one server; `zones` is the inside of the JSON list. */
+static void server(text_t *t, const char *ip, double score, unsigned netspeed,
+                   const char *zones)
+{
+    if (t->len == 0)
+        text_add(t, "{\"serial\": 1, \"servers\": [\n");
+    else
+        text_add(t, ",\n");
+    text_add(t, "{\"ip\": \"%s\", \"score\": %g, \"netspeed\": %u, \"zones\": [%s]}", ip, score,
+             netspeed, zones);
+}
+
+static zone_pool_t *build(text_t *t, uint64_t serial, double min, double full)
+{
+    zone_pool_params_t params = {.min_score = min, .full_score = full};
+    zone_snapshot_t *snap = NULL;
+    zone_errors_t e;
+
+    text_add(t, "]}\n");
+    zone_errors_init(&e);
+    int rc = zone_snapshot_parse("test", t->s, t->len, &snap, &e);
+    zone_errors_print(&e, stderr);
+    zone_errors_deinit(&e);
+    free(t->s);
+    memset(t, 0, sizeof *t);
+    if (rc != 0) {
+        fprintf(stderr, "test snapshot rejected\n");
+        exit(1);
+    }
+    snap->serial = serial;
+    zone_pool_t *pool = zone_pool_new(snap, &params);
+    if (!pool)
+        exit(1);
+    return pool;
+}
+
+static size_t index_of(const zone_pool_t *pool, const zone_server_t *s)
+{
+    return (size_t)(s - zone_pool_snapshot(pool)->servers);
+}
+
+static double chi_square(const unsigned long *obs, const double *expect, size_t k)
+{
+    double x = 0;
+
+    for (size_t i = 0; i < k; i++)
+        x += ((double)obs[i] - expect[i]) * ((double)obs[i] - expect[i]) / expect[i];
+    return x;
+}
+
+/* ---- RNG ---------------------------------------------------------------- */
+
+static void test_rng(void)
+{
+    zone_rng_t a, b;
+
+    /* Reference outputs of xoshiro256** from state {1, 2, 3, 4}, from the
+     * authors' C implementation (prng.di.unimi.it). */
+    a = (zone_rng_t){{1, 2, 3, 4}};
+    CHECK(zone_rng_next(&a) == 11520u);
+    CHECK(zone_rng_next(&a) == 0u);
+    CHECK(zone_rng_next(&a) == 1509978240u);
+    CHECK(zone_rng_next(&a) == 1215971899390074240u);
+
+    zone_rng_seed(&a, 7);
+    zone_rng_seed(&b, 7);
+    CHECK(zone_rng_next(&a) == zone_rng_next(&b));
+    zone_rng_seed(&b, 8);
+    CHECK(zone_rng_next(&a) != zone_rng_next(&b));
+    CHECK_INT_EQ(zone_rng_seed_os(&a), 0);
+    CHECK_INT_EQ(zone_rng_seed_os(&b), 0);
+    CHECK(memcmp(&a, &b, sizeof a) != 0);
+    CHECK(zone_rng_below(&a, 1) == 0);
+    CHECK(zone_rng_below(&a, 0) == 0);
+
+    /* Bound 3 * 2^62 shows both classic biases: a plain modulo makes values
+     * below 2^62 twice as likely (seen in the thirds of the range), a multiply
+     * without Lemire's rejection makes v % 3 == 0 twice as likely as 1 or 2
+     * (v = floor(3x/4)). Unbiased, each gets 1/3 of 300,000 draws; 5 sigma =
+     * 5 * sqrt(300000 * 2/9) ~ 1291. */
+    unsigned long third[3] = {0}, residue[3] = {0};
+    uint64_t bound = 3ull << 62;
+    int out_of_range = 0;
+    zone_rng_seed(&a, 1);
+    for (int i = 0; i < 300000; i++) {
+        uint64_t v = zone_rng_below(&a, bound);
+        out_of_range += v >= bound;
+        third[v < bound ? v / (1ull << 62) : 0]++;
+        residue[v % 3]++;
+    }
+    CHECK_INT_EQ(out_of_range, 0);
+    for (int k = 0; k < 3; k++) {
+        CHECK(fabs((double)third[k] - 100000) < 1291);
+        CHECK(fabs((double)residue[k] - 100000) < 1291);
+    }
+}
+
+/* ---- (1) shares with want = 1 ------------------------------------------ */
+
+/*
+ * 24 IPv4 servers in de with varied netspeed and score (min 10, full 15), plus
+ * an ineligible one. 400,000 single draws from "@". Chi-square with 23 degrees
+ * of freedom must stay below 49.728, the critical value for p = 0.001; each
+ * count must be within 5 sigma of N·w/W (binomial sigma).
+ */
+static void test_shares(void)
+{
+    enum { K = 24, N = 400000 };
+    static const unsigned speeds[] = {1000, 10000, 25000, 50000, 100000, 250000};
+    static const double scores[] = {10, 11, 12.5, 15, 20};
+    double expect[K], w_sum = 0, m_want;
+    unsigned long count[K] = {0};
+    uint64_t w[K];
+    text_t t = {0};
+    char ip[32];
+
+    for (int i = 0; i < K; i++) {
+        snprintf(ip, sizeof ip, "192.0.2.%d", i + 1);
+        server(&t, ip, scores[i % 5], speeds[i % 6], "\"de\"");
+    }
+    server(&t, "192.0.2.200", 9.9, 1000000, "\"de\"");
+    zone_pool_t *pool = build(&t, 1, 10, 15);
+    const zone_snapshot_t *snap = zone_pool_snapshot(pool);
+    zone_pool_params_t params = {10, 15};
+
+    for (int i = 0; i < K; i++) {
+        /* m = 256 + 768 (score - 10) / 5, rounded, capped at 1024. */
+        m_want = fmin(1024, round(256 + 768 * (scores[i % 5] - 10) / 5));
+        w[i] = zone_weight(&snap->servers[i], &params);
+        CHECK(w[i] == (uint64_t)(speeds[i % 6] * m_want));
+        w_sum += (double)w[i];
+    }
+    CHECK(zone_weight(&snap->servers[K], &params) == 0);
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 2026);
+    int walk[1] = {ZONE_GLOBAL};
+    zone_pick_t pick;
+    for (int n = 0; n < N; n++) {
+        CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, walk, 1, 1, &rng, &pick), 1);
+        count[index_of(pool, pick.srv[0])]++;
+    }
+    int outliers = 0;
+    for (int i = 0; i < K; i++) {
+        double p = (double)w[i] / w_sum;
+        expect[i] = N * p;
+        outliers += fabs((double)count[i] - expect[i]) > 5 * sqrt(N * p * (1 - p));
+    }
+    double x2 = chi_square(count, expect, K);
+    printf("shares: chi-square %.2f (23 df, critical 49.728 at p=0.001)\n", x2);
+    CHECK(x2 < 49.728);
+    CHECK_INT_EQ(outliers, 0);
+    zone_pool_free(pool);
+}
+
+/* ---- (2) without replacement: exact inclusion probabilities ------------- */
+
+/* P(server i is in an ordered draw of `want` without replacement), summed
+ * over every ordered sequence: successive sampling, each draw ∝ weight among
+ * those left. */
+static void exact_inclusion(const double *w, int n, int want, double *incl, double *first)
+{
+    int seq[ZONE_PICK_MAX];
+    double prob[ZONE_PICK_MAX + 1] = {1}, left[ZONE_PICK_MAX + 1], total = 0;
+    int depth = 0;
+
+    for (int i = 0; i < n; i++)
+        total += w[i], incl[i] = 0, first[i] = w[i];
+    for (int i = 0; i < n; i++)
+        first[i] /= total;
+    left[0] = total;
+    seq[0] = -1;
+    while (depth >= 0) { /* iterative enumeration of ordered sequences */
+        int next = ++seq[depth], used = 0;
+        for (int k = 0; k < depth && next < n; k++)
+            used |= seq[k] == next;
+        if (next >= n) {
+            depth--;
+            continue;
+        }
+        if (used)
+            continue;
+        prob[depth + 1] = prob[depth] * w[next] / left[depth];
+        incl[next] += prob[depth + 1];
+        if (depth + 1 < want) {
+            left[depth + 1] = left[depth] - w[next];
+            seq[++depth] = -1;
+        }
+    }
+}
+
+/* Draws `draws` answers of `want` from a zone of n servers (IPv4, zone "fr")
+ * and compares first-draw shares (chi-square, n-1 df, critical value `crit`
+ * at p = 0.001) and inclusion probabilities (each within 4 sigma) with the
+ * exact values. */
+static void check_without_replacement(const unsigned *speeds, int n, int want, int draws,
+                                      double crit)
+{
+    double w[16], incl[16], first[16], expect[16];
+    unsigned long seen[16] = {0}, firsts[16] = {0};
+    text_t t = {0};
+    char ip[32];
+    int dups = 0, short_answers = 0, fr = zone_id_lookup("fr", 2);
+
+    for (int i = 0; i < n; i++) {
+        snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
+        server(&t, ip, 20, speeds[i], "\"fr\"");
+        w[i] = speeds[i]; /* score 20: m = 1 */
+    }
+    zone_pool_t *pool = build(&t, 1, 10, 15);
+    exact_inclusion(w, n, want, incl, first);
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 99);
+    zone_pick_t pick;
+    for (int d = 0; d < draws; d++) {
+        short_answers += zone_pool_pick(pool, 4, -1, &fr, 1, (size_t)want, &rng, &pick) !=
+                         (size_t)want;
+        firsts[index_of(pool, pick.srv[0])]++;
+        for (size_t a = 0; a < pick.n; a++) {
+            seen[index_of(pool, pick.srv[a])]++;
+            for (size_t b = 0; b < a; b++)
+                dups += pick.srv[a] == pick.srv[b];
+        }
+    }
+    CHECK_INT_EQ(short_answers, 0);
+    CHECK_INT_EQ(dups, 0);
+    int outliers = 0;
+    for (int i = 0; i < n; i++) {
+        expect[i] = draws * first[i];
+        double sd = sqrt(incl[i] * (1 - incl[i]) / draws);
+        if (fabs((double)seen[i] / draws - incl[i]) > 4 * sd) {
+            outliers++;
+            fprintf(stderr, "server %d: inclusion %.5f, exact %.5f\n", i,
+                    (double)seen[i] / draws, incl[i]);
+        }
+    }
+    double x2 = chi_square(firsts, expect, (size_t)n);
+    printf("%d of %d: first-draw chi-square %.2f (%d df, critical %.3f)\n", want, n, x2, n - 1,
+           crit);
+    CHECK(x2 < crit);
+    CHECK_INT_EQ(outliers, 0);
+    zone_pool_free(pool);
+}
+
+static void test_without_replacement(void)
+{
+    /* Very unequal weights, so "without replacement" visibly differs from
+     * "proportional" (the heaviest server's inclusion is far below 4·w/W). */
+    static const unsigned ten[] = {1000000, 500000, 250000, 100000, 100000,
+                                   50000,   25000,  10000,  10000,  1000};
+    static const unsigned six[] = {100000, 50000, 50000, 25000, 10000, 1000};
+
+    /* Critical chi-square values at p = 0.001: 9 df 27.877, 5 df 20.515. */
+    check_without_replacement(ten, 10, 4, 200000, 27.877);
+    check_without_replacement(six, 6, 3, 200000, 20.515);
+}
+
+/* ---- (3) quarters ------------------------------------------------------- */
+
+/* de: `n_de` eligible IPv4 servers plus 3 ineligible; fr: 5 eligible. */
+static zone_pool_t *quarter_pool(int n_de, uint64_t serial)
+{
+    static const unsigned speeds[] = {1000, 10000, 25000, 50000, 100000, 250000, 1000000};
+    text_t t = {0};
+    char ip[32];
+
+    for (int i = 0; i < n_de; i++) {
+        snprintf(ip, sizeof ip, "10.0.%d.%d", i / 200, i % 200 + 1);
+        server(&t, ip, 12 + i % 9, speeds[i % 7], "\"de\", \"europe\"");
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(ip, sizeof ip, "10.9.0.%d", i + 1);
+        server(&t, ip, i ? 5 : 19, i ? 100000 : 0, "\"de\"");
+    }
+    for (int i = 0; i < 5; i++) {
+        snprintf(ip, sizeof ip, "10.8.0.%d", i + 1);
+        server(&t, ip, 19, 10000, "\"fr\"");
+    }
+    return build(&t, serial, 10, 15);
+}
+
+/* Each server's quarter in zone `id` (-1: in none), over all four. Returns
+ * false when a server is in two quarters. */
+static bool quarter_map(const zone_pool_t *pool, int id, int *which, size_t n_servers,
+                        size_t sizes[4])
+{
+    const zone_server_t *m[512];
+    bool disjoint = true;
+
+    for (size_t i = 0; i < n_servers; i++)
+        which[i] = -1;
+    for (int q = 0; q < 4; q++) {
+        sizes[q] = zone_pool_members(pool, id, 4, q, m, 512);
+        for (size_t k = 0; k < sizes[q]; k++) {
+            size_t i = index_of(pool, m[k]);
+            disjoint &= which[i] < 0;
+            which[i] = q;
+        }
+    }
+    return disjoint;
+}
+
+static void test_quarters(void)
+{
+    enum { N_DE = 200 };
+    const zone_server_t *all[512];
+    int de = zone_id_lookup("de", 2), fr = zone_id_lookup("fr", 2);
+    int w1[512], w2[512], w3[512];
+    size_t sz[4], sz2[4];
+    zone_pool_t *a = quarter_pool(N_DE, 2026112401), *b = quarter_pool(N_DE, 2026112401),
+                *c = quarter_pool(N_DE, 2026112402);
+    size_t n = zone_pool_snapshot(a)->n_servers;
+    zone_pool_params_t params = {10, 15};
+
+    CHECK(quarter_map(a, de, w1, n, sz)); /* disjoint */
+    size_t n_all = zone_pool_members(a, de, 4, -1, all, 512);
+    CHECK_INT_EQ(n_all, N_DE);
+    CHECK_INT_EQ(sz[0] + sz[1] + sz[2] + sz[3], N_DE);
+    for (size_t k = 0; k < n_all; k++) /* the union is the eligible set */
+        CHECK(w1[index_of(a, all[k])] >= 0);
+    for (int q = 0; q < 4; q++)
+        CHECK(sz[q] > 0);
+
+    /* Balanced: greedy least-load assignment keeps the quarters within one
+     * server's weight of each other. */
+    uint64_t load[4] = {0}, max_w = 0;
+    for (size_t k = 0; k < n_all; k++) {
+        uint64_t w = zone_weight(all[k], &params);
+        load[w1[index_of(a, all[k])]] += w;
+        max_w = w > max_w ? w : max_w;
+    }
+    for (int q = 1; q < 4; q++)
+        CHECK((load[q] > load[0] ? load[q] - load[0] : load[0] - load[q]) <= max_w);
+
+    /* Deterministic for a snapshot, different for another serial. */
+    quarter_map(b, de, w2, n, sz2);
+    CHECK(memcmp(w1, w2, n * sizeof *w1) == 0);
+    quarter_map(c, de, w3, n, sz2);
+    CHECK(memcmp(w1, w3, n * sizeof *w1) != 0);
+
+    /* Picks from a quarter come only from it (de first, then europe = de too). */
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 5);
+    int walk[3], bad = 0;
+    size_t n_walk = zone_walk(de, walk);
+    for (int r = 0; r < 2000; r++) {
+        zone_pick_t pick;
+        int q = r % 4;
+        zone_pool_pick(a, 4, q, walk, n_walk, 4, &rng, &pick);
+        for (size_t k = 0; k < pick.n; k++)
+            bad += w1[index_of(a, pick.srv[k])] != q;
+    }
+    CHECK_INT_EQ(bad, 0);
+
+    /* fr has 5 eligible: every quarter is the whole zone. */
+    const zone_server_t *m[16];
+    for (int q = 0; q < 4; q++)
+        CHECK_INT_EQ(zone_pool_members(a, fr, 4, q, m, 16), 5);
+    zone_pool_free(a);
+    zone_pool_free(b);
+    zone_pool_free(c);
+
+    /* The threshold: 8 eligible are split into 4 non-empty quarters, 7 not. */
+    a = quarter_pool(8, 1);
+    n = zone_pool_snapshot(a)->n_servers;
+    CHECK(quarter_map(a, de, w1, n, sz));
+    CHECK_INT_EQ(sz[0] + sz[1] + sz[2] + sz[3], 8);
+    for (int q = 0; q < 4; q++)
+        CHECK(sz[q] > 0 && sz[q] < 8);
+    zone_pool_free(a);
+    a = quarter_pool(7, 1);
+    for (int q = 0; q < 4; q++)
+        CHECK_INT_EQ(zone_pool_members(a, de, 4, q, m, 16), 7);
+    zone_pool_free(a);
+}
+
+/* ---- (4) backfill order ------------------------------------------------- */
+
+static void test_backfill(void)
+{
+    int de = zone_id_lookup("de", 2), it = zone_id_lookup("it", 2), jp = zone_id_lookup("jp", 2);
+    text_t t = {0};
+    char ip[32];
+
+    /* de: 2 eligible + 1 below min_score; europe: 6 more (fr); asia: jp 1 +
+     * cn 1; @: 10 us servers. */
+    server(&t, "10.1.0.1", 20, 1000, "\"de\", \"europe\"");
+    server(&t, "10.1.0.2", 20, 1000, "\"de\", \"europe\"");
+    server(&t, "10.1.0.3", 5, 1000000, "\"de\", \"europe\"");
+    for (int i = 0; i < 6; i++) {
+        snprintf(ip, sizeof ip, "10.2.0.%d", i + 1);
+        server(&t, ip, 20, 100000, "\"fr\", \"europe\"");
+    }
+    server(&t, "10.3.0.1", 20, 1000, "\"jp\", \"asia\"");
+    server(&t, "10.3.0.2", 20, 1000, "\"cn\", \"asia\"");
+    for (int i = 0; i < 10; i++) {
+        snprintf(ip, sizeof ip, "10.4.0.%d", i + 1);
+        server(&t, ip, 20, 1000000, "\"us\", \"north-america\"");
+    }
+    zone_pool_t *pool = build(&t, 1, 10, 15);
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 11);
+    int walk[3], order_bad = 0, dups = 0, flags_bad = 0;
+    size_t n_walk;
+    zone_pick_t pick;
+
+    for (int r = 0; r < 5000; r++) {
+        /* de: its 2 eligible first (light as they are), then 2 from europe. */
+        n_walk = zone_walk(de, walk);
+        CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, walk, n_walk, 4, &rng, &pick), 4);
+        size_t i0 = index_of(pool, pick.srv[0]), i1 = index_of(pool, pick.srv[1]);
+        order_bad += !((i0 == 0 && i1 == 1) || (i0 == 1 && i1 == 0));
+        for (size_t k = 2; k < 4; k++) {
+            size_t i = index_of(pool, pick.srv[k]);
+            order_bad += i < 3 || i > 8;
+            dups += k == 3 && pick.srv[2] == pick.srv[3];
+        }
+        flags_bad += pick.zone != de || !pick.backfill;
+
+        /* it has no servers: europe answers, no backfill needed. */
+        n_walk = zone_walk(it, walk);
+        zone_pool_pick(pool, 4, -1, walk, n_walk, 4, &rng, &pick);
+        flags_bad += pick.n != 4 || pick.zone != ZONE_EUROPE || pick.backfill;
+
+        /* jp: 1 own, 1 more from asia, 2 from @ (us, the rest of @ being
+         * already picked or light). */
+        n_walk = zone_walk(jp, walk);
+        zone_pool_pick(pool, 4, -1, walk, n_walk, 4, &rng, &pick);
+        order_bad += pick.n != 4 || index_of(pool, pick.srv[0]) != 9 ||
+                     index_of(pool, pick.srv[1]) != 10;
+        for (size_t a = 0; a < pick.n; a++)
+            for (size_t b = 0; b < a; b++)
+                dups += pick.srv[a] == pick.srv[b];
+        flags_bad += pick.zone != jp || !pick.backfill;
+    }
+    CHECK_INT_EQ(order_bad, 0);
+    CHECK_INT_EQ(dups, 0);
+    CHECK_INT_EQ(flags_bad, 0);
+
+    /* A walk that finds nothing: no servers, zone -1. */
+    n_walk = zone_walk(it, walk);
+    CHECK_INT_EQ(zone_pool_pick(pool, 6, -1, walk, n_walk, 4, &rng, &pick), 0);
+    CHECK_INT_EQ(pick.zone, -1);
+    CHECK(!pick.backfill);
+    /* want above ZONE_PICK_MAX is capped; the whole pool has 19 eligible. */
+    CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, walk, n_walk, 100, &rng, &pick), ZONE_PICK_MAX);
+    zone_pool_free(pool);
+}
+
+/* ---- (5) eligibility and m(score) --------------------------------------- */
+
+static void test_eligibility(void)
+{
+    int de = zone_id_lookup("de", 2);
+    text_t t = {0};
+
+    server(&t, "10.0.0.1", 10, 50000, "\"de\"");   /* min_score: m = 0.25 */
+    server(&t, "10.0.0.2", 15, 50000, "\"de\"");   /* full_score: m = 1 */
+    server(&t, "10.0.0.3", 9.9, 1000000, "\"de\""); /* below min_score */
+    server(&t, "10.0.0.4", 20, 0, "\"de\"");        /* netspeed 0 */
+    server(&t, "10.0.0.5", -50, 1000000, "\"de\"");
+    zone_pool_t *pool = build(&t, 1, 10, 15);
+    const zone_snapshot_t *snap = zone_pool_snapshot(pool);
+    zone_pool_params_t params = {10, 15}, plain = {10, 10};
+    unsigned total, eligible;
+
+    zone_pool_counts(pool, de, 4, &total, &eligible);
+    CHECK_INT_EQ(total, 5);
+    CHECK_INT_EQ(eligible, 2);
+    zone_pool_counts(pool, de, 6, &total, &eligible);
+    CHECK_INT_EQ(total + eligible, 0);
+    CHECK(zone_weight(&snap->servers[0], &params) == 50000u * 256);
+    CHECK(zone_weight(&snap->servers[1], &params) == 50000u * 1024);
+    CHECK(zone_weight(&snap->servers[2], &params) == 0);
+    CHECK(zone_weight(&snap->servers[3], &params) == 0);
+    /* full == min: plain netspeed weighting. */
+    CHECK(zone_weight(&snap->servers[0], &plain) == 50000u * 1024);
+    CHECK(zone_weight(&snap->servers[2], &plain) == 0);
+
+    /* 1:4 shares: 200,000 single draws, expected 40,000 : 160,000; binomial
+     * sigma = sqrt(200000 · 0.2 · 0.8) ~ 179, tolerance 5 sigma = 895. */
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 3);
+    unsigned long count[5] = {0};
+    zone_pick_t pick;
+    for (int r = 0; r < 200000; r++) {
+        zone_pool_pick(pool, 4, -1, &de, 1, 1, &rng, &pick);
+        count[index_of(pool, pick.srv[0])]++;
+    }
+    CHECK(fabs((double)count[0] - 40000) < 895);
+    CHECK_INT_EQ(count[2] + count[3] + count[4], 0);
+    /* Asking for more than exist gives the two eligible ones, never the rest. */
+    for (int r = 0; r < 1000; r++) {
+        CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, &de, 1, 4, &rng, &pick), 2);
+        CHECK(index_of(pool, pick.srv[0]) + index_of(pool, pick.srv[1]) == 1);
+    }
+    zone_pool_free(pool);
+}
+
+/* ---- (6) families ------------------------------------------------------- */
+
+static void test_families(void)
+{
+    int de = zone_id_lookup("de", 2);
+    text_t t = {0};
+    char ip[64];
+
+    for (int i = 0; i < 12; i++) {
+        snprintf(ip, sizeof ip, i % 2 ? "2001:db8::%d" : "192.0.2.%d", i + 1);
+        server(&t, ip, 20, 10000, "\"de\", \"europe\"");
+    }
+    zone_pool_t *pool = build(&t, 1, 10, 15);
+    unsigned total, eligible;
+    zone_pool_counts(pool, de, 6, &total, &eligible);
+    CHECK_INT_EQ(eligible, 6);
+    zone_pool_counts(pool, ZONE_GLOBAL, 4, &total, &eligible);
+    CHECK_INT_EQ(total, 6);
+
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 4);
+    int walk[3], wrong = 0;
+    size_t n_walk = zone_walk(de, walk);
+    for (int r = 0; r < 2000; r++) {
+        zone_pick_t pick;
+        for (int fam = 4; fam <= 6; fam += 2) {
+            int q = r % 5 - 1;
+            zone_pool_pick(pool, fam, q, walk, n_walk, 4, &rng, &pick);
+            wrong += pick.n == 0;
+            for (size_t k = 0; k < pick.n; k++)
+                wrong += pick.srv[k]->family != fam;
+        }
+    }
+    CHECK_INT_EQ(wrong, 0);
+    zone_pool_free(pool);
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+static void test_report(void)
+{
+    zone_pool_t *pool = quarter_pool(20, 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    zone_pool_report(pool, f);
+    fclose(f);
+    unsigned e4, t4, e6, t6;
+    const char *de = strstr(buf, "\nde "), *fr = strstr(buf, "\nfr ");
+    CHECK(de && sscanf(de, " de %u/%u %u/%u", &e4, &t4, &e6, &t6) == 4 && e4 == 20 &&
+          t4 == 23 && e6 == 0 && t6 == 0);
+    CHECK(fr && sscanf(fr, " fr %u/%u %u/%u", &e4, &t4, &e6, &t6) == 4 && e4 == 5 &&
+          t4 == 5 && e6 == 0 && t6 == 0);
+    CHECK_STR_HAS(buf, "top 10 servers of @ hold ");
+    CHECK_STR_HAS(buf, "10.0.0.7 ");
+    CHECK(!strstr(buf, "\nit ")); /* zones without servers are left out */
+    free(buf);
+    zone_pool_free(pool);
+}
+
+int main(void)
+{
+    test_rng();
+    test_shares();
+    test_without_replacement();
+    test_quarters();
+    test_backfill();
+    test_eligibility();
+    test_families();
+    test_report();
+    return check_summary("test_select");
+}
