@@ -30,7 +30,8 @@ uint64_t zone_weight(const zone_server_t *srv, const zone_pool_params_t *params)
 }
 
 /* The zones a server is in: "@" and its listed zones, each once. */
-static size_t pool_memberships(const zone_pool_t *pool, const zone_server_t *s, int ids[9])
+static size_t pool_memberships(const zone_pool_t *pool, const zone_server_t *s,
+                               int ids[9])
 {
     size_t n = 0;
 
@@ -89,8 +90,8 @@ static uint64_t pool_w(const pool_table_t *t, uint32_t k)
  * quarter with the least weight so far (the first four thus seed every quarter),
  * so the quarters carry similar load. Each quarter keeps server order.
  */
-static void pool_split(const zone_pool_t *pool, pool_zone_t *z, uint64_t *cum, uint32_t *idx,
-                       pool_order_t *order, uint8_t *which)
+static void pool_split(const zone_pool_t *pool, pool_zone_t *z, uint64_t *cum,
+                       uint32_t *idx, pool_order_t *order, uint8_t *which)
 {
     const pool_table_t *all = &z->all;
     uint64_t load[4] = {0};
@@ -175,7 +176,8 @@ static int pool_fill(zone_pool_t *pool, uint32_t max_elig)
             for (int q = 0; q < 4; q++)
                 z->quarter[q] = z->all;
             if (z->all.n >= POOL_QUARTER_MIN)
-                pool_split(pool, z, z->all.cum + z->all.n, z->all.idx + z->all.n, order, which);
+                pool_split(pool, z, z->all.cum + z->all.n, z->all.idx + z->all.n, order,
+                           which);
         }
     }
     free(order);
@@ -211,8 +213,7 @@ zone_pool_t *zone_pool_new(zone_snapshot_t *snap, const zone_pool_params_t *para
     for (int id = 0; id < pool->n_ids; id++)
         for (int f = 0; f < 2; f++)
             max_elig = elig[id][f] > max_elig ? elig[id][f] : max_elig;
-    if (pool_layout(pool, elig) < 0 ||
-        pool_fill(pool, max_elig) < 0)
+    if (pool_layout(pool, elig) < 0 || pool_fill(pool, max_elig) < 0)
         goto fail;
     free(elig);
     return pool;

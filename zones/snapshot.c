@@ -89,10 +89,11 @@ void zone_errors_deinit(zone_errors_t *e)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 
-static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt, ...)
+static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt,
+                     ...)
 {
     char what[300];
     va_list ap;
@@ -100,8 +101,8 @@ static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const ch
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    zone_errors_add(p->errs, "%s:%zu:%zu: %s: %s", p->name, m.line + 1, m.column + 1, path,
-                    what);
+    zone_errors_add(p->errs, "%s:%zu:%zu: %s: %s", p->name, m.line + 1, m.column + 1,
+                    path, what);
     p->n_errs++;
 }
 
@@ -124,7 +125,7 @@ static const char *snap_kind(const yaml_event_t *ev)
 {
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
-        return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "a plain scalar" : "a string";
+        return "a scalar";
     case YAML_SEQUENCE_START_EVENT:
         return "a sequence";
     case YAML_MAPPING_START_EVENT:
@@ -151,8 +152,9 @@ static int snap_next(snap_parser_t *p)
     if (y->error == YAML_MEMORY_ERROR)
         snap_err(p, y->problem_mark, "(document)", "out of memory");
     else if (y->context)
-        snap_err(p, y->problem_mark, "(document)", "syntax error: %s (%s at %zu:%zu)", problem,
-                 y->context, y->context_mark.line + 1, y->context_mark.column + 1);
+        snap_err(p, y->problem_mark, "(document)", "syntax error: %s (%s at %zu:%zu)",
+                 problem, y->context, y->context_mark.line + 1,
+                 y->context_mark.column + 1);
     else
         snap_err(p, y->problem_mark, "(document)", "syntax error: %s", problem);
     return -1;
@@ -165,9 +167,11 @@ static int snap_skip(snap_parser_t *p)
     int depth = 0;
 
     do {
-        if (p->ev.type == YAML_SEQUENCE_START_EVENT || p->ev.type == YAML_MAPPING_START_EVENT)
+        if (p->ev.type == YAML_SEQUENCE_START_EVENT ||
+            p->ev.type == YAML_MAPPING_START_EVENT)
             depth++;
-        else if (p->ev.type == YAML_SEQUENCE_END_EVENT || p->ev.type == YAML_MAPPING_END_EVENT)
+        else if (p->ev.type == YAML_SEQUENCE_END_EVENT ||
+                 p->ev.type == YAML_MAPPING_END_EVENT)
             depth--;
         if (depth == 0)
             return 0;
@@ -249,7 +253,8 @@ static int snap_serial(snap_parser_t *p)
         return rc < 0 ? -1 : 0;
     s = (const char *)p->ev.data.scalar.value;
     if (!integral || *s == '-') {
-        snap_err(p, p->ev.start_mark, "serial", "must be a non-negative integer (got \"%s\")",
+        snap_err(p, p->ev.start_mark, "serial",
+                 "must be a non-negative integer (got \"%s\")",
                  snap_shown(&p->ev, shown));
         return 0;
     }
@@ -265,7 +270,8 @@ static int snap_serial(snap_parser_t *p)
     return 0;
 }
 
-static int snap_ip(snap_parser_t *p, zone_server_t *srv, snap_mark_t *mark, const char *path)
+static int snap_ip(snap_parser_t *p, zone_server_t *srv, snap_mark_t *mark,
+                   const char *path)
 {
     char text[INET6_ADDRSTRLEN + 1], shown[48];
     size_t len = p->ev.data.scalar.length;
@@ -321,11 +327,11 @@ static int snap_netspeed(snap_parser_t *p, zone_server_t *srv, const char *path)
     if (v < 0 || (v == 0 && p->ev.data.scalar.value[0] == '-'))
         snap_err(p, p->ev.start_mark, path, "negative (got \"%s\")", shown);
     else if (!integral)
-        snap_err(p, p->ev.start_mark, path, "fractional, must be an integer kbit/s (got \"%s\")",
-                 shown);
+        snap_err(p, p->ev.start_mark, path,
+                 "fractional, must be an integer kbit/s (got \"%s\")", shown);
     else if (v > ZONE_NETSPEED_MAX)
-        snap_err(p, p->ev.start_mark, path, "above %u kbit/s (got \"%s\")", ZONE_NETSPEED_MAX,
-                 shown);
+        snap_err(p, p->ev.start_mark, path, "above %u kbit/s (got \"%s\")",
+                 ZONE_NETSPEED_MAX, shown);
     else
         srv->netspeed = (uint32_t)v;
     return 0;
@@ -351,7 +357,8 @@ static int snap_zones(snap_parser_t *p, zone_server_t *srv, const char *path)
                 return -1;
             continue;
         }
-        int id = zone_id_lookup((const char *)p->ev.data.scalar.value, p->ev.data.scalar.length);
+        int id = zone_id_lookup((const char *)p->ev.data.scalar.value,
+                                p->ev.data.scalar.length);
         if (id < 0) {
             snap_err(p, p->ev.start_mark, sub, "unknown zone (got \"%s\")",
                      snap_shown(&p->ev, shown));
@@ -385,7 +392,8 @@ static int snap_key(snap_parser_t *p, const char *path)
             return 0;
         if (p->ev.type == YAML_SCALAR_EVENT)
             return 1;
-        snap_err(p, p->ev.start_mark, path, "keys must be strings (got %s)", snap_kind(&p->ev));
+        snap_err(p, p->ev.start_mark, path, "keys must be strings (got %s)",
+                 snap_kind(&p->ev));
         if (snap_skip(p) < 0 || snap_next(p) < 0 || snap_skip(p) < 0)
             return -1;
     }
@@ -593,7 +601,8 @@ static void snap_duplicates(snap_parser_t *p)
             continue;
         }
         const snap_mark_t *m = &p->marks[k[i].idx];
-        zone_errors_add(p->errs, "%s:%u:%u: servers[%u].ip: duplicate of servers[%u] at line %u",
+        zone_errors_add(p->errs,
+                        "%s:%u:%u: servers[%u].ip: duplicate of servers[%u] at line %u",
                         p->name, m->line, m->col, k[i].idx, k[first].idx,
                         p->marks[k[first].idx].line);
         p->n_errs++;
@@ -603,8 +612,8 @@ static void snap_duplicates(snap_parser_t *p)
 
 /* ---- entry points ------------------------------------------------------ */
 
-int zone_snapshot_parse(const char *name, const char *buf, size_t len, zone_snapshot_t **out,
-                        zone_errors_t *errs)
+int zone_snapshot_parse(const char *name, const char *buf, size_t len,
+                        zone_snapshot_t **out, zone_errors_t *errs)
 {
     snap_parser_t p = {.name = name, .errs = errs};
 
@@ -650,7 +659,8 @@ int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *e
     free(buf);
     return rc;
 fail:
-    zone_errors_add(errs, "%s: cannot read: %s", path, errno ? strerror(errno) : "short read");
+    zone_errors_add(errs, "%s: cannot read: %s", path,
+                    errno ? strerror(errno) : "short read");
     if (f)
         fclose(f);
     free(buf);

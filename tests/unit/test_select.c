@@ -20,7 +20,8 @@ typedef struct text {
     size_t len, cap;
 } text_t;
 
-static void text_add(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(text_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void text_add(text_t *t, const char *fmt, ...)
 {
@@ -48,8 +49,8 @@ static void server(text_t *t, const char *ip, double score, unsigned netspeed,
         text_add(t, "{\"serial\": 1, \"servers\": [\n");
     else
         text_add(t, ",\n");
-    text_add(t, "{\"ip\": \"%s\", \"score\": %g, \"netspeed\": %u, \"zones\": [%s]}", ip, score,
-             netspeed, zones);
+    text_add(t, "{\"ip\": \"%s\", \"score\": %g, \"netspeed\": %u, \"zones\": [%s]}", ip,
+             score, netspeed, zones);
 }
 
 static zone_pool_t *build(text_t *t, uint64_t serial, double min, double full)
@@ -276,8 +277,8 @@ static void check_without_replacement(const unsigned *speeds, int n, int want, i
         }
     }
     double x2 = chi_square(firsts, expect, (size_t)n);
-    printf("%d of %d: first-draw chi-square %.2f (%d df, critical %.3f)\n", want, n, x2, n - 1,
-           crit);
+    printf("%d of %d: first-draw chi-square %.2f (%d df, critical %.3f)\n", want, n, x2,
+           n - 1, crit);
     CHECK(x2 < crit);
     CHECK_INT_EQ(outliers, 0);
     zone_pool_free(pool);
@@ -344,7 +345,7 @@ static bool quarter_map(const zone_pool_t *pool, int id, int *which, size_t n_se
 static void test_quarters(void)
 {
     enum { N_DE = 200 };
-    const zone_server_t *all[512];
+    const zone_server_t *all[512], *m[16];
     int de = zone_id_lookup("de", 2), fr = zone_id_lookup("fr", 2);
     int w1[512], w2[512], w3[512];
     size_t sz[4], sz2[4];
@@ -394,16 +395,22 @@ static void test_quarters(void)
     CHECK_INT_EQ(bad, 0);
 
     /* fr has 5 eligible: every quarter is the whole zone. */
-    const zone_server_t *m[16];
     for (int q = 0; q < 4; q++)
         CHECK_INT_EQ(zone_pool_members(a, fr, 4, q, m, 16), 5);
     zone_pool_free(a);
     zone_pool_free(b);
     zone_pool_free(c);
+}
 
-    /* The threshold: 8 eligible are split into 4 non-empty quarters, 7 not. */
-    a = quarter_pool(8, 1);
-    n = zone_pool_snapshot(a)->n_servers;
+/* The threshold: 8 eligible are split into 4 non-empty quarters, 7 not. */
+static void test_quarter_threshold(void)
+{
+    const zone_server_t *m[16];
+    int de = zone_id_lookup("de", 2), w1[64];
+    size_t sz[4];
+    zone_pool_t *a = quarter_pool(8, 1);
+    size_t n = zone_pool_snapshot(a)->n_servers;
+
     CHECK(quarter_map(a, de, w1, n, sz));
     CHECK_INT_EQ(sz[0] + sz[1] + sz[2] + sz[3], 8);
     for (int q = 0; q < 4; q++)
@@ -419,7 +426,8 @@ static void test_quarters(void)
 
 static void test_backfill(void)
 {
-    int de = zone_id_lookup("de", 2), it = zone_id_lookup("it", 2), jp = zone_id_lookup("jp", 2);
+    int de = zone_id_lookup("de", 2), it = zone_id_lookup("it", 2),
+        jp = zone_id_lookup("jp", 2);
     text_t t = {0};
     char ip[32];
 
@@ -484,7 +492,8 @@ static void test_backfill(void)
     CHECK_INT_EQ(pick.zone, -1);
     CHECK(!pick.backfill);
     /* want above ZONE_PICK_MAX is capped; the whole pool has 19 eligible. */
-    CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, walk, n_walk, 100, &rng, &pick), ZONE_PICK_MAX);
+    CHECK_INT_EQ(zone_pool_pick(pool, 4, -1, walk, n_walk, 100, &rng, &pick),
+                 ZONE_PICK_MAX);
     zone_pool_free(pool);
 }
 
@@ -495,8 +504,8 @@ static void test_eligibility(void)
     int de = zone_id_lookup("de", 2);
     text_t t = {0};
 
-    server(&t, "10.0.0.1", 10, 50000, "\"de\"");   /* min_score: m = 0.25 */
-    server(&t, "10.0.0.2", 15, 50000, "\"de\"");   /* full_score: m = 1 */
+    server(&t, "10.0.0.1", 10, 50000, "\"de\"");    /* min_score: m = 0.25 */
+    server(&t, "10.0.0.2", 15, 50000, "\"de\"");    /* full_score: m = 1 */
     server(&t, "10.0.0.3", 9.9, 1000000, "\"de\""); /* below min_score */
     server(&t, "10.0.0.4", 20, 0, "\"de\"");        /* netspeed 0 */
     server(&t, "10.0.0.5", -50, 1000000, "\"de\"");
@@ -605,6 +614,7 @@ int main(void)
     test_shares();
     test_without_replacement();
     test_quarters();
+    test_quarter_threshold();
     test_backfill();
     test_eligibility();
     test_families();

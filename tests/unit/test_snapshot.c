@@ -83,40 +83,48 @@ static void test_good(void)
 static const struct {
     const char *file, *msg;
 } bad_cases[] = {
-    {"bad-address.json",
-     "bad-address.json:4:10: servers[1].ip: not an IPv4 or IPv6 address (got \"192.0.2.300\")"},
+    {"bad-address.json", "bad-address.json:4:10: servers[1].ip: not an IPv4 or IPv6 "
+                         "address (got \"192.0.2.300\")"},
     {"duplicate-address.json",
      "duplicate-address.json:5:10: servers[2].ip: duplicate of servers[0] at line 3"},
     {"unknown-zone.json",
      "unknown-zone.json:3:74: servers[0].zones[1]: unknown zone (got \"atlantis\")"},
-    {"score-high.json", "score-high.json:3:32: servers[0].score: outside [-100, 20] (got \"20.5\")"},
-    {"score-low.json", "score-low.json:3:32: servers[0].score: outside [-100, 20] (got \"-101\")"},
+    {"score-high.json",
+     "score-high.json:3:32: servers[0].score: outside [-100, 20] (got \"20.5\")"},
+    {"score-low.json",
+     "score-low.json:3:32: servers[0].score: outside [-100, 20] (got \"-101\")"},
     {"netspeed-negative.json",
      "netspeed-negative.json:3:50: servers[0].netspeed: negative (got \"-1000\")"},
-    {"netspeed-fractional.json",
-     "netspeed-fractional.json:3:50: servers[0].netspeed: fractional, must be an integer"},
-    {"netspeed-quoted.json", "netspeed-quoted.json:3:50: servers[0].netspeed: wrong type: "
-                             "expected a number (got a string \"1000\")"},
-    {"netspeed-text.json",
-     "netspeed-text.json:3:50: servers[0].netspeed: wrong type: expected a number (got \"fast\")"},
-    {"netspeed-huge.json", "netspeed-huge.json:3:50: servers[0].netspeed: above 1000000000"},
+    {"netspeed-fractional.json", "netspeed-fractional.json:3:50: servers[0].netspeed: "
+                                 "fractional, must be an integer"},
+    {"netspeed-quoted.json",
+     "netspeed-quoted.json:3:50: servers[0].netspeed: wrong type: "
+     "expected a number (got a string \"1000\")"},
+    {"netspeed-text.json", "netspeed-text.json:3:50: servers[0].netspeed: wrong type: "
+                           "expected a number (got \"fast\")"},
+    {"netspeed-huge.json",
+     "netspeed-huge.json:3:50: servers[0].netspeed: above 1000000000"},
     {"missing-ip.json", "missing-ip.json:4:3: servers[1]: missing key \"ip\""},
     {"missing-score.json", "missing-score.json:4:3: servers[1]: missing key \"score\""},
-    {"missing-netspeed.json", "missing-netspeed.json:4:3: servers[1]: missing key \"netspeed\""},
+    {"missing-netspeed.json",
+     "missing-netspeed.json:4:3: servers[1]: missing key \"netspeed\""},
     {"missing-zones.json", "missing-zones.json:4:3: servers[1]: missing key \"zones\""},
     {"unknown-key.json", "unknown-key.json:3:56: servers[0].owner: unknown key"},
     {"servers-not-sequence.json", "servers-not-sequence.json:2:13: servers: wrong type: "
                                   "expected a sequence (got a mapping)"},
-    {"zones-not-sequence.json", "zones-not-sequence.json:3:67: servers[0].zones: wrong type: "
-                                "expected a sequence of zone names (got \"de\")"},
+    {"zones-not-sequence.json",
+     "zones-not-sequence.json:3:67: servers[0].zones: wrong type: "
+     "expected a sequence of zone names (got \"de\")"},
     {"missing-serial.json", "missing-serial.json:1:1: serial: missing key \"serial\""},
-    {"missing-servers.json", "missing-servers.json:1:1: servers: missing key \"servers\""},
+    {"missing-servers.json",
+     "missing-servers.json:1:1: servers: missing key \"servers\""},
     {"serial-negative.json",
      "serial-negative.json:1:12: serial: must be a non-negative integer (got \"-1\")"},
     {"too-many-zones.json",
      "too-many-zones.json:3:116: servers[0].zones[8]: more than 8 zones for one server"},
-    {"syntax-error.json", "syntax-error.json:4:22: (document): syntax error: did not find "
-                          "expected ',' or '}' (while parsing a flow mapping at 4:3)"},
+    {"syntax-error.json",
+     "syntax-error.json:4:22: (document): syntax error: did not find "
+     "expected ',' or '}' (while parsing a flow mapping at 4:3)"},
 };
 
 static void test_bad_files(void)
@@ -137,7 +145,8 @@ static void test_bad_files(void)
 static void test_several(void)
 {
     static const char *const want[] = {
-        "several-errors.json:4:10: servers[2].ip: not an IPv4 or IPv6 address (got \"not-an-ip\")",
+        "several-errors.json:4:10: servers[2].ip: not an IPv4 or IPv6 address (got "
+        "\"not-an-ip\")",
         "several-errors.json:4:32: servers[2].score: outside [-100, 20] (got \"25\")",
         "several-errors.json:5:50: servers[3].netspeed: negative (got \"-1\")",
         "several-errors.json:5:70: servers[3].zones[1]: unknown zone (got \"mars\")",
@@ -272,10 +281,11 @@ static void test_large(void)
     len = (size_t)snprintf(buf, cap, "{\"serial\": 2026112401, \"servers\": [\n");
     for (size_t i = 0; i < n; i++) {
         size_t a = i + 1 < n ? i : 7; /* the last one repeats server 7 */
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "%s{\"ip\": \"10.%zu.%zu.%zu\", \"score\": 19.5, \"netspeed\": "
-                                "100000, \"zones\": [\"de\", \"europe\"]}\n",
-                                i ? "," : "", a >> 16, (a >> 8) & 255, a & 255);
+        len += (size_t)snprintf(
+            buf + len, cap - len,
+            "%s{\"ip\": \"10.%zu.%zu.%zu\", \"score\": 19.5, \"netspeed\": "
+            "100000, \"zones\": [\"de\", \"europe\"]}\n",
+            i ? "," : "", a >> 16, (a >> 8) & 255, a & 255);
     }
     len += (size_t)snprintf(buf + len, cap - len, "]}\n");
     CHECK(len > 9000000);
@@ -286,8 +296,9 @@ static void test_large(void)
     printf("parsed %zu bytes in %.3f s\n", len, dt);
     CHECK(dt < 10.0);
     CHECK_INT_EQ(e.n, 1);
-    CHECK_STR_HAS(e.n ? e.msgs[0] : NULL, "big:110001:9: servers[109999].ip: duplicate of "
-                                          "servers[7] at line 9");
+    CHECK_STR_HAS(e.n ? e.msgs[0] : NULL,
+                  "big:110001:9: servers[109999].ip: duplicate of "
+                  "servers[7] at line 9");
     zone_errors_deinit(&e);
     free(buf);
 }
