@@ -267,9 +267,9 @@ static double now(void)
 
 /*
  * A ~10 MB snapshot (110,000 servers) with one duplicate at the very end: the
- * duplicate is found (so the check covers all pairs) and parsing takes well
- * under the bound. 10 s is generous for a sanitizer build; a quadratic
- * duplicate search would need ~6e9 comparisons and blow it.
+ * duplicate is found, so the check covers all pairs. The time is printed for
+ * information only (speed targets live in bench/, not in unit tests); a
+ * quadratic duplicate search would still show up as ctest's timeout.
  */
 static void test_large(void)
 {
@@ -294,7 +294,6 @@ static void test_large(void)
     CHECK_INT_EQ(zone_snapshot_parse("big", buf, len, &s, &e), -1);
     double dt = now() - t0;
     printf("parsed %zu bytes in %.3f s\n", len, dt);
-    CHECK(dt < 10.0);
     CHECK_INT_EQ(e.n, 1);
     CHECK_STR_HAS(e.n ? e.msgs[0] : NULL,
                   "big:110001:9: servers[109999].ip: duplicate of "
