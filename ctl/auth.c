@@ -90,8 +90,8 @@ int ctl_nonce_new(uint8_t nonce[CTL_NONCE_LEN])
 }
 
 int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
-                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN], const uint8_t *payload,
-                    size_t len, uint8_t out[CTL_MAC_LEN])
+                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
+                    const uint8_t *payload, size_t len, uint8_t out[CTL_MAC_LEN])
 {
     uint8_t pre[sizeof(ctl_mac_label) - 1 + 1 + CTL_NONCE_LEN + 8];
     size_t off = sizeof(ctl_mac_label) - 1, out_len = 0;
@@ -123,8 +123,8 @@ done:
 }
 
 int ctl_mac_verify(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
-                   uint64_t seq, const uint8_t header[CTL_HEADER_LEN], const uint8_t *payload,
-                   size_t len, const uint8_t mac[CTL_MAC_LEN])
+                   uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
+                   const uint8_t *payload, size_t len, const uint8_t mac[CTL_MAC_LEN])
 {
     uint8_t want[CTL_MAC_LEN];
     int rc = ctl_mac_compute(key, dir, nonce, seq, header, payload, len, want);
@@ -145,7 +145,8 @@ int ctl_conn_server_init(ctl_conn_t *c, const ctl_key_t *key, bool mac_required)
     return ctl_nonce_new(c->nonce);
 }
 
-int ctl_conn_hello_frame(const ctl_conn_t *c, const char *identity, uint8_t *out, size_t cap)
+int ctl_conn_hello_frame(const ctl_conn_t *c, const char *identity, uint8_t *out,
+                         size_t cap)
 {
     if (cap < CTL_HEADER_LEN)
         return CTL_ERR_NOMEM;
@@ -194,8 +195,8 @@ int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f)
     if (c->mac) {
         if (!f->mac)
             return CTL_ERR_MAC;
-        int rc = ctl_mac_verify(c->key, c->server ? 'C' : 'S', c->nonce, c->seq_in, f->header,
-                                f->payload, f->len, f->mac);
+        int rc = ctl_mac_verify(c->key, c->server ? 'C' : 'S', c->nonce, c->seq_in,
+                                f->header, f->payload, f->len, f->mac);
         if (rc < 0)
             return rc;
     }

@@ -67,7 +67,8 @@ int ctl_resolve(const char *hostport, void *ss, unsigned *sslen, char *err, size
     }
     memcpy(host, h, hl);
     host[hl] = '\0';
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV},
+                    *res;
     int rc = getaddrinfo(host, colon + 1, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", hostport, gai_strerror(rc));
@@ -80,8 +81,8 @@ int ctl_resolve(const char *hostport, void *ss, unsigned *sslen, char *err, size
 }
 
 /* Non-blocking connect bounded by the deadline; the socket stays non-blocking. */
-static int ctl_client_connect_fd(ctl_client_t *c, int family, const void *sa, socklen_t len,
-                                 const char *name)
+static int ctl_client_connect_fd(ctl_client_t *c, int family, const void *sa,
+                                 socklen_t len, const char *name)
 {
     c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -111,7 +112,8 @@ static int ctl_client_read_frame(ctl_client_t *c, ctl_frame_t *f)
     for (;;) {
         if (c->rpos < c->rlen) {
             size_t used;
-            int rc = ctl_reader_feed(&c->rd, c->rbuf + c->rpos, c->rlen - c->rpos, &used, f);
+            int rc =
+                ctl_reader_feed(&c->rd, c->rbuf + c->rpos, c->rlen - c->rpos, &used, f);
             c->rpos += used;
             if (rc != 0)
                 return rc;
@@ -238,11 +240,15 @@ int ctl_client_request(ctl_client_t *c, uint8_t type, const uint8_t *payload, si
     int rc = ctl_conn_seal(&c->conn, type, payload, len, hdr, mac, &mac_len);
     if (rc < 0)
         return rc;
-    struct iovec iov[3] = {
-        {hdr, sizeof(hdr)}, {(void *)payload, len}, {mac, mac_len}};
-    if ((rc = ctl_client_send(c, iov, 3)) < 0)
-        return rc;
+    struct iovec iov[3] = {{hdr, sizeof(hdr)}, {(void *)payload, len}, {mac, mac_len}};
+    /* A server that refuses a frame early (oversize) replies ERR and closes
+     * while we may still be sending: its reply says more than our EPIPE. */
+    int send_rc = ctl_client_send(c, iov, 3);
+    if (send_rc < 0 && send_rc != CTL_ERR_IO)
+        return send_rc;
     rc = ctl_client_read_frame(c, &f);
+    if (send_rc < 0 && rc != 1)
+        return send_rc;
     if (rc == 1)
         rc = ctl_conn_open(&c->conn, &f);
     if (rc < 0)

@@ -18,24 +18,42 @@
 const char *ctl_strerror(int err)
 {
     switch (err) {
-    case 0: return "ok";
-    case CTL_ERR_MAGIC: return "bad magic";
-    case CTL_ERR_VERSION: return "unsupported version";
-    case CTL_ERR_OVERSIZE: return "oversize frame";
-    case CTL_ERR_TRUNCATED: return "truncated frame";
-    case CTL_ERR_MAC: return "bad MAC";
-    case CTL_ERR_TYPE: return "unknown type";
-    case CTL_ERR_UNEXPECTED: return "unexpected frame";
-    case CTL_ERR_PAYLOAD: return "malformed payload";
-    case CTL_ERR_NOKEY: return "server requires authentication and no key was given";
-    case CTL_ERR_NOAUTH: return "server does not authenticate but a key was given";
-    case CTL_ERR_NOMEM: return "out of memory";
-    case CTL_ERR_CRYPTO: return "libcrypto failure";
-    case CTL_ERR_IO: return "I/O error";
-    case CTL_ERR_TIMEOUT: return "timeout";
-    case CTL_ERR_CLOSED: return "connection closed";
-    case CTL_ERR_CONNECT: return "connection failed";
-    default: return "unknown error";
+    case 0:
+        return "ok";
+    case CTL_ERR_MAGIC:
+        return "bad magic";
+    case CTL_ERR_VERSION:
+        return "unsupported version";
+    case CTL_ERR_OVERSIZE:
+        return "oversize frame";
+    case CTL_ERR_TRUNCATED:
+        return "truncated frame";
+    case CTL_ERR_MAC:
+        return "bad MAC";
+    case CTL_ERR_TYPE:
+        return "unknown type";
+    case CTL_ERR_UNEXPECTED:
+        return "unexpected frame";
+    case CTL_ERR_PAYLOAD:
+        return "malformed payload";
+    case CTL_ERR_NOKEY:
+        return "server requires authentication and no key was given";
+    case CTL_ERR_NOAUTH:
+        return "server does not authenticate but a key was given";
+    case CTL_ERR_NOMEM:
+        return "out of memory";
+    case CTL_ERR_CRYPTO:
+        return "libcrypto failure";
+    case CTL_ERR_IO:
+        return "I/O error";
+    case CTL_ERR_TIMEOUT:
+        return "timeout";
+    case CTL_ERR_CLOSED:
+        return "connection closed";
+    case CTL_ERR_CONNECT:
+        return "connection failed";
+    default:
+        return "unknown error";
     }
 }
 
@@ -54,7 +72,8 @@ bool ctl_type_known(uint8_t type)
 
 const char *ctl_type_name(uint8_t type)
 {
-    static const char *const names[] = {"?", "HELLO", "PUSH", "STATUS", "RELOAD", "STATS"};
+    static const char *const names[] = {"?",      "HELLO",  "PUSH",
+                                        "STATUS", "RELOAD", "STATS"};
     if (type <= CTL_T_STATS)
         return names[type];
     return type == CTL_T_OK ? "OK" : type == CTL_T_ERR ? "ERR" : "?";
@@ -184,8 +203,8 @@ int ctl_reader_eof(const ctl_reader_t *r)
     return ctl_reader_partial(r) ? CTL_ERR_TRUNCATED : 0;
 }
 
-int ctl_hello_encode(const uint8_t nonce[CTL_NONCE_LEN], uint8_t flags, const char *identity,
-                     uint8_t *out, size_t cap)
+int ctl_hello_encode(const uint8_t nonce[CTL_NONCE_LEN], uint8_t flags,
+                     const char *identity, uint8_t *out, size_t cap)
 {
     size_t id_len = identity ? strlen(identity) : 0;
     if (id_len > CTL_IDENTITY_MAX)
@@ -215,8 +234,8 @@ int ctl_hello_decode(const uint8_t *p, size_t len, ctl_hello_t *h)
     return 0;
 }
 
-uint8_t *ctl_push_encode(uint8_t flags, const char *origin, const uint8_t *snap, size_t snap_len,
-                         size_t *len)
+uint8_t *ctl_push_encode(uint8_t flags, const char *origin, const uint8_t *snap,
+                         size_t snap_len, size_t *len)
 {
     size_t o_len = origin ? strlen(origin) : 0;
     if (o_len > CTL_ORIGIN_MAX || snap_len > SIZE_MAX - 2 - o_len)

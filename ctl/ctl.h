@@ -56,11 +56,11 @@ enum ctl_err {
     CTL_ERR_NOKEY = -9,      /* server requires a MAC and we have no key */
     CTL_ERR_NOAUTH = -10,    /* we have a key and the server offers no MAC */
     CTL_ERR_NOMEM = -11,
-    CTL_ERR_CRYPTO = -12,    /* libcrypto failed (RAND, HMAC) */
-    CTL_ERR_IO = -13,        /* read/write failed; errno tells more */
+    CTL_ERR_CRYPTO = -12, /* libcrypto failed (RAND, HMAC) */
+    CTL_ERR_IO = -13,     /* read/write failed; errno tells more */
     CTL_ERR_TIMEOUT = -14,
-    CTL_ERR_CLOSED = -15,    /* peer closed between frames */
-    CTL_ERR_CONNECT = -16,   /* could not connect */
+    CTL_ERR_CLOSED = -15,  /* peer closed between frames */
+    CTL_ERR_CONNECT = -16, /* could not connect */
 };
 
 const char *ctl_strerror(int err);
@@ -147,12 +147,12 @@ int ctl_nonce_new(uint8_t nonce[CTL_NONCE_LEN]); /* RAND_bytes; 0 or CTL_ERR_CRY
  * dir is 'C' for client -> server and 'S' for server -> client.
  */
 int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
-                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN], const uint8_t *payload,
-                    size_t len, uint8_t out[CTL_MAC_LEN]);
+                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
+                    const uint8_t *payload, size_t len, uint8_t out[CTL_MAC_LEN]);
 /* 0, or CTL_ERR_MAC (compared in constant time). */
 int ctl_mac_verify(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
-                   uint64_t seq, const uint8_t header[CTL_HEADER_LEN], const uint8_t *payload,
-                   size_t len, const uint8_t mac[CTL_MAC_LEN]);
+                   uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
+                   const uint8_t *payload, size_t len, const uint8_t mac[CTL_MAC_LEN]);
 
 /* ------------------------------------------------------------------------ */
 /* Connection state: who we are, the nonce, sequence numbers.               */
@@ -175,7 +175,8 @@ int ctl_conn_server_init(ctl_conn_t *c, const ctl_key_t *key, bool mac_required)
 /* Server side: the whole HELLO frame (header + payload, no MAC) for this
  * connection into out. Returns its length, or CTL_ERR_NOMEM if cap is short
  * (CTL_HEADER_LEN + CTL_NONCE_LEN + 1 + CTL_IDENTITY_MAX always fits). */
-int ctl_conn_hello_frame(const ctl_conn_t *c, const char *identity, uint8_t *out, size_t cap);
+int ctl_conn_hello_frame(const ctl_conn_t *c, const char *identity, uint8_t *out,
+                         size_t cap);
 
 /* Client side. With a key the client insists on a MAC (CTL_ERR_NOAUTH if the
  * server offers none); without one it accepts only a server that asks none. */
@@ -207,15 +208,16 @@ typedef struct ctl_hello {
 
 /* Returns the payload length, or CTL_ERR_NOMEM when cap is too small. An
  * identity longer than CTL_IDENTITY_MAX is cut. */
-int ctl_hello_encode(const uint8_t nonce[CTL_NONCE_LEN], uint8_t flags, const char *identity,
-                     uint8_t *out, size_t cap);
-int ctl_hello_decode(const uint8_t *p, size_t len, ctl_hello_t *h); /* 0 or CTL_ERR_PAYLOAD */
+int ctl_hello_encode(const uint8_t nonce[CTL_NONCE_LEN], uint8_t flags,
+                     const char *identity, uint8_t *out, size_t cap);
+int ctl_hello_decode(const uint8_t *p, size_t len,
+                     ctl_hello_t *h); /* 0 or CTL_ERR_PAYLOAD */
 
 /* PUSH payload: flags (1), origin length L (1), origin (L; empty = the
  * server's first zone), snapshot bytes. Returns a malloc'd buffer of *len
  * bytes, or NULL (out of memory, origin longer than 255). */
-uint8_t *ctl_push_encode(uint8_t flags, const char *origin, const uint8_t *snap, size_t snap_len,
-                         size_t *len);
+uint8_t *ctl_push_encode(uint8_t flags, const char *origin, const uint8_t *snap,
+                         size_t snap_len, size_t *len);
 
 typedef struct ctl_push {
     uint8_t flags;
@@ -223,7 +225,8 @@ typedef struct ctl_push {
     const uint8_t *snap;             /* into the payload */
     size_t snap_len;
 } ctl_push_t;
-int ctl_push_decode(const uint8_t *p, size_t len, ctl_push_t *out); /* 0 or CTL_ERR_PAYLOAD */
+int ctl_push_decode(const uint8_t *p, size_t len,
+                    ctl_push_t *out); /* 0 or CTL_ERR_PAYLOAD */
 
 /* ------------------------------------------------------------------------ */
 /* JSON: building replies and reading them back.                            */
@@ -258,7 +261,8 @@ typedef struct ctl_jval {
 /* Parses RFC 8259 JSON (depth <= 64). NULL on a syntax error or no memory. */
 ctl_jval_t *ctl_json_parse(const char *text, size_t len);
 void ctl_json_free(ctl_jval_t *v);
-const ctl_jval_t *ctl_json_get(const ctl_jval_t *obj, const char *key); /* NULL if absent */
+const ctl_jval_t *ctl_json_get(const ctl_jval_t *obj,
+                               const char *key); /* NULL if absent */
 /* A non-negative integer number (serials): 0, or -1 if v is not one. */
 int ctl_json_u64(const ctl_jval_t *v, uint64_t *out);
 
@@ -278,7 +282,8 @@ typedef struct ctl_client {
 
 /* Parses "host:port", "[v6]:port" (getaddrinfo, numeric port) into a
  * struct sockaddr_storage (`ss`, at least 128 bytes) and its length. */
-int ctl_resolve(const char *hostport, void *ss, unsigned *sslen, char *err, size_t errlen);
+int ctl_resolve(const char *hostport, void *ss, unsigned *sslen, char *err,
+                size_t errlen);
 
 /* Each takes the whole operation's time budget from now (timeout_ms), connects
  * and completes the HELLO handshake. On error the client is closed and c->err

@@ -56,23 +56,25 @@ static const dctl_verb_t dctl_verbs[] = {
 
 static void dctl_usage(FILE *out)
 {
-    fputs("Usage: dnsdctl [-s SOCKET | -S HOST:PORT -k KEYFILE] [-t TIMEOUT_S] VERB [ARGS]\n"
-          "       dnsdctl --nodes NODES.yaml [-t TIMEOUT_S] push FILE [--force]\n"
-          "       dnsdctl --nodes NODES.yaml [-t TIMEOUT_S] status\n"
-          "\n"
-          "Control tool of dnsd: pushes server snapshots, asks status and counters.\n"
-          "\n"
-          "Options:\n"
-          "  -s, --socket SOCKET    the daemon's unix control socket\n"
-          "                         (default " DCTL_SOCKET_DEFAULT ")\n"
-          "  -S, --server HOST:PORT the daemon's TCP control address ([v6]:PORT for IPv6)\n"
-          "  -k, --key KEYFILE      shared HMAC key for -S (mode 0600 or stricter)\n"
-          "  -t, --timeout SECONDS  bound on the whole exchange per node (default 10)\n"
-          "      --nodes FILE       fleet mode: every node of FILE in parallel\n"
-          "  -h, --help             this text; `dnsdctl VERB --help` for a verb\n"
-          "\n"
-          "Verbs:\n",
-          out);
+    fputs(
+        "Usage: dnsdctl [-s SOCKET | -S HOST:PORT -k KEYFILE] [-t TIMEOUT_S] VERB "
+        "[ARGS]\n"
+        "       dnsdctl --nodes NODES.yaml [-t TIMEOUT_S] push FILE [--force]\n"
+        "       dnsdctl --nodes NODES.yaml [-t TIMEOUT_S] status\n"
+        "\n"
+        "Control tool of dnsd: pushes server snapshots, asks status and counters.\n"
+        "\n"
+        "Options:\n"
+        "  -s, --socket SOCKET    the daemon's unix control socket\n"
+        "                         (default " DCTL_SOCKET_DEFAULT ")\n"
+        "  -S, --server HOST:PORT the daemon's TCP control address ([v6]:PORT for IPv6)\n"
+        "  -k, --key KEYFILE      shared HMAC key for -S (mode 0600 or stricter)\n"
+        "  -t, --timeout SECONDS  bound on the whole exchange per node (default 10)\n"
+        "      --nodes FILE       fleet mode: every node of FILE in parallel\n"
+        "  -h, --help             this text; `dnsdctl VERB --help` for a verb\n"
+        "\n"
+        "Verbs:\n",
+        out);
     for (size_t i = 0; i < DCTL_N_VERBS; i++)
         fprintf(out, "  %-7s%s%s\n", dctl_verbs[i].name, *dctl_verbs[i].args ? " " : "",
                 dctl_verbs[i].args);
@@ -83,7 +85,8 @@ static void dctl_usage(FILE *out)
 
 static void dctl_verb_usage(const dctl_verb_t *v, FILE *out)
 {
-    fprintf(out, "Usage: dnsdctl [OPTIONS] %s %s\n\n%s", v->name, v->args, v->help);
+    fprintf(out, "Usage: dnsdctl [OPTIONS] %s%s%s\n\n%s", v->name, *v->args ? " " : "",
+            v->args, v->help);
 }
 
 static const dctl_verb_t *dctl_verb_find(const char *name)
@@ -101,12 +104,14 @@ static char *dctl_read_file(const char *path, size_t *len)
     struct stat st;
     char *buf = NULL;
     if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "dnsdctl: %s: %s\n", path, f ? "not a regular file" : strerror(errno));
+        fprintf(stderr, "dnsdctl: %s: %s\n", path,
+                f ? "not a regular file" : strerror(errno));
         goto done;
     }
     if ((uint64_t)st.st_size > CTL_MAX_PAYLOAD_DEFAULT - 2 - CTL_ORIGIN_MAX) {
-        fprintf(stderr, "dnsdctl: %s: %lld bytes, over the control protocol's cap of %u\n",
-                path, (long long)st.st_size, CTL_MAX_PAYLOAD_DEFAULT);
+        fprintf(stderr,
+                "dnsdctl: %s: %lld bytes, over the control protocol's cap of %u\n", path,
+                (long long)st.st_size, CTL_MAX_PAYLOAD_DEFAULT);
         goto done;
     }
     buf = malloc((size_t)st.st_size + 1);
@@ -123,7 +128,8 @@ done:
 }
 
 /* Validates a snapshot; prints every error. Returns it, or NULL. */
-static zone_snapshot_t *dctl_validate(const char *path, const char *buf, size_t len, bool push)
+static zone_snapshot_t *dctl_validate(const char *path, const char *buf, size_t len,
+                                      bool push)
 {
     zone_snapshot_t *snap = NULL;
     zone_errors_t errs;
@@ -177,7 +183,8 @@ static void dctl_print_push(const char *node, const char *json)
 {
     char old_s[32], new_s[32];
     ctl_jval_t *v = ctl_json_parse(json, strlen(json));
-    const ctl_jval_t *origin = ctl_json_get(v, "origin"), *servers = ctl_json_get(v, "servers"),
+    const ctl_jval_t *origin = ctl_json_get(v, "origin"),
+                     *servers = ctl_json_get(v, "servers"),
                      *ms = ctl_json_get(v, "build_ms");
     dctl_push_serials(json, old_s, new_s, sizeof(old_s));
     printf("%s: %s serial %s -> %s", node,
@@ -191,13 +198,16 @@ static void dctl_print_push(const char *node, const char *json)
 }
 
 /* One request to one node with the blocking client. */
-static int dctl_single(const dctl_opts_t *o, uint8_t type, const uint8_t *payload, size_t len)
+static int dctl_single(const dctl_opts_t *o, uint8_t type, const uint8_t *payload,
+                       size_t len)
 {
     ctl_client_t *c = malloc(sizeof(*c));
     ctl_key_t key;
     char err[512], *reply = NULL;
     uint8_t rtype;
-    const char *node = o->server ? o->server : o->socket ? o->socket : DCTL_SOCKET_DEFAULT;
+    const char *node = o->server   ? o->server
+                       : o->socket ? o->socket
+                                   : DCTL_SOCKET_DEFAULT;
     int rc, timeout_ms = (int)(o->timeout_s * 1000), ex = DCTL_OK;
     if (!c)
         return DCTL_CONN;
@@ -213,7 +223,9 @@ static int dctl_single(const dctl_opts_t *o, uint8_t type, const uint8_t *payloa
     if (rc < 0) {
         bool auth = rc == CTL_ERR_MAC || rc == CTL_ERR_NOKEY || rc == CTL_ERR_NOAUTH;
         fprintf(stderr, "dnsdctl: %s: %s: %s\n", node,
-                auth ? "auth failed" : rc == CTL_ERR_CONNECT ? "connection failed" : "error",
+                auth                    ? "auth failed"
+                : rc == CTL_ERR_CONNECT ? "connection failed"
+                                        : "error",
                 c->err[0] ? c->err : ctl_strerror(rc));
         ex = DCTL_CONN;
     } else if (rtype == CTL_T_ERR) {
@@ -249,8 +261,8 @@ static int dctl_run(const dctl_verb_t *v, const dctl_opts_t *o)
             return DCTL_REFUSED;
         }
         zone_snapshot_free(snap);
-        payload = ctl_push_encode(o->force ? CTL_PUSH_FORCE : 0, o->zone, (uint8_t *)buf, slen,
-                                  &len);
+        payload = ctl_push_encode(o->force ? CTL_PUSH_FORCE : 0, o->zone, (uint8_t *)buf,
+                                  slen, &len);
         free(buf);
         if (!payload) {
             fprintf(stderr, "dnsdctl: out of memory\n");
@@ -265,7 +277,7 @@ static int dctl_run(const dctl_verb_t *v, const dctl_opts_t *o)
             free(payload);
             return DCTL_USAGE;
         }
-        double t = o->timeout_s > 0 ? o->timeout_s
+        double t = o->timeout_s > 0      ? o->timeout_s
                    : nodes.timeout_s > 0 ? nodes.timeout_s
                                          : DCTL_TIMEOUT_DEFAULT_S;
         ex = dctl_fleet_run(&nodes, type, payload, len, t);
@@ -364,7 +376,8 @@ static int dctl_check_opts(const dctl_verb_t *v, const dctl_opts_t *o)
 }
 
 /* Verb arguments; returns 1 after --help, 0, or -1 (usage). */
-static int dctl_parse_verb(const dctl_verb_t *v, int argc, char **argv, int i, dctl_opts_t *o)
+static int dctl_parse_verb(const dctl_verb_t *v, int argc, char **argv, int i,
+                           dctl_opts_t *o)
 {
     bool push = !strcmp(v->name, "push"), file = push || !strcmp(v->name, "check");
     for (i++; i < argc; i++) {
@@ -413,10 +426,12 @@ void dctl_reply_reason(const char *json, char *out, size_t cap)
 {
     ctl_jval_t *v = ctl_json_parse(json, strlen(json));
     const ctl_jval_t *e = ctl_json_get(v, "error"), *d = ctl_json_get(v, "details");
-    size_t n = (size_t)snprintf(out, cap, "%s", e && e->type == CTL_J_STR ? e->str : json);
+    size_t n =
+        (size_t)snprintf(out, cap, "%s", e && e->type == CTL_J_STR ? e->str : json);
     for (size_t i = 0; d && d->type == CTL_J_ARR && i < d->n && n < cap; i++)
         if (d->items[i].type == CTL_J_STR)
-            n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "; " : ": ", d->items[i].str);
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "; " : ": ",
+                                  d->items[i].str);
     ctl_json_free(v);
 }
 

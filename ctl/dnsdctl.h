@@ -18,7 +18,7 @@ enum { DCTL_OK = 0, DCTL_REFUSED = 1, DCTL_USAGE = 2, DCTL_CONN = 3 };
 /* One node of a nodes.yaml: a TCP endpoint with its key, or a unix socket. */
 typedef struct dctl_node {
     char *name;
-    char *tcp;  /* "host:port" or NULL */
+    char *tcp; /* "host:port" or NULL */
     char *unix_path;
     ctl_key_t key; /* loaded when tcp is set */
 } dctl_node_t;
@@ -37,8 +37,8 @@ void dctl_nodes_deinit(dctl_nodes_t *n);
 /* Fleet mode: one request to every node in parallel on one libuv loop, then
  * a table on stdout. type is CTL_T_PUSH (payload: the PUSH payload) or
  * CTL_T_STATUS. Returns the exit code. */
-int dctl_fleet_run(const dctl_nodes_t *nodes, uint8_t type, const uint8_t *payload, size_t len,
-                   double timeout_s);
+int dctl_fleet_run(const dctl_nodes_t *nodes, uint8_t type, const uint8_t *payload,
+                   size_t len, double timeout_s);
 
 /* Reply helpers shared by single-node and fleet output. */
 /* "ERR" reply -> "error: detail; detail" in out. */

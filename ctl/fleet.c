@@ -79,8 +79,8 @@ static void fleet_written(uv_write_t *req, int status)
 
 static void fleet_send(fnode_t *n)
 {
-    int rc = ctl_conn_seal(&n->conn, n->fl->type, n->fl->payload, n->fl->len, n->hdr, n->mac,
-                           &n->mac_len);
+    int rc = ctl_conn_seal(&n->conn, n->fl->type, n->fl->payload, n->fl->len, n->hdr,
+                           n->mac, &n->mac_len);
     if (rc < 0) {
         fleet_fail_proto(n, rc);
         return;
@@ -200,7 +200,8 @@ static void fleet_start(uv_loop_t *loop, fnode_t *n, uint64_t timeout_ms)
             fleet_finish(n, DCTL_CONN, "%s", err);
             return;
         }
-        rc = uv_tcp_connect(&n->creq, &n->io.tcp, (struct sockaddr *)&ss, fleet_connected);
+        rc =
+            uv_tcp_connect(&n->creq, &n->io.tcp, (struct sockaddr *)&ss, fleet_connected);
         if (rc < 0) {
             fleet_finish(n, DCTL_CONN, "connect failed: %s", uv_strerror(rc));
             return;
@@ -258,7 +259,8 @@ static const ctl_jval_t *fleet_zones(const fnode_t *n)
     return z && z->type == CTL_J_ARR ? z : NULL;
 }
 
-static size_t fleet_newest(const fnode_t *nodes, size_t n, fleet_newest_t *out, size_t cap)
+static size_t fleet_newest(const fnode_t *nodes, size_t n, fleet_newest_t *out,
+                           size_t cap)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -325,8 +327,8 @@ static bool fleet_print_status(const fnode_t *nodes, size_t n)
     return lagging;
 }
 
-int dctl_fleet_run(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload, size_t len,
-                   double timeout_s)
+int dctl_fleet_run(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload,
+                   size_t len, double timeout_s)
 {
     fleet_t fl = {type, payload, len};
     uv_loop_t loop;
@@ -349,7 +351,8 @@ int dctl_fleet_run(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload
     if (type != CTL_T_STATUS)
         fleet_print_push(nodes, cfg->n);
     for (size_t i = 0; i < cfg->n; i++) {
-        if (nodes[i].status == DCTL_CONN || (nodes[i].status == DCTL_REFUSED && rc == DCTL_OK))
+        if (nodes[i].status == DCTL_CONN ||
+            (nodes[i].status == DCTL_REFUSED && rc == DCTL_OK))
             rc = nodes[i].status;
         ctl_json_free(nodes[i].reply);
         ctl_reader_deinit(&nodes[i].rd);

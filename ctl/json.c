@@ -17,11 +17,11 @@
 size_t ctl_json_quote(char *out, size_t cap, const char *s)
 {
     size_t n = 0;
-#define PUT(ch)                                                                        \
-    do {                                                                               \
-        if (n + 1 < cap)                                                               \
-            out[n] = (ch);                                                             \
-        n++;                                                                           \
+#define PUT(ch)                                                                          \
+    do {                                                                                 \
+        if (n + 1 < cap)                                                                 \
+            out[n] = (ch);                                                               \
+        n++;                                                                             \
     } while (0)
     PUT('"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -45,7 +45,8 @@ size_t ctl_json_quote(char *out, size_t cap, const char *s)
 }
 
 /* Appends the quoted s at *len of the malloc'd *buf (grown as needed). */
-static int ctl_json_append(char **buf, size_t *len, size_t *cap, const char *raw, const char *s)
+static int ctl_json_append(char **buf, size_t *len, size_t *cap, const char *raw,
+                           const char *s)
 {
     size_t need = raw ? strlen(raw) : ctl_json_quote(NULL, 0, s);
     if (*len + need + 1 > *cap) {
@@ -169,8 +170,8 @@ static char *ctl_jparse_string(ctl_jparser_t *ps)
         if (*p != 'u' || ps->end - p < 5 || ctl_jhex4(p + 1, &cp) < 0)
             goto fail;
         p += 5;
-        if (cp >= 0xd800 && cp < 0xdc00 && ps->end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-            ctl_jhex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+        if (cp >= 0xd800 && cp < 0xdc00 && ps->end - p >= 6 && p[0] == '\\' &&
+            p[1] == 'u' && ctl_jhex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             p += 6;
         }
@@ -235,7 +236,8 @@ static int ctl_jparse_container(ctl_jparser_t *ps, ctl_jval_t *v, bool obj)
         memset(item, 0, sizeof(*item));
         if (obj) {
             ctl_jskip(ps);
-            if (ps->p >= ps->end || *ps->p != '"' || !(v->keys[v->n] = ctl_jparse_string(ps)))
+            if (ps->p >= ps->end || *ps->p != '"' ||
+                !(v->keys[v->n] = ctl_jparse_string(ps)))
                 return -1;
             ctl_jskip(ps);
             if (ps->p >= ps->end || *ps->p++ != ':') {
@@ -267,8 +269,12 @@ static int ctl_jparse_value(ctl_jparser_t *ps, ctl_jval_t *v)
     int rc = 0;
     size_t left = (size_t)(ps->end - ps->p);
     switch (*ps->p) {
-    case '{': rc = ctl_jparse_container(ps, v, true); break;
-    case '[': rc = ctl_jparse_container(ps, v, false); break;
+    case '{':
+        rc = ctl_jparse_container(ps, v, true);
+        break;
+    case '[':
+        rc = ctl_jparse_container(ps, v, false);
+        break;
     case '"':
         v->type = CTL_J_STR;
         rc = (v->str = ctl_jparse_string(ps)) ? 0 : -1;
@@ -285,7 +291,9 @@ static int ctl_jparse_value(ctl_jparser_t *ps, ctl_jval_t *v)
         v->b = *word == 't';
         break;
     }
-    default: rc = ctl_jparse_number(ps, v); break;
+    default:
+        rc = ctl_jparse_number(ps, v);
+        break;
     }
     ps->depth--;
     return rc;

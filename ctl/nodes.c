@@ -64,8 +64,10 @@ static int dctl_node_load(dctl_nload_t *L, yaml_node_t *m, dctl_node_t *nd)
     const char *key_file = NULL;
     yaml_node_t *kf = NULL;
     if (m->type != YAML_MAPPING_NODE)
-        return dctl_nerr(L, m, "%s", "a node must be a mapping {name, tcp, key_file} or {name, unix}");
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        return dctl_nerr(
+            L, m, "%s", "a node must be a mapping {name, tcp, key_file} or {name, unix}");
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
         const char *ks = dctl_scalar(k), *vs = dctl_scalar(v);
@@ -107,8 +109,8 @@ static int dctl_nodes_walk(dctl_nload_t *L, dctl_nodes_t *out)
     if (!root || root->type != YAML_MAPPING_NODE)
         return dctl_nerr(L, root, "%s", "expected a mapping {timeout, nodes}");
     yaml_node_t *list = NULL;
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
         const char *ks = dctl_scalar(k), *vs = dctl_scalar(v);
@@ -130,7 +132,8 @@ static int dctl_nodes_walk(dctl_nload_t *L, dctl_nodes_t *out)
     if (!(out->nodes = calloc(n, sizeof(*out->nodes))))
         return dctl_nerr(L, list, "%s", "out of memory");
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *m = yaml_document_get_node(&L->doc, list->data.sequence.items.start[i]);
+        yaml_node_t *m =
+            yaml_document_get_node(&L->doc, list->data.sequence.items.start[i]);
         out->n++;
         if (dctl_node_load(L, m, &out->nodes[i]) < 0)
             return -1;
@@ -156,7 +159,8 @@ int dctl_nodes_load(const char *path, dctl_nodes_t *out, char *err, size_t errle
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &L.doc)) {
         snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
+                 parser.problem_mark.column + 1,
+                 parser.problem ? parser.problem : "syntax error");
         goto done;
     }
     rc = dctl_nodes_walk(&L, out);

@@ -45,7 +45,8 @@ static void key_of(ctl_key_t *k, char fill)
 }
 
 /* Feeds a whole buffer; returns the first non-zero reader result. */
-static int feed_all(ctl_reader_t *r, const uint8_t *p, size_t len, ctl_frame_t *f, bool bytewise)
+static int feed_all(ctl_reader_t *r, const uint8_t *p, size_t len, ctl_frame_t *f,
+                    bool bytewise)
 {
     while (len) {
         size_t used;
@@ -106,11 +107,13 @@ static void test_reader_errors(void)
             ctl_reader_t r;
             ctl_frame_t f;
             ctl_reader_init(&r, 0, false);
-            CHECK_INT_EQ(feed_all(&r, (const uint8_t *)cases[i].bytes, cases[i].len, &f, bytewise),
-                         cases[i].err);
+            CHECK_INT_EQ(
+                feed_all(&r, (const uint8_t *)cases[i].bytes, cases[i].len, &f, bytewise),
+                cases[i].err);
             /* Sticky: the stream stays broken. */
             size_t used;
-            CHECK_INT_EQ(ctl_reader_feed(&r, (const uint8_t *)"DC", 2, &used, &f), cases[i].err);
+            CHECK_INT_EQ(ctl_reader_feed(&r, (const uint8_t *)"DC", 2, &used, &f),
+                         cases[i].err);
             CHECK(r.buf == NULL); /* oversize refused before allocating */
             ctl_reader_deinit(&r);
         }
@@ -163,10 +166,13 @@ static void test_mac(void)
     CHECK_INT_EQ(ctl_nonce_new(nonce2), 0);
     CHECK(memcmp(nonce, nonce2, CTL_NONCE_LEN) != 0);
     ctl_frame_write_header(hdr, CTL_T_PUSH, sizeof(payload));
-    CHECK_INT_EQ(ctl_mac_compute(&k, 'C', nonce, 7, hdr, payload, sizeof(payload), mac), 0);
-    CHECK_INT_EQ(ctl_mac_verify(&k, 'C', nonce, 7, hdr, payload, sizeof(payload), mac), 0);
-    CHECK_INT_EQ(ctl_mac_verify(&other, 'C', nonce, 7, hdr, payload, sizeof(payload), mac),
-                 CTL_ERR_MAC);
+    CHECK_INT_EQ(ctl_mac_compute(&k, 'C', nonce, 7, hdr, payload, sizeof(payload), mac),
+                 0);
+    CHECK_INT_EQ(ctl_mac_verify(&k, 'C', nonce, 7, hdr, payload, sizeof(payload), mac),
+                 0);
+    CHECK_INT_EQ(
+        ctl_mac_verify(&other, 'C', nonce, 7, hdr, payload, sizeof(payload), mac),
+        CTL_ERR_MAC);
     CHECK_INT_EQ(ctl_mac_verify(&k, 'S', nonce, 7, hdr, payload, sizeof(payload), mac),
                  CTL_ERR_MAC);
     CHECK_INT_EQ(ctl_mac_verify(&k, 'C', nonce, 8, hdr, payload, sizeof(payload), mac),
@@ -214,7 +220,8 @@ static void test_keys(void)
     char path[128], err[256];
     ctl_key_t k;
     snprintf(path, sizeof(path), "%s/key", tmpdir);
-    write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", 0644);
+    write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+               0644);
     CHECK_INT_EQ(ctl_key_load(path, &k, err, sizeof(err)), -1);
     CHECK_STR_HAS(err, "readable or writable by others");
     chmod(path, 0602);
@@ -250,7 +257,8 @@ static void test_payloads(void)
     const uint8_t snap[] = "{\"serial\": 3}";
     size_t len;
     ctl_push_t p;
-    uint8_t *enc = ctl_push_encode(CTL_PUSH_FORCE, "pool.ntp.org", snap, sizeof(snap) - 1, &len);
+    uint8_t *enc =
+        ctl_push_encode(CTL_PUSH_FORCE, "pool.ntp.org", snap, sizeof(snap) - 1, &len);
     CHECK(enc != NULL);
     CHECK_INT_EQ(len, 2 + 12 + sizeof(snap) - 1);
     CHECK_INT_EQ(ctl_push_decode(enc, len, &p), 0);
@@ -269,9 +277,10 @@ static void test_payloads(void)
 
 static void test_json(void)
 {
-    const char *t = "{\"origin\": \"pool.ntp.org\", \"old_serial\": null, \"new_serial\": "
-                    "2026112401, \"build_ms\": 1.5, \"zones\": [{\"serial\": 18446744073709551615}],"
-                    " \"s\": \"a\\\"b\\u00e9\\n\"}";
+    const char *t =
+        "{\"origin\": \"pool.ntp.org\", \"old_serial\": null, \"new_serial\": "
+        "2026112401, \"build_ms\": 1.5, \"zones\": [{\"serial\": 18446744073709551615}],"
+        " \"s\": \"a\\\"b\\u00e9\\n\"}";
     ctl_jval_t *v = ctl_json_parse(t, strlen(t));
     uint64_t s = 0;
     CHECK(v != NULL);
@@ -279,12 +288,14 @@ static void test_json(void)
     CHECK_INT_EQ(ctl_json_u64(ctl_json_get(v, "old_serial"), &s), -1);
     CHECK_INT_EQ(ctl_json_u64(ctl_json_get(v, "new_serial"), &s), 0);
     CHECK_INT_EQ(s, 2026112401);
-    CHECK_INT_EQ(ctl_json_u64(ctl_json_get(&ctl_json_get(v, "zones")->items[0], "serial"), &s), 0);
+    CHECK_INT_EQ(
+        ctl_json_u64(ctl_json_get(&ctl_json_get(v, "zones")->items[0], "serial"), &s), 0);
     CHECK(s == UINT64_MAX);
     CHECK_STR_EQ(ctl_json_get(v, "s")->str, "a\"b\xc3\xa9\n");
     CHECK(ctl_json_get(v, "nope") == NULL);
     ctl_json_free(v);
-    const char *bad[] = {"", "{", "{\"a\" 1}", "[1,]", "\"abc", "{\"a\": 1} x", "nul", "-"};
+    const char *bad[] = {"",    "{", "{\"a\" 1}", "[1,]", "\"abc", "{\"a\": 1} x",
+                         "nul", "-"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(ctl_json_parse(bad[i], strlen(bad[i])) == NULL);
 
@@ -333,7 +344,8 @@ static int tsrv_reply(int fd, ctl_conn_t *c, uint8_t type, const char *json)
 {
     uint8_t hdr[8], mac[CTL_MAC_LEN];
     size_t mac_len;
-    if (ctl_conn_seal(c, type, (const uint8_t *)json, strlen(json), hdr, mac, &mac_len) < 0)
+    if (ctl_conn_seal(c, type, (const uint8_t *)json, strlen(json), hdr, mac, &mac_len) <
+        0)
         return -1;
     struct iovec iov[3] = {{hdr, 8}, {(void *)json, strlen(json)}, {mac, mac_len}};
     return write_all(fd, iov, 3);
@@ -345,7 +357,8 @@ static void tsrv_push(tsrv_t *s, int fd, ctl_conn_t *c, const ctl_frame_t *f)
     char out[512];
     uint64_t serial = 0;
     if (ctl_push_decode(f->payload, f->len, &p) < 0) {
-        tsrv_reply(fd, c, CTL_T_ERR, "{\"error\": \"malformed payload\", \"details\": []}");
+        tsrv_reply(fd, c, CTL_T_ERR,
+                   "{\"error\": \"malformed payload\", \"details\": []}");
         return;
     }
     ctl_jval_t *v = ctl_json_parse((const char *)p.snap, p.snap_len);
@@ -363,10 +376,11 @@ static void tsrv_push(tsrv_t *s, int fd, ctl_conn_t *c, const ctl_frame_t *f)
     char old[32] = "null";
     if (s->serial)
         snprintf(old, sizeof(old), "%llu", (unsigned long long)s->serial);
-    snprintf(out, sizeof(out),
-             "{\"origin\": \"%s\", \"old_serial\": %s, \"new_serial\": %llu, \"servers\": 1, "
-             "\"build_ms\": 0.25}",
-             p.origin[0] ? p.origin : "pool.ntp.org", old, (unsigned long long)serial);
+    snprintf(
+        out, sizeof(out),
+        "{\"origin\": \"%s\", \"old_serial\": %s, \"new_serial\": %llu, \"servers\": 1, "
+        "\"build_ms\": 0.25}",
+        p.origin[0] ? p.origin : "pool.ntp.org", old, (unsigned long long)serial);
     s->serial = serial;
     tsrv_reply(fd, c, CTL_T_OK, out);
 }
@@ -408,7 +422,8 @@ static void tsrv_conn(tsrv_t *s, int fd)
                 continue;
             }
             snprintf(out, sizeof(out),
-                     "{\"identity\": \"test-node\", \"zones\": [{\"origin\": \"pool.ntp.org\", "
+                     "{\"identity\": \"test-node\", \"zones\": [{\"origin\": "
+                     "\"pool.ntp.org\", "
                      "\"serial\": %llu}]}",
                      (unsigned long long)s->serial);
             tsrv_reply(fd, &c, CTL_T_OK, out);
@@ -494,7 +509,8 @@ static void test_conversation(void)
     pid = tsrv_fork((tsrv_t){&k, true, 5}, sv[1], false, sv[0]);
     close(sv[1]);
     CHECK_INT_EQ(ctl_client_attach(c, sv[0], &wrong, 5000), 0);
-    CHECK_INT_EQ(ctl_client_request(c, CTL_T_STATUS, NULL, 0, &rtype, &reply), CTL_ERR_MAC);
+    CHECK_INT_EQ(ctl_client_request(c, CTL_T_STATUS, NULL, 0, &rtype, &reply),
+                 CTL_ERR_MAC);
     ctl_client_close(c);
     reap(pid, false);
 
@@ -508,6 +524,22 @@ static void test_conversation(void)
     pid = tsrv_fork((tsrv_t){NULL, false, 5}, sv[1], false, sv[0]);
     close(sv[1]);
     CHECK_INT_EQ(ctl_client_attach(c, sv[0], &k, 5000), CTL_ERR_NOAUTH);
+    reap(pid, false);
+
+    /* Over the server's cap (1 MiB here): refused from the header alone, and
+     * the client reads the ERR although the server closed mid-send. */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid = tsrv_fork((tsrv_t){&k, true, 5}, sv[1], false, sv[0]);
+    close(sv[1]);
+    CHECK_INT_EQ(ctl_client_attach(c, sv[0], &k, 5000), 0);
+    size_t big_len = 4u << 20;
+    uint8_t *big = calloc(1, big_len);
+    CHECK_INT_EQ(ctl_client_request(c, CTL_T_PUSH, big, big_len, &rtype, &reply), 0);
+    CHECK_INT_EQ(rtype, CTL_T_ERR);
+    CHECK_STR_HAS(reply, "oversize frame");
+    free(reply);
+    free(big);
+    ctl_client_close(c);
     reap(pid, false);
 
     /* Unix socket mode: no MAC on either side. */
@@ -669,37 +701,43 @@ static void test_dnsdctl_local(void)
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "check", good, NULL}, &out), 0);
     CHECK_STR_HAS(out, "de ");
     snprintf(bad, sizeof(bad), "%s/bad.json", tmpdir);
-    write_file(bad,
-               "{\"serial\": 8, \"servers\": [\n"
-               " {\"ip\": \"192.0.2.300\", \"score\": 19, \"netspeed\": 1000, \"zones\": []},\n"
-               " {\"ip\": \"192.0.2.2\", \"score\": 19, \"netspeed\": 1000, \"zones\": [\"xx\"]}]}\n",
-               0644);
+    write_file(
+        bad,
+        "{\"serial\": 8, \"servers\": [\n"
+        " {\"ip\": \"192.0.2.300\", \"score\": 19, \"netspeed\": 1000, \"zones\": []},\n"
+        " {\"ip\": \"192.0.2.2\", \"score\": 19, \"netspeed\": 1000, \"zones\": "
+        "[\"xx\"]}]}\n",
+        0644);
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "check", bad, NULL}, &out), 1);
     CHECK_STR_HAS(out, "bad.json:2:");
     CHECK_STR_HAS(out, "bad.json:3:");
     CHECK_STR_HAS(out, "2 error(s)");
     /* An invalid snapshot is never sent: exit 1 even with no daemon there. */
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-s", "/nonexistent.sock", "push", bad, NULL},
-                             &out),
-                 1);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-s", "/nonexistent.sock", "push", bad, NULL},
+                    &out),
+        1);
     CHECK_STR_HAS(out, "nothing sent");
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-s", "/nonexistent.sock", "push", good, NULL},
-                             &out),
-                 3);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-s", "/nonexistent.sock", "push", good, NULL},
+                    &out),
+        3);
     CHECK_STR_HAS(out, "/nonexistent.sock: connection failed");
 
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "--help", NULL}, &out), 0);
     CHECK_STR_HAS(out, "Usage: dnsdctl");
     const char *verbs[] = {"push", "check", "status", "stats", "reload"};
     for (size_t i = 0; i < 5; i++) {
-        CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", (char *)verbs[i], "--help", NULL}, &out),
-                     0);
+        CHECK_INT_EQ(
+            run_dnsdctl((char *[]){"dnsdctl", (char *)verbs[i], "--help", NULL}, &out),
+            0);
         CHECK_STR_HAS(out, verbs[i]);
     }
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", NULL}, &out), 2);
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "frobnicate", NULL}, &out), 2);
     CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "push", NULL}, &out), 2);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", "127.0.0.1:1", "status", NULL}, &out), 2);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", "127.0.0.1:1", "status", NULL}, &out), 2);
     CHECK_STR_HAS(out, "needs -k");
 }
 
@@ -715,7 +753,8 @@ static int listen_unix(const char *path)
 
 static int listen_tcp(int *port)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof(sin);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0 ||
@@ -743,33 +782,38 @@ static void test_dnsdctl_remote(void)
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     pid_t tpid = tsrv_fork((tsrv_t){&k, true, 3}, tfd, true, -1);
     close(tfd);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "push", good, NULL},
-                             &out),
-                 0);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "push", good, NULL},
+                    &out),
+        0);
     CHECK_STR_HAS(out, "serial 3 -> 7");
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "push", good, NULL},
-                             &out),
-                 1);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "push", good, NULL},
+                    &out),
+        1);
     CHECK_STR_HAS(out, "refused: serial not newer");
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-t", "5", "-S", addr, "-k", keyp, "push",
-                                        good, "--force", NULL},
+    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-t", "5", "-S", addr, "-k", keyp,
+                                        "push", good, "--force", NULL},
                              &out),
                  0);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "status", NULL}, &out),
-                 0);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", keyp, "status", NULL}, &out),
+        0);
     CHECK_STR_HAS(out, "\"serial\": 7");
 
     char wrongp[128];
     snprintf(wrongp, sizeof(wrongp), "%s/wrong.key", tmpdir);
     write_file(wrongp, "fedcba9876543210fedcba9876543210\n", 0600);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", wrongp, "status", NULL},
-                             &out),
-                 3);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", wrongp, "status", NULL},
+                    &out),
+        3);
     CHECK_STR_HAS(out, "auth failed");
     chmod(wrongp, 0644);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", wrongp, "status", NULL},
-                             &out),
-                 2);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "-S", addr, "-k", wrongp, "status", NULL},
+                    &out),
+        2);
     CHECK_STR_HAS(out, "readable or writable by others");
 
     snprintf(s1, sizeof(s1), "%s/n1.sock", tmpdir);
@@ -789,15 +833,17 @@ static void test_dnsdctl_remote(void)
              addr, s2);
     write_file(nodes, text, 0644);
 
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "status", NULL}, &out), 3);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "status", NULL}, &out), 3);
     CHECK_STR_HAS(out, "unix-2  2 ");
     CHECK_STR_HAS(out, "lagging: pool.ntp.org 2 < 7");
     CHECK_STR_HAS(out, "lagging: pool.ntp.org 6 < 7");
     CHECK_STR_HAS(out, "connection refused");
     printf("%s", out);
 
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "push", good, NULL}, &out),
-                 3);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "push", good, NULL}, &out),
+        3);
     printf("%s", out);
     CHECK_STR_HAS(out, "tcp-1   -            -");
     CHECK_STR_HAS(out, "refused: serial not newer");
@@ -810,7 +856,8 @@ static void test_dnsdctl_remote(void)
 
     /* A nodes file naming a world-readable key is refused before anything is sent. */
     chmod(keyp, 0644);
-    CHECK_INT_EQ(run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "status", NULL}, &out), 2);
+    CHECK_INT_EQ(
+        run_dnsdctl((char *[]){"dnsdctl", "--nodes", nodes, "status", NULL}, &out), 2);
     CHECK_STR_HAS(out, "nodes.yaml:3:");
     CHECK_STR_HAS(out, "node tcp-1");
     reap(tpid, true);
