@@ -264,8 +264,8 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     /* RFC 8482 section 4.2: answer ANY with one RRset - the pool's A records
      * at pool names, else the first RRset of the name. */
     if (qtype == WIRE_ANY) {
-        if (pool)
-            return ans_pool(ctx, r, o, node, &geo, WIRE_A);
+        if (pool && ans_pool(ctx, r, o, node, &geo, WIRE_A))
+            return true;
         if (node->n_rrsets == 0)
             return false;
         ans_put_rrset(r, ANS_QNAME_PTR, &node->rrsets[0], &r->an);
