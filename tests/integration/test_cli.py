@@ -23,8 +23,10 @@ def project_version():
 def run(*args, timeout=30, strace_to=None):
     argv = [DNSD] + list(args)
     if strace_to:
+        # `timeout` ends a dnsd that wrongly starts serving; strace would outlive
+        # subprocess's own timeout and leave it running.
         argv = ["strace", "-f", "-qq", "-e", "trace=bind", "-e", "signal=none", "-o",
-                strace_to] + argv
+                strace_to, "timeout", "-s", "KILL", str(timeout // 2)] + argv
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
     if SANITIZER_RE.search(p.stderr):
@@ -50,7 +52,7 @@ def without_geoip(text, base):
             path = m.group(3)
             return m.group(1) + m.group(2) + (path if os.path.isabs(path)
                                               else os.path.normpath(os.path.join(base, path)))
-        out.append(re.sub(r"\b(%s:\s*)(\"?)([^\s\",}#]+)" % "|".join(PATH_KEYS), absolute,
+        out.append(re.sub(r"\b((?:%s):\s*)(\"?)([^\s\",}#]+)" % "|".join(PATH_KEYS), absolute,
                           line))
     return "\n".join(out) + "\n"
 
@@ -116,8 +118,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_check_good_config(self):
-        path = Server(workers=1).config
-        p = run("-c", path, "--check")
+        server = Server(workers=1)  # writes the config; never started
+        self.addCleanup(server.tmp.cleanup)
+        p = run("-c", server.config, "--check")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_config_errors_name_file_line_column_key(self):
