@@ -328,10 +328,23 @@ static void cfg_lower(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
+/* Appends src to out[0..CFG_PATH_MAX) at n, cutting it short if needed: key
+ * paths are for messages, and a cut one is still a useful one. */
+static size_t cfg_path_append(char *out, size_t n, const char *src)
+{
+    while (*src && n + 1 < CFG_PATH_MAX)
+        out[n++] = *src++;
+    out[n] = '\0';
+    return n;
+}
+
 static void cfg_join_key(char *out, const char *path, const char *key)
 {
     char q[CFG_QUOTE_MAX];
-    snprintf(out, CFG_PATH_MAX, "%s%s%s", path, *path ? "." : "", cfg_quote(key, q));
+    size_t n = cfg_path_append(out, 0, path);
+    if (*path)
+        n = cfg_path_append(out, n, ".");
+    cfg_path_append(out, n, cfg_quote(key, q));
 }
 
 static const yaml_node_t *cfg_map_get(cfg_ctx_t *c, const yaml_node_t *m, const char *key)

@@ -145,8 +145,8 @@ static void test_bad_files(void)
 static void test_several(void)
 {
     static const char *const want[] = {
-        "several-errors.json:4:10: servers[2].ip: not an IPv4 or IPv6 address (got "
-        "\"not-an-ip\")",
+        ("several-errors.json:4:10: servers[2].ip: not an IPv4 or IPv6 address (got "
+         "\"not-an-ip\")"),
         "several-errors.json:4:32: servers[2].score: outside [-100, 20] (got \"25\")",
         "several-errors.json:5:50: servers[3].netspeed: negative (got \"-1\")",
         "several-errors.json:5:70: servers[3].zones[1]: unknown zone (got \"mars\")",
