@@ -126,11 +126,12 @@ class PoolServer(Server):
     """dnsd serving ORIGIN from `snapshot` (JSON text, or None for no file)
     with zone options (`answers`, `aaaa`, `vendors`, ...), a GeoIP DB built
     from `nets` (None: no geoip key), and optionally a state_dir holding
-    `state` files {name: text}. `db` names an existing DB instead of nets."""
+    `state` files {name: text}. `db` names an existing DB instead of nets;
+    `master` is the master file's text."""
 
     def __init__(self, snapshot=None, options=None, nets=GEO_NETS, fmt="geoip2",
-                 country_path=None, db=None, state=None, workers=2):
-        self.snapshot, self.options = snapshot, dict(options or {})
+                 country_path=None, db=None, state=None, workers=2, master=POOL_ZONE):
+        self.snapshot, self.options, self.master = snapshot, dict(options or {}), master
         self.nets, self.fmt, self.country_path, self.db = nets, fmt, country_path, db
         self.state = state
         super().__init__(workers=workers, zones=[(ORIGIN, POOL_ZONE)])
@@ -152,7 +153,7 @@ class PoolServer(Server):
                 self.write(os.path.join("state", name), text)
             lines.append("state_dir: %s" % self.path("state"))
         lines += ["zones:", "  - origin: %s" % ORIGIN,
-                  "    master: %s" % self.write(ORIGIN + ".zone", POOL_ZONE)]
+                  "    master: %s" % self.write(ORIGIN + ".zone", self.master)]
         if self.snapshot is not None:
             lines.append("    snapshot: %s" % self.write("snapshot.json", self.snapshot))
         lines += ["    %s: %s" % kv for kv in self.options.items()]
