@@ -139,12 +139,13 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     }
     if (q->ecs && g->scope > q->ecs_source)
         g->scope = q->ecs_source;
+    /* country -> continent -> "@", the continent being the database's when it
+     * has one (zone_walk() would take the built-in table's). */
     if (g->country >= 0)
-        g->n_walk = zone_walk(g->country, g->walk);
-    else if (g->continent >= 0)
-        g->n_walk = zone_walk(g->continent, g->walk);
-    else
-        g->n_walk = zone_walk(ZONE_GLOBAL, g->walk);
+        g->walk[g->n_walk++] = g->country;
+    if (g->continent >= 0)
+        g->walk[g->n_walk++] = g->continent;
+    g->walk[g->n_walk++] = ZONE_GLOBAL;
 }
 
 /* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED. */
