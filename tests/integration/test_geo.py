@@ -13,8 +13,6 @@ import shutil
 import subprocess
 import unittest
 
-import dns.edns
-
 from harness import (ORIGIN, SOURCE_DIR, DnsdTestCase, dig, kdig, opt_rr, query)
 from pooltest import (DE4, DE_SRC, EUROPE4, FR4, FR_AT_MIN, FR_SRC, JP4, POOL_SERIAL,
                       REAL_DB, TR_SRC, UNMAPPED_SRC, Client, PoolServer, addrs, country_txt,
