@@ -3,13 +3,66 @@
  * snapshots and the GeoIP database. Runs at start-up and on reloads, never on
  * the query path; every failure is a message, never an exit.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "data.h"
+
+/* ------------------------------------------------------------------------ */
+/* Shared parts                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { SRV_SHARE_STATIC, SRV_SHARE_POOL, SRV_SHARE_GEO } srv_share_kind_t;
+
+struct srv_share {
+    unsigned long refs;
+    srv_share_kind_t kind;
+    void *obj;
+};
+
+/* A first hold on obj; on failure obj is freed, so the caller owns nothing. */
+static srv_share_t *srv_share_new(srv_share_kind_t kind, void *obj)
+{
+    srv_share_t *s = malloc(sizeof *s);
+    if (s) {
+        *s = (srv_share_t){.refs = 1, .kind = kind, .obj = obj};
+        return s;
+    }
+    if (kind == SRV_SHARE_STATIC)
+        zone_static_free(obj);
+    else if (kind == SRV_SHARE_POOL)
+        zone_pool_free(obj);
+    else
+        geo_free(obj);
+    return NULL;
+}
+
+static srv_share_t *srv_share_hold(srv_share_t *s)
+{
+    if (s)
+        s->refs++;
+    return s;
+}
+
+static void srv_share_drop(srv_share_t *s)
+{
+    if (!s || --s->refs > 0)
+        return;
+    if (s->kind == SRV_SHARE_STATIC)
+        zone_static_free(s->obj);
+    else if (s->kind == SRV_SHARE_POOL)
+        zone_pool_free(s->obj);
+    else
+        geo_free(s->obj);
+    free(s);
+}
 
 int srv_data_state_path(const cfg_t *cfg, const char *origin, char *buf, size_t len)
 {
@@ -77,7 +130,11 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     srv_data_note(o, "%s: serial %llu from %s (%zu servers)%s%s", z->origin,
              (unsigned long long)snap->serial, src, snap->n_servers, why[0] ? "; skipped " : "",
              why);
-    o->pool = zone_pool_new(snap, &o->params);
+    if ((o->pool = zone_pool_new(snap, &o->params)) &&
+        !(o->pool_share = srv_share_new(SRV_SHARE_POOL, o->pool)))
+        o->pool = NULL;
+    if (!o->pool)
+        srv_data_note(o, "%s: out of memory building the pool", z->origin);
 }
 
 static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o, char *err,
@@ -86,6 +143,12 @@ static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *
     o->stat = zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
     if (!o->stat)
         return -1;
+    if (!(o->stat_share = srv_share_new(SRV_SHARE_STATIC, o->stat))) {
+        o->stat = NULL;
+        snprintf(err, errlen, "%s: out of memory", z->origin);
+        return -1;
+    }
+    snprintf(o->name, sizeof o->name, "%s", z->origin);
     o->lname = zone_static_origin(o->stat, &o->lname_len);
     o->ttl = z->ttl;
     o->answers = z->answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->answers;
@@ -105,13 +168,18 @@ srv_data_t *srv_data_new(const cfg_t *cfg, char *err, size_t errlen)
         goto fail;
     }
     for (size_t i = 0; i < cfg->n_zones; i++) {
+        d->n_origins++; /* a failed origin holds at most a pool: freed below */
         if (srv_data_origin(cfg, &cfg->zones[i], &d->origins[i], err, errlen) != 0)
             goto fail;
-        d->n_origins++;
     }
     if (cfg->geoip_database &&
         !(d->geo = geo_open(cfg->geoip_database, cfg->geoip_country_path, err, errlen)))
         goto fail;
+    if (d->geo && !(d->geo_share = srv_share_new(SRV_SHARE_GEO, d->geo))) {
+        d->geo = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     d->identity_len = strlen(cfg->identity ? cfg->identity : "");
     if (d->identity_len > sizeof d->identity)
         d->identity_len = sizeof d->identity;
@@ -127,10 +195,184 @@ void srv_data_free(srv_data_t *d)
     if (!d)
         return;
     for (size_t i = 0; i < d->n_origins; i++) {
-        zone_pool_free(d->origins[i].pool);
-        zone_static_free(d->origins[i].stat);
+        srv_share_drop(d->origins[i].pool_share);
+        srv_share_drop(d->origins[i].stat_share);
     }
     free(d->origins);
-    geo_free(d->geo);
+    srv_share_drop(d->geo_share);
     free(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Deriving new data from the running one (push, reload)                    */
+/* ------------------------------------------------------------------------ */
+
+int srv_data_origin_index(const srv_data_t *d, const char *origin)
+{
+    if (!origin[0])
+        return d->n_origins ? 0 : -1;
+    for (size_t i = 0; i < d->n_origins; i++)
+        if (strcasecmp(d->origins[i].name, origin) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Makes origin o serve `pool` (NULL allowed), dropping its hold on the old
+ * one. The pool is taken over; -1 (pool freed, o unchanged) when out of memory. */
+static int srv_origin_set_pool(srv_origin_t *o, zone_pool_t *pool)
+{
+    srv_share_t *s = NULL;
+    if (pool && !(s = srv_share_new(SRV_SHARE_POOL, pool)))
+        return -1;
+    srv_share_drop(o->pool_share);
+    o->pool = pool;
+    o->pool_share = s;
+    return 0;
+}
+
+srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
+{
+    srv_data_t *n = malloc(sizeof *n);
+    srv_origin_t *origins = calloc(d->n_origins, sizeof *origins);
+    if (!n || !origins) {
+        free(n);
+        free(origins);
+        zone_pool_free(pool);
+        return NULL;
+    }
+    *n = *d;
+    n->origins = origins;
+    memcpy(origins, d->origins, d->n_origins * sizeof *origins);
+    for (size_t k = 0; k < n->n_origins; k++) {
+        srv_share_hold(origins[k].stat_share);
+        srv_share_hold(origins[k].pool_share);
+    }
+    srv_share_hold(n->geo_share);
+    if (srv_origin_set_pool(&origins[i], pool) != 0) {
+        srv_data_free(n);
+        return NULL;
+    }
+    const zone_snapshot_t *snap = zone_pool_snapshot(pool);
+    snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
+             origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
+    return n;
+}
+
+/* A deep copy of a snapshot, to build a pool with other parameters. */
+static zone_snapshot_t *srv_snapshot_dup(const zone_snapshot_t *s)
+{
+    zone_snapshot_t *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *s;
+    c->servers = malloc((s->n_servers ? s->n_servers : 1) * sizeof *c->servers);
+    if (!c->servers) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->servers, s->servers, s->n_servers * sizeof *c->servers);
+    return c;
+}
+
+int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
+{
+    int rc = 0;
+    for (size_t i = 0; i < next->n_origins; i++) {
+        srv_origin_t *o = &next->origins[i];
+        int k = srv_data_origin_index(cur, o->name);
+        const srv_origin_t *c = k >= 0 ? &cur->origins[k] : NULL;
+        if (!c || !c->pool)
+            continue;
+        uint64_t have = zone_pool_snapshot(c->pool)->serial;
+        if (o->pool && zone_pool_snapshot(o->pool)->serial >= have)
+            continue;
+        if (c->params.min_score == o->params.min_score &&
+            c->params.full_score == o->params.full_score) {
+            srv_share_drop(o->pool_share);
+            o->pool = c->pool;
+            o->pool_share = srv_share_hold(c->pool_share);
+        } else {
+            zone_snapshot_t *dup = srv_snapshot_dup(zone_pool_snapshot(c->pool));
+            zone_pool_t *p = dup ? zone_pool_new(dup, &o->params) : NULL;
+            if (!p || srv_origin_set_pool(o, p) != 0) {
+                rc = -1;
+                continue;
+            }
+        }
+        snprintf(o->note, sizeof o->note, "%s: serial %llu kept from the running data",
+                 o->name, (unsigned long long)have);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* State files                                                              */
+/* ------------------------------------------------------------------------ */
+
+static int srv_write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync of the directory holding `path`, so the rename itself is durable. */
+static int srv_fsync_dir(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size_t len,
+                     char *err, size_t errlen)
+{
+    char path[4096], tmp[4200];
+    if (!cfg->state_dir)
+        return 0;
+    if (srv_data_state_path(cfg, origin, path, sizeof path) != 0) {
+        snprintf(err, errlen, "%s: state file path too long", cfg->state_dir);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (srv_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        close(fd);
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (srv_fsync_dir(path) != 0) {
+        /* The new file is in place; only its durability across a power cut
+         * is in doubt. Report it: the push is not acknowledged as stored. */
+        snprintf(err, errlen, "fsync %s: %s", cfg->state_dir, strerror(errno));
+        return -1;
+    }
+    return 1;
+fail:
+    unlink(tmp);
+    return -1;
 }

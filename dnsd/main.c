@@ -1,10 +1,11 @@
 /*
  * main.c - dnsd's command line and process lifetime.
  *
- * Stages: parse arguments; load the config and build the data (any error exits
- * non-zero before a socket is bound); create and bind every worker's sockets;
- * start the workers; wait for SIGTERM/SIGINT in the main thread's loop; drain
- * and exit 0. The daemon stays in the foreground: supervision, restarts and
+ * Stages: parse arguments; load the config, the control key and build the
+ * data (any error exits non-zero before a socket is bound); create and bind
+ * every worker's sockets and the control sockets; start the workers, then the
+ * control thread (pushes, SIGHUP reloads); wait for SIGTERM/SIGINT in the main
+ * thread's loop; stop the control thread, drain the workers and exit 0. The daemon stays in the foreground: supervision, restarts and
  * log capture belong to the service manager.
  */
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <uv.h>
 
 #include "cfg.h"
+#include "control.h"
 #include "data.h"
 #include "log.h"
 #include "worker.h"
@@ -207,8 +209,22 @@ static void dnsd_log_stopped(const srv_workers_t *ws)
             (unsigned long long)t.queries[STAT_TCP], (unsigned long long)t.tcp_accepted);
 }
 
+/* Binds the control sockets and starts both kinds of threads. */
+static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl)
+{
+    char err[CFG_ERR_MAX];
+    if (srv_control_listen(ctl, err, sizeof(err)) != 0 ||
+        srv_workers_start(ws, err, sizeof(err)) != 0 ||
+        srv_control_start(ctl, ws, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return DNSD_FAIL;
+    }
+    dnsd_log_ready(cfg, ws);
+    return DNSD_OK;
+}
+
 /* Serves until SIGTERM/SIGINT; the data is srv_current. */
-static int dnsd_serve(const cfg_t *cfg)
+static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl)
 {
     char err[CFG_ERR_MAX];
     srv_workers_t *ws = srv_workers_new(cfg, err, sizeof(err));
@@ -224,16 +240,15 @@ static int dnsd_serve(const cfg_t *cfg)
     sigs[0].data = sigs[1].data = sigs;
     uv_signal_start(&sigs[0], dnsd_on_signal, SIGTERM);
     uv_signal_start(&sigs[1], dnsd_on_signal, SIGINT);
-    int rc = DNSD_OK;
-    if (srv_workers_start(ws, err, sizeof(err)) != 0) {
-        log_msg(LOG_ERR, "%s", err);
+    int rc = dnsd_start(cfg, ws, ctl);
+    if (rc != DNSD_OK) {
         uv_close((uv_handle_t *)&sigs[0], NULL);
         uv_close((uv_handle_t *)&sigs[1], NULL);
-        rc = DNSD_FAIL;
-    } else {
-        dnsd_log_ready(cfg, ws);
     }
     uv_run(&loop, UV_RUN_DEFAULT);
+    /* No push or reload may start once the drain has: the control thread
+     * stops first, while the workers still answer. */
+    srv_control_stop(ctl);
     srv_workers_stop(ws, DNSD_DRAIN_MS);
     if (rc == DNSD_OK)
         dnsd_log_stopped(ws);
@@ -252,7 +267,13 @@ static int dnsd_run(const dnsd_opts_t *o)
         return DNSD_FAIL;
     }
     int rc = DNSD_FAIL;
-    srv_data_t *data = srv_data_new(&cfg, err, sizeof(err));
+    srv_data_t *data = NULL;
+    srv_control_t *ctl = srv_control_new(&cfg, err, sizeof(err));
+    if (!ctl) {
+        log_msg(LOG_ERR, "%s", err);
+        goto done;
+    }
+    data = srv_data_new(&cfg, err, sizeof(err));
     if (!data) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
@@ -265,10 +286,11 @@ static int dnsd_run(const dnsd_opts_t *o)
         goto done;
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    rc = dnsd_serve(&cfg);
-    srv_data_free(srv_current); /* every worker has been joined */
+    rc = dnsd_serve(&cfg, ctl);
+    srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:
+    srv_control_free(ctl);
     cfg_deinit(&cfg);
     return rc;
 }
@@ -281,6 +303,9 @@ int main(int argc, char **argv)
         return rc;
     /* A client that resets a TCP connection must cost an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);
+    /* Until the control thread takes SIGHUP, a reload request must not end
+     * the process (the default action). */
+    signal(SIGHUP, SIG_IGN);
     if (o.snapshot)
         return dnsd_check_snapshot(&o);
     return dnsd_run(&o);

@@ -1,0 +1,485 @@
+/*
+ * control_cmd.c - the control requests (PUSH, STATUS, STATS, RELOAD) and the
+ * reload that SIGHUP triggers too. Runs on the control thread only, which is
+ * the only writer of srv_current, so it reads srv_current without RCU.
+ *
+ * Every change follows one rule: build the complete new srv_data_t aside,
+ * and publish it only when nothing failed. A refused push or a failed reload
+ * leaves the served data, and the state file, as they were.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_int.h"
+#include "log.h"
+
+/* ------------------------------------------------------------------------ */
+/* JSON text, grown as needed                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct srv_jb {
+    char *p;
+    size_t len, cap;
+    bool bad; /* out of memory: the result is NULL */
+} srv_jb_t;
+
+static bool srv_jb_room(srv_jb_t *b, size_t more)
+{
+    if (b->bad)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->bad = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+__attribute__((format(printf, 2, 3))) static void srv_jb_add(srv_jb_t *b, const char *fmt,
+                                                              ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !srv_jb_room(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static void srv_jb_str(srv_jb_t *b, const char *s)
+{
+    size_t n = ctl_json_quote(NULL, 0, s);
+    if (!srv_jb_room(b, n))
+        return;
+    ctl_json_quote(b->p + b->len, n + 1, s);
+    b->len += n;
+}
+
+static char *srv_jb_done(srv_jb_t *b)
+{
+    if (b->bad || !b->p) {
+        free(b->p);
+        return NULL;
+    }
+    return b->p;
+}
+
+static void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail)
+{
+    out->type = CTL_T_ERR;
+    out->json = ctl_error_json(error, detail ? &detail : NULL, detail ? 1 : 0);
+}
+
+/* "serial": N or null, for origin o. */
+static void srv_jb_serial(srv_jb_t *b, const srv_origin_t *o)
+{
+    if (o->pool)
+        srv_jb_add(b, "%llu", (unsigned long long)zone_pool_snapshot(o->pool)->serial);
+    else
+        srv_jb_add(b, "null");
+}
+
+/* ------------------------------------------------------------------------ */
+/* PUSH                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* ERR "invalid snapshot" listing every error the parser kept. */
+static void srv_reply_invalid(srv_ctl_reply_t *out, const zone_errors_t *errs)
+{
+    char more[64];
+    const char **d = malloc((errs->n + 1) * sizeof *d);
+    size_t n = 0;
+    if (d) {
+        for (; n < errs->n; n++)
+            d[n] = errs->msgs[n];
+        if (errs->dropped) {
+            snprintf(more, sizeof more, "... and %zu more errors", errs->dropped);
+            d[n++] = more;
+        }
+    }
+    out->type = CTL_T_ERR;
+    out->json = ctl_error_json("invalid snapshot", d, n);
+    free(d);
+}
+
+/* Parses and validates the snapshot and checks its serial against origin o;
+ * NULL with the reply filled when refused. */
+static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *o,
+                                       srv_ctl_reply_t *out)
+{
+    zone_errors_t errs;
+    zone_snapshot_t *snap = NULL;
+    char why[400];
+    zone_errors_init(&errs);
+    int rc = zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap,
+                                 &errs);
+    if (rc != 0)
+        srv_reply_invalid(out, &errs);
+    zone_errors_deinit(&errs);
+    if (rc != 0)
+        return NULL;
+    if (o->pool && !(p->flags & CTL_PUSH_FORCE)) {
+        uint64_t have = zone_pool_snapshot(o->pool)->serial;
+        if (snap->serial <= have) {
+            snprintf(why, sizeof why,
+                     "%s: serial %llu is not newer than the served %llu (--force to push it "
+                     "anyway)",
+                     o->name, (unsigned long long)snap->serial, (unsigned long long)have);
+            srv_reply_err(out, "serial not newer", why);
+            zone_snapshot_free(snap);
+            return NULL;
+        }
+    }
+    return snap;
+}
+
+static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
+{
+    uint64_t t0 = uv_hrtime();
+    srv_data_t *cur = srv_current;
+    ctl_push_t p;
+    char why[700];
+    if (ctl_push_decode(f->payload, f->len, &p) < 0)
+        return srv_reply_err(out, ctl_strerror(CTL_ERR_PAYLOAD), "PUSH payload");
+    int i = srv_data_origin_index(cur, p.origin);
+    if (i < 0) {
+        snprintf(why, sizeof why, "%s: not a zone of this server", p.origin);
+        return srv_reply_err(out, "unknown origin", why);
+    }
+    const srv_origin_t *o = &cur->origins[i];
+    zone_snapshot_t *snap = srv_push_parse(&p, o, out);
+    if (!snap)
+        return;
+    uint64_t new_serial = snap->serial;
+    size_t n_servers = snap->n_servers;
+    zone_pool_t *pool = zone_pool_new(snap, &o->params);
+    srv_data_t *next = pool ? srv_data_with_pool(cur, (size_t)i, pool) : NULL;
+    if (!next)
+        return srv_reply_err(out, "out of memory", o->name);
+    /* Stored before it is served and acknowledged: a restart after the reply
+     * serves this serial (DESIGN.md "Snapshot"). */
+    int stored = srv_data_persist(c->cfg, o->name, p.snap, p.snap_len, why, sizeof why);
+    if (stored < 0) {
+        srv_data_free(next);
+        log_msg(LOG_ERR, "control: push for %s refused: %s", o->name, why);
+        return srv_reply_err(out, "state_dir write failed", why);
+    }
+    srv_jb_t b = {0};
+    srv_jb_add(&b, "{\"origin\": ");
+    srv_jb_str(&b, o->name);
+    srv_jb_add(&b, ", \"old_serial\": ");
+    srv_jb_serial(&b, o);
+    srv_data_publish(next); /* frees cur, and o with it */
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    srv_jb_add(&b, ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
+               (unsigned long long)new_serial, n_servers, ms, stored ? "true" : "false");
+    log_msg(LOG_INFO, "control: %s serial %llu pushed (%zu servers, %.1f ms)%s",
+            next->origins[i].name, (unsigned long long)new_serial, n_servers, ms,
+            stored ? "" : "; not stored: no state_dir");
+    out->type = CTL_T_OK;
+    out->json = srv_jb_done(&b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* STATUS and STATS                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* {"@": {"v4": [eligible, total], "v6": [...]}, ...} for zones with servers. */
+static void srv_jb_counts(srv_jb_t *b, const zone_pool_t *pool)
+{
+    int n = zone_id_count();
+    bool first = true;
+    srv_jb_add(b, "{");
+    for (int id = 0; pool && id < n; id++) {
+        unsigned t4, e4, t6, e6;
+        zone_pool_counts(pool, id, 4, &t4, &e4);
+        zone_pool_counts(pool, id, 6, &t6, &e6);
+        if (t4 + t6 == 0)
+            continue;
+        srv_jb_add(b, "%s", first ? "" : ", ");
+        srv_jb_str(b, zone_id_name(id));
+        srv_jb_add(b, ": {\"v4\": [%u, %u], \"v6\": [%u, %u]}", e4, t4, e6, t6);
+        first = false;
+    }
+    srv_jb_add(b, "}");
+}
+
+static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
+{
+    const srv_data_t *d = srv_current;
+    char id[CTL_IDENTITY_MAX + 1], when[32];
+    size_t n = d->identity_len < sizeof id - 1 ? d->identity_len : sizeof id - 1;
+    struct tm tm;
+    memcpy(id, d->identity, n);
+    id[n] = '\0';
+    srv_jb_t b = {0};
+    srv_jb_add(&b, "{\"identity\": ");
+    srv_jb_str(&b, id);
+    srv_jb_add(&b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
+               DNSD_VERSION, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000000000u),
+               c->ws ? srv_workers_count(c->ws) : 0);
+    for (size_t i = 0; i < d->n_origins; i++) {
+        const srv_origin_t *o = &d->origins[i];
+        srv_jb_add(&b, "%s{\"origin\": ", i ? ", " : "");
+        srv_jb_str(&b, o->name);
+        srv_jb_add(&b, ", \"serial\": ");
+        srv_jb_serial(&b, o);
+        srv_jb_add(&b, ", \"servers\": %zu, \"counts\": ",
+                   o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
+        srv_jb_counts(&b, o->pool);
+        srv_jb_add(&b, "}");
+    }
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&c->last_reload.time, &tm));
+    srv_jb_add(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
+               when, c->last_reload.trigger);
+    srv_jb_str(&b, c->last_reload.result);
+    srv_jb_add(&b, "}}");
+    out->type = CTL_T_OK;
+    out->json = srv_jb_done(&b);
+}
+
+static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
+{
+    srv_jb_add(b,
+               "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
+               "\"refused\": %llu, \"idle_closed\": %llu}, \"requests\": {\"push\": %llu, "
+               "\"status\": %llu, \"reload\": %llu, \"stats\": %llu}, \"refused\": {",
+               (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
+               (unsigned long long)st->conns_refused, (unsigned long long)st->idle_closed,
+               (unsigned long long)st->requests[CTL_T_PUSH],
+               (unsigned long long)st->requests[CTL_T_STATUS],
+               (unsigned long long)st->requests[CTL_T_RELOAD],
+               (unsigned long long)st->requests[CTL_T_STATS]);
+    /* Names from ctl_strerror, "bad MAC" -> "bad_mac". The protocol's refusals
+     * (1..8) always appear, so a monitor sees zeros rather than absent keys. */
+    bool first = true;
+    for (int k = 1; k < 17; k++) {
+        if (k > 8 && !st->errors[k])
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s", ctl_strerror(-k));
+        for (char *q = name; *q; q++)
+            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+        srv_jb_add(b, "%s\"%s\": %llu", first ? "" : ", ", name,
+                   (unsigned long long)st->errors[k]);
+        first = false;
+    }
+    srv_jb_add(b,
+               "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
+               "\"reload_failed\": %llu}",
+               (unsigned long long)st->push_ok, (unsigned long long)st->push_refused,
+               (unsigned long long)st->reload_ok, (unsigned long long)st->reload_failed);
+}
+
+static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
+{
+    static const char *const rcodes[6] = {"NOERROR", "FORMERR", "SERVFAIL",
+                                          "NXDOMAIN", "NOTIMP", "REFUSED"};
+    static const char *const drops[STAT_DROP_REASONS] = {"short", "response", "malformed",
+                                                         "too_big"};
+    srv_stats_t t;
+    srv_workers_stats(c->ws, &t);
+    srv_jb_t b = {0};
+    srv_jb_add(&b, "{\"queries\": {\"udp\": %llu, \"tcp\": %llu}, \"rcodes\": {",
+               (unsigned long long)t.queries[STAT_UDP], (unsigned long long)t.queries[STAT_TCP]);
+    for (int r = 0; r < 16; r++) {
+        char name[16];
+        if (r < 6)
+            snprintf(name, sizeof name, "%s", rcodes[r]);
+        else
+            snprintf(name, sizeof name, "RCODE%d", r);
+        if (r < 6 || t.rcode[r])
+            srv_jb_add(&b, "%s\"%s\": %llu", r ? ", " : "", name,
+                       (unsigned long long)t.rcode[r]);
+    }
+    srv_jb_add(&b, ", \"BADVERS\": %llu}, \"dropped\": {", (unsigned long long)t.badvers);
+    for (int k = 0; k < STAT_DROP_REASONS; k++)
+        srv_jb_add(&b, "%s\"%s\": %llu", k ? ", " : "", drops[k],
+                   (unsigned long long)t.dropped[k]);
+    srv_jb_add(&b,
+               "}, \"truncated\": %llu, \"ecs\": %llu, \"pool_answers\": %llu, "
+               "\"pool_backfill\": %llu, \"pool_empty\": %llu, \"tcp\": {\"accepted\": %llu, "
+               "\"closed\": %llu, \"refused\": %llu, \"idle_closed\": %llu}, "
+               "\"udp_send_errors\": %llu, ",
+               (unsigned long long)t.truncated, (unsigned long long)t.ecs,
+               (unsigned long long)t.pool_answers, (unsigned long long)t.pool_backfill,
+               (unsigned long long)t.pool_empty, (unsigned long long)t.tcp_accepted,
+               (unsigned long long)t.tcp_closed, (unsigned long long)t.tcp_refused,
+               (unsigned long long)t.tcp_idle_closed, (unsigned long long)t.udp_send_errors);
+    srv_jb_control_stats(&b, &c->st);
+    srv_jb_add(&b, "}");
+    out->type = CTL_T_OK;
+    out->json = srv_jb_done(&b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* RELOAD and SIGHUP                                                        */
+/* ------------------------------------------------------------------------ */
+
+static bool srv_str_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
+{
+    if (a->n_listen != b->n_listen)
+        return true;
+    for (size_t i = 0; i < a->n_listen; i++)
+        if (a->listen[i].addrlen != b->listen[i].addrlen ||
+            memcmp(&a->listen[i].addr, &b->listen[i].addr, a->listen[i].addrlen) != 0)
+            return true;
+    return false;
+}
+
+/* What `next` changes that only a restart applies (sockets, threads, the
+ * control channel), compared with what the process started with: e.g.
+ * "listen/workers". Empty when nothing. */
+static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
+{
+    const struct {
+        const char *name;
+        bool differ;
+    } items[] = {
+        {"listen", srv_listen_differ(boot, next)},
+        {"workers", boot->workers != next->workers},
+        {"tcp", boot->tcp_idle_timeout_ms != next->tcp_idle_timeout_ms ||
+                    boot->tcp_max_connections != next->tcp_max_connections},
+        {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
+                        srv_str_differ(boot->control_tcp, next->control_tcp) ||
+                        srv_str_differ(boot->control_key_file, next->control_key_file)},
+        {"metrics", srv_str_differ(boot->metrics, next->metrics)},
+    };
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof items / sizeof items[0] && used < cap; i++)
+        if (items[i].differ)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "/" : "",
+                                     items[i].name);
+}
+
+static void srv_reload_record(srv_control_t *c, const char *trigger, const char *result)
+{
+    c->last_reload.time = time(NULL);
+    snprintf(c->last_reload.trigger, sizeof c->last_reload.trigger, "%s", trigger);
+    snprintf(c->last_reload.result, sizeof c->last_reload.result, "%s", result);
+}
+
+/* Builds the new config and data; NULL with a message when anything fails. */
+static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size_t errlen)
+{
+    if (cfg_load(nc, c->cfg->path, err, errlen) != 0)
+        return NULL;
+    srv_data_t *next = srv_data_new(nc, err, errlen);
+    if (next && srv_data_keep_newer(next, srv_current) != 0) {
+        snprintf(err, errlen, "out of memory");
+        srv_data_free(next);
+        next = NULL;
+    }
+    if (!next)
+        cfg_deinit(nc);
+    return next;
+}
+
+int srv_ctl_reload(srv_control_t *c, const char *trigger)
+{
+    char err[CFG_ERR_MAX], changed[64], result[CFG_ERR_MAX + 64];
+    cfg_t nc;
+    srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
+    if (!next) {
+        log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s", trigger,
+                err);
+        snprintf(result, sizeof result, "error: %s", err);
+        srv_reload_record(c, trigger, result);
+        c->st.reload_failed++;
+        return -1;
+    }
+    for (size_t i = 0; i < next->n_origins; i++)
+        log_msg(next->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", next->origins[i].note);
+    if (next->geo)
+        log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
+    srv_restart_needed(c->boot, &nc, changed, sizeof changed);
+    srv_data_publish(next);
+    if (c->own)
+        cfg_deinit(&c->cfg_own);
+    c->cfg_own = nc;
+    c->cfg = &c->cfg_own;
+    c->own = true;
+    if (changed[0]) {
+        log_msg(LOG_WARN, "%s: %s changed: restart needed", trigger, changed);
+        snprintf(result, sizeof result, "ok; %s changed: restart needed", changed);
+    } else {
+        snprintf(result, sizeof result, "ok");
+    }
+    log_msg(LOG_INFO, "%s: reloaded %s", trigger, c->cfg->path);
+    srv_reload_record(c, trigger, result);
+    c->st.reload_ok++;
+    return 0;
+}
+
+static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
+{
+    if (srv_ctl_reload(c, "RELOAD") != 0) {
+        /* "error: " is the record's prefix, not part of the reason. */
+        return srv_reply_err(out, "reload failed", c->last_reload.result + 7);
+    }
+    const srv_data_t *d = srv_current;
+    const char *warn = strchr(c->last_reload.result, ';');
+    srv_jb_t b = {0};
+    srv_jb_add(&b, "{\"result\": \"ok\", \"restart_needed\": %s, \"warning\": ",
+               warn ? "true" : "false");
+    if (warn)
+        srv_jb_str(&b, warn + 2);
+    else
+        srv_jb_add(&b, "null");
+    srv_jb_add(&b, ", \"zones\": [");
+    for (size_t i = 0; i < d->n_origins; i++) {
+        srv_jb_add(&b, "%s{\"origin\": ", i ? ", " : "");
+        srv_jb_str(&b, d->origins[i].name);
+        srv_jb_add(&b, ", \"serial\": ");
+        srv_jb_serial(&b, &d->origins[i]);
+        srv_jb_add(&b, "}");
+    }
+    srv_jb_add(&b, "]}");
+    out->type = CTL_T_OK;
+    out->json = srv_jb_done(&b);
+}
+
+void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
+{
+    out->json = NULL;
+    out->type = CTL_T_ERR;
+    switch (f->type) {
+    case CTL_T_PUSH:
+        srv_ctl_push(c, f, out);
+        if (out->type == CTL_T_OK)
+            c->st.push_ok++;
+        else
+            c->st.push_refused++;
+        break;
+    case CTL_T_STATUS:
+        srv_ctl_status(c, out);
+        break;
+    case CTL_T_STATS:
+        srv_ctl_stats(c, out);
+        break;
+    case CTL_T_RELOAD:
+        srv_ctl_reload_reply(c, out);
+        break;
+    default: /* ctl_conn_open lets only requests through */
+        srv_reply_err(out, ctl_strerror(CTL_ERR_UNEXPECTED), NULL);
+    }
+}

@@ -1,0 +1,74 @@
+/*
+ * control_int.h - what control.c (thread, sockets, connections) and
+ * control_cmd.c (the requests and reloads) share. Private to dnsd/.
+ */
+#ifndef DNSD_CONTROL_INT_H
+#define DNSD_CONTROL_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "control.h"
+#include "ctl.h"
+
+/* Control counters: only the control thread writes and reads them. */
+typedef struct srv_ctl_stats {
+    uint64_t conns_unix, conns_tcp;
+    uint64_t conns_refused;             /* over SRV_CTL_MAX_CONNS */
+    uint64_t idle_closed;               /* idle between frames past the timeout */
+    uint64_t requests[CTL_T_STATS + 1]; /* by request type */
+    uint64_t errors[17];                /* protocol refusals by -CTL_ERR_* */
+    uint64_t push_ok, push_refused;
+    uint64_t reload_ok, reload_failed;
+} srv_ctl_stats_t;
+
+struct srv_control {
+    const cfg_t *boot; /* main's: what the sockets and threads were made from */
+    const cfg_t *cfg;  /* in force: boot, or cfg_own after a reload */
+    cfg_t cfg_own;
+    bool own;
+    ctl_key_t key;
+    bool have_key;
+    srv_workers_t *ws;
+
+    uv_loop_t loop;
+    bool loop_ok;
+    uv_async_t stop;
+    uv_signal_t hup;
+    uv_pipe_t unix_h;
+    uv_tcp_t tcp_h;
+    bool unix_ok, tcp_ok; /* handle initialised */
+    char *unix_path;      /* the socket file we created, removed at free */
+    pthread_t thread;
+    bool running, stopped;
+
+    struct srv_sess *sessions; /* open connections, for stop */
+    unsigned n_sessions;
+
+    uint64_t started_ns; /* uv_hrtime() at new */
+    struct {
+        time_t time;
+        char trigger[16]; /* "start", "SIGHUP", "RELOAD" */
+        char result[600]; /* "ok", "ok; listen changed: restart needed", "error: ..." */
+    } last_reload;
+    srv_ctl_stats_t st;
+};
+
+/* A reply to send: JSON text (malloc'd; taken over). */
+typedef struct srv_ctl_reply {
+    uint8_t type; /* CTL_T_OK or CTL_T_ERR */
+    char *json;
+} srv_ctl_reply_t;
+
+/* Handles one verified request frame; never fails to produce a reply (an
+ * out-of-memory reply has json NULL and is sent as a fixed text). */
+void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out);
+
+/* Reloads config, master files and GeoIP DB, all or nothing; records
+ * last_reload and logs. `trigger` is "SIGHUP" or "RELOAD". */
+int srv_ctl_reload(srv_control_t *c, const char *trigger);
+
+#endif
