@@ -1,0 +1,97 @@
+/*
+ * fuzz_snapshot.c - the snapshot parser and validator (zones/snapshot.c, over
+ * libyaml events) on arbitrary bytes; an accepted snapshot is then turned into
+ * a pool (zones/pool.c) and drawn from (zones/select.c) with a fixed-seed RNG
+ * for every zone of a few walks, both families and all quarters.
+ *
+ * Invariants (abort() when broken): failure leaves *out NULL and at least one
+ * message; success leaves none; every pick is distinct, eligible and of the
+ * family asked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
+
+#define FS_CHECK(cond)                                                                   \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "fuzz_snapshot: invariant broken: %s (line %d)\n", #cond,  \
+                    __LINE__);                                                           \
+            abort();                                                                     \
+        }                                                                                \
+    } while (0)
+
+static const zone_pool_params_t fs_params = {.min_score = 10, .full_score = 15};
+
+static void fs_picks(const zone_pool_t *pool, const int *walk, size_t n_walk, int family,
+                     int quarter, zone_rng_t *rng)
+{
+    zone_pick_t pick;
+    size_t want = 1 + zone_rng_below(rng, ZONE_PICK_MAX);
+    size_t n = zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, &pick);
+
+    FS_CHECK(n == pick.n && n <= want);
+    FS_CHECK((n == 0) == (pick.zone == -1));
+    for (size_t i = 0; i < n; i++) {
+        FS_CHECK(pick.srv[i]->family == family);
+        FS_CHECK(zone_weight(pick.srv[i], &fs_params) > 0);
+        for (size_t j = 0; j < i; j++)
+            FS_CHECK(pick.srv[i] != pick.srv[j]);
+    }
+}
+
+static void fs_pool(zone_snapshot_t *snap)
+{
+    /* The servers' own zones first, then a few fixed ones. */
+    int ids[12] = {ZONE_GLOBAL, ZONE_EUROPE, zone_id_lookup("de", 2), zone_id_lookup("uk", 2)};
+    size_t n_ids = 4;
+    for (size_t i = 0; i < snap->n_servers && n_ids < 12; i++)
+        if (snap->servers[i].n_zones)
+            ids[n_ids++] = snap->servers[i].zones[0];
+
+    zone_pool_t *pool = zone_pool_new(snap, &fs_params);
+    if (!pool)
+        return;
+    zone_rng_t rng;
+    zone_rng_seed(&rng, 42);
+    for (size_t i = 0; i < n_ids; i++) {
+        int walk[3];
+        size_t n_walk = zone_walk(ids[i], walk);
+        FS_CHECK(n_walk >= 1 && n_walk <= 3);
+        for (int fam = 4; fam <= 6; fam += 2)
+            for (int quarter = -1; quarter < 4; quarter++)
+                fs_picks(pool, walk, n_walk, fam, quarter, &rng);
+        unsigned total, eligible;
+        zone_pool_counts(pool, ids[i], 4, &total, &eligible);
+        FS_CHECK(eligible <= total);
+    }
+    zone_pool_free(pool);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
+{
+    zone_errors_t errs;
+    zone_snapshot_t *snap = NULL;
+    /* An exact-size copy without a NUL: the parser must respect len. */
+    char *buf = malloc(len ? len : 1);
+    if (!buf)
+        abort();
+    memcpy(buf, in, len);
+    zone_errors_init(&errs);
+    int rc = zone_snapshot_parse("fuzz.json", buf, len, &snap, &errs);
+    if (rc == 0) {
+        FS_CHECK(snap && errs.n == 0 && errs.dropped == 0);
+        for (size_t i = 0; i < snap->n_servers; i++)
+            FS_CHECK(snap->servers[i].family == 4 || snap->servers[i].family == 6);
+        fs_pool(snap);
+    } else {
+        FS_CHECK(rc == -1 && !snap && errs.n > 0);
+    }
+    zone_errors_deinit(&errs);
+    free(buf);
+    return 0;
+}
