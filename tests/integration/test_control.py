@@ -85,9 +85,9 @@ def write_key(path, mode=0o600):
     return path
 
 
-def control_server(workers=2, tcp=True, state=True):
+def control_server(workers=2, tcp=True, state=True, zones=None):
     """A Server with control.unix, optionally control.tcp (+ key) and state_dir."""
-    srv = Server(workers=workers)
+    srv = Server(workers=workers, zones=zones)
     ctl = {"unix": srv.path("ctl.sock")}
     if tcp:
         srv.ctl_port = free_tcp_port()
