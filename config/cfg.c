@@ -670,6 +670,76 @@ CFG_SUBMAP(cfg_geoip, cfg_geoip_keys)
 CFG_SUBMAP(cfg_control, cfg_control_keys)
 CFG_SUBMAP(cfg_tcp, cfg_tcp_keys)
 
+/* query_log.dnstap: a path, or {file: PATH} / {unix: PATH}. */
+static int cfg_dnstap(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
+{
+    cfg_t *cfg = obj;
+    char sub[CFG_PATH_MAX];
+    if (v->type != YAML_MAPPING_NODE) {
+        cfg->dnstap_mode = CFG_DNSTAP_AUTO;
+        return cfg_filepath(c, v, path, &cfg->dnstap_path);
+    }
+    const yaml_node_pair_t *p = v->data.mapping.pairs.start;
+    if (v->data.mapping.pairs.top - p != 1)
+        return cfg_fail(c, v, path, "expected one key, file or unix, with a path");
+    const yaml_node_t *k = cfg_node(c, p->key);
+    const char *name = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+    cfg_join_key(sub, path, name);
+    if (!strcmp(name, "file"))
+        cfg->dnstap_mode = CFG_DNSTAP_FILE;
+    else if (!strcmp(name, "unix"))
+        cfg->dnstap_mode = CFG_DNSTAP_UNIX;
+    else
+        return cfg_fail(c, k, sub, "unknown key (known keys: file, unix)");
+    return cfg_filepath(c, cfg_node(c, p->value), sub, &cfg->dnstap_path);
+}
+
+/* A choice among fixed words; *out gets its index. */
+static int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+                    const char *const *words, size_t n, int *out)
+{
+    char q[CFG_QUOTE_MAX], list[128] = "";
+    const char *s;
+    if (cfg_text(c, v, path, "a word", &s) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(s, words[i])) {
+            *out = (int)i;
+            return 0;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 words[i]);
+    }
+    return cfg_fail(c, v, path, "expected one of %s, got \"%s\"", list, cfg_quote(s, q));
+}
+
+static int cfg_log_target(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
+{
+    static const char *const words[] = {"stderr", "syslog"};
+    int i;
+    if (cfg_word(c, v, path, words, 2, &i) < 0)
+        return -1;
+    ((cfg_t *)obj)->log_target = (cfg_log_target_t)i;
+    return 0;
+}
+
+static int cfg_log_level(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
+{
+    static const char *const words[] = {"err", "warn", "info", "debug"};
+    return cfg_word(c, v, path, words, 4, &((cfg_t *)obj)->log_level);
+}
+
+static const cfg_key_t cfg_query_log_keys[] = {
+    {"dnstap", CFG_K_FN, 0, 0, 0, 0, cfg_dnstap},
+};
+static const cfg_key_t cfg_log_keys[] = {
+    {"target", CFG_K_FN, 0, 0, 0, 0, cfg_log_target},
+    {"level", CFG_K_FN, 0, 0, 0, 0, cfg_log_level},
+};
+CFG_SUBMAP(cfg_query_log, cfg_query_log_keys)
+CFG_SUBMAP(cfg_log, cfg_log_keys)
+
+/* POSIX portable user and group names are at most 32 bytes on Linux. */
 static const cfg_key_t cfg_top_keys[] = {
     {"listen", CFG_K_FN, 0, 0, 0, 0, cfg_listen},
     {"workers", CFG_K_FN, 0, 0, 0, 0, cfg_workers},
@@ -680,6 +750,10 @@ static const cfg_key_t cfg_top_keys[] = {
     {"control", CFG_K_FN, 0, 0, 0, 0, cfg_control},
     {"metrics", CFG_K_HOSTPORT, offsetof(cfg_t, metrics), 0, 0, 0, NULL},
     {"tcp", CFG_K_FN, 0, 0, 0, 0, cfg_tcp},
+    {"user", CFG_K_STRING, offsetof(cfg_t, user), 0, 32, 0, NULL},
+    {"group", CFG_K_STRING, offsetof(cfg_t, group), 0, 32, 0, NULL},
+    {"query_log", CFG_K_FN, 0, 0, 0, 0, cfg_query_log},
+    {"log", CFG_K_FN, 0, 0, 0, 0, cfg_log},
 };
 
 /* Values that are not in the file. */
@@ -722,6 +796,7 @@ static int cfg_root(cfg_ctx_t *c, cfg_t *cfg)
                         cfg_kind_name(root));
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 1000;
+    cfg->log_level = 2;
     if (cfg_map(c, root, "", cfg_top_keys, sizeof cfg_top_keys / sizeof *cfg_top_keys,
                 cfg) < 0)
         return -1;
@@ -906,5 +981,8 @@ void cfg_deinit(cfg_t *cfg)
     free(cfg->control_tcp);
     free(cfg->control_key_file);
     free(cfg->metrics);
+    free(cfg->user);
+    free(cfg->group);
+    free(cfg->dnstap_path);
     memset(cfg, 0, sizeof *cfg);
 }

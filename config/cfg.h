@@ -30,6 +30,18 @@ typedef enum {
     CFG_AAAA_ALL = 1,        /* "all": IPv6 on every pool name */
 } cfg_aaaa_t;
 
+/* query_log.dnstap: how PATH is written (dnsd/dnstap.h). */
+typedef enum {
+    CFG_DNSTAP_AUTO = 0, /* "dnstap: PATH": a unix socket if PATH is one at start, else a file */
+    CFG_DNSTAP_FILE = 1, /* "dnstap: {file: PATH}" */
+    CFG_DNSTAP_UNIX = 2, /* "dnstap: {unix: PATH}" */
+} cfg_dnstap_mode_t;
+
+typedef enum {
+    CFG_LOG_STDERR = 0, /* journald-friendly lines on stderr */
+    CFG_LOG_SYSLOG = 1,
+} cfg_log_target_t;
+
 typedef struct cfg_zone {
     char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
     char *master;      /* master file path (required) */
@@ -66,6 +78,18 @@ typedef struct cfg {
     /* tcp: {idle_timeout: SECONDS, max_connections: N} (RFC 7766 section 6.2.3) */
     unsigned tcp_idle_timeout_ms; /* default 10000 */
     unsigned tcp_max_connections; /* per node; default 1000 */
+
+    /* Privileges: after binding, a process started as root drops to these
+     * (group defaults to the user's primary group). NULL: unchanged. */
+    char *user;
+    char *group;
+
+    char *dnstap_path; /* query_log: {dnstap: ...}; NULL: no query log */
+    cfg_dnstap_mode_t dnstap_mode;
+
+    /* log: {target: stderr|syslog, level: err|warn|info|debug} */
+    cfg_log_target_t log_target; /* default CFG_LOG_STDERR */
+    int log_level;               /* 0 err .. 3 debug (log.h order); default 2 (info) */
 } cfg_t;
 
 /*

@@ -500,8 +500,58 @@ static void test_truncated_and_mutated(void)
     free(copy);
 }
 
+/* user, group, query_log and log (operations keys). */
+static void test_operations(void)
+{
+    char err[CFG_ERR_MAX];
+    cfg_t cfg;
+    CHECK_INT_EQ(load(&cfg, ZONE, err), 0);
+    CHECK(cfg.user == NULL && cfg.group == NULL && cfg.dnstap_path == NULL);
+    CHECK_INT_EQ(cfg.log_target, CFG_LOG_STDERR);
+    CHECK_INT_EQ(cfg.log_level, 2);
+    cfg_deinit(&cfg);
+
+    CHECK_INT_EQ(load(&cfg,
+                      ZONE "user: dnsd\ngroup: nogroup\nquery_log: {dnstap: tap.fstrm}\n"
+                           "log: {target: syslog, level: debug}\n",
+                      err),
+                 0);
+    CHECK_STR_EQ(cfg.user, "dnsd");
+    CHECK_STR_EQ(cfg.group, "nogroup");
+    CHECK_STR_EQ(cfg.dnstap_path, "tap.fstrm");
+    CHECK_INT_EQ(cfg.dnstap_mode, CFG_DNSTAP_AUTO);
+    CHECK_INT_EQ(cfg.log_target, CFG_LOG_SYSLOG);
+    CHECK_INT_EQ(cfg.log_level, 3);
+    cfg_deinit(&cfg);
+
+    CHECK_INT_EQ(load(&cfg, ZONE "query_log:\n  dnstap: {unix: /run/dnstap.sock}\n", err), 0);
+    CHECK_STR_EQ(cfg.dnstap_path, "/run/dnstap.sock");
+    CHECK_INT_EQ(cfg.dnstap_mode, CFG_DNSTAP_UNIX);
+    cfg_deinit(&cfg);
+    CHECK_INT_EQ(load(&cfg, ZONE "query_log: {dnstap: {file: /var/log/q.tap}}\n", err), 0);
+    CHECK_STR_EQ(cfg.dnstap_path, "/var/log/q.tap");
+    CHECK_INT_EQ(cfg.dnstap_mode, CFG_DNSTAP_FILE);
+    cfg_deinit(&cfg);
+
+    EXPECT_ERROR(ZONE "user: \"\"\n", "t.yaml:4:7: user: expected a string of 1..32 bytes");
+    EXPECT_ERROR(ZONE "group: [a]\n", "t.yaml:4:8: group: expected a string, got a sequence");
+    EXPECT_ERROR(ZONE "query_log: {dnstap: {pipe: x}}\n",
+                 "t.yaml:4:22: query_log.dnstap.pipe: unknown key (known keys: file, unix)");
+    EXPECT_ERROR(ZONE "query_log: {dnstap: {file: a, unix: b}}\n",
+                 "t.yaml:4:21: query_log.dnstap: expected one key, file or unix, with a path");
+    EXPECT_ERROR(ZONE "query_log: {dnstap: \"\"}\n",
+                 "t.yaml:4:21: query_log.dnstap: expected a file path, got an empty string");
+    EXPECT_ERROR(ZONE "query_log: {tap: x}\n",
+                 "t.yaml:4:13: query_log.tap: unknown key (known keys: dnstap)");
+    EXPECT_ERROR(ZONE "log: {target: file}\n",
+                 "t.yaml:4:15: log.target: expected one of stderr, syslog, got \"file\"");
+    EXPECT_ERROR(ZONE "log: {level: loud}\n",
+                 "t.yaml:4:14: log.level: expected one of err, warn, info, debug, got \"loud\"");
+}
+
 int main(void)
 {
+    test_operations();
     test_full_buffer();
     test_full_file();
     test_defaults();
