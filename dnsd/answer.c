@@ -22,6 +22,7 @@ typedef struct ans_resp {
     uint16_t an, ns;
     bool tc;
     uint8_t scope; /* ECS SCOPE PREFIX-LENGTH of this answer (RFC 7871 7.2.1) */
+    int origin;    /* index of the origin answering, for the counters; -1 none */
 } ans_resp_t;
 
 /* Where the client is and which zones serve it, for geo names. */
@@ -188,6 +189,8 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     }
     ctx->stats->pool_answers++;
     ctx->stats->pool_backfill += pick.backfill;
+    if (pick.zone >= 0 && pick.zone < ZONE_ID_MAX)
+        ctx->stats->pool_by_zone[pick.zone][pick.backfill ? 1 : 0]++;
     for (size_t i = 0; i < pick.n; i++) {
         if (!ans_put_rr(r, ANS_QNAME_PTR, family == 4 ? WIRE_A : WIRE_AAAA, WIRE_IN, o->ttl,
                         pick.srv[i]->addr, family == 4 ? 4 : 16))
@@ -293,6 +296,7 @@ static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d, const 
 
     if (!o)
         return WIRE_REFUSED;
+    r->origin = (int)(o - d->origins);
     *aa = true;
     node = zone_static_find(o->stat, q->lname, q->qname_len);
     if (!node)
@@ -417,8 +421,34 @@ static void ans_finish(ans_resp_t *r, size_t qend, unsigned rcode, bool aa, bool
     }
 }
 
-static void ans_count(srv_stats_t *st, unsigned rcode, bool tc)
+static stat_qtype_t ans_qtype_bucket(uint16_t qtype)
 {
+    switch (qtype) {
+    case WIRE_A:
+        return STAT_QT_A;
+    case WIRE_NS:
+        return STAT_QT_NS;
+    case WIRE_CNAME:
+        return STAT_QT_CNAME;
+    case WIRE_SOA:
+        return STAT_QT_SOA;
+    case WIRE_TXT:
+        return STAT_QT_TXT;
+    case WIRE_AAAA:
+        return STAT_QT_AAAA;
+    case WIRE_ANY:
+        return STAT_QT_ANY;
+    default:
+        return STAT_QT_OTHER;
+    }
+}
+
+static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query_t *q,
+                      int origin)
+{
+    if (q->question_ok)
+        st->by_qtype[ans_qtype_bucket(q->qtype)]++;
+    st->by_origin[origin >= 0 && origin < STAT_ORIGINS - 1 ? origin : STAT_ORIGINS - 1]++;
     if (rcode == WIRE_BADVERS)
         st->badvers++;
     else
@@ -431,7 +461,7 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
                    size_t cap)
 {
     wire_query_t q;
-    ans_resp_t r = {.out = out};
+    ans_resp_t r = {.out = out, .origin = -1};
     unsigned rcode = WIRE_NOERROR;
     bool aa = false;
 
@@ -474,6 +504,6 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
             rcode = WIRE_REFUSED;
     }
     ans_finish(&r, qend, rcode, aa, q.edns, &q, d, nsid);
-    ans_count(ctx->stats, rcode, r.tc);
+    ans_count(ctx->stats, rcode, r.tc, &q, r.origin);
     return r.len;
 }

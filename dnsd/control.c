@@ -21,6 +21,7 @@
 
 #include "control_int.h"
 #include "log.h"
+#include "metrics_http.h"
 
 /* A connection silent this long is closed; one stopped in the middle of a
  * frame is refused as truncated. Generous for a 10 MB push over a slow link,
@@ -401,6 +402,7 @@ static void srv_ctl_close_all(srv_control_t *c)
         uv_close((uv_handle_t *)&c->unix_h, NULL);
     if (c->tcp_ok)
         uv_close((uv_handle_t *)&c->tcp_h, NULL);
+    srv_metrics_close(c->metrics);
     for (srv_sess_t *s = c->sessions; s; s = s->next)
         srv_sess_close(s);
 }
@@ -449,6 +451,8 @@ int srv_control_listen(srv_control_t *c, char *err, size_t errlen)
         srv_ctl_listen_unix(c, c->cfg->control_unix, err, errlen) != 0)
         return -1;
     if (c->cfg->control_tcp && srv_ctl_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
+        return -1;
+    if (c->cfg->metrics && srv_metrics_listen(c, c->cfg->metrics, err, errlen) != 0)
         return -1;
     return 0;
 }

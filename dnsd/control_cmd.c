@@ -126,8 +126,10 @@ static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *
     zone_errors_init(&errs);
     int rc = zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap,
                                  &errs);
-    if (rc != 0)
+    if (rc != 0) {
         srv_reply_invalid(out, &errs);
+        out->refusal = MET_PUSH_INVALID;
+    }
     zone_errors_deinit(&errs);
     if (rc != 0)
         return NULL;
@@ -139,6 +141,7 @@ static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *
                      "anyway)",
                      o->name, (unsigned long long)snap->serial, (unsigned long long)have);
             srv_reply_err(out, "serial not newer", why);
+            out->refusal = MET_PUSH_STALE;
             zone_snapshot_free(snap);
             return NULL;
         }
@@ -152,11 +155,13 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     srv_data_t *cur = srv_current;
     ctl_push_t p;
     char why[700];
+    out->refusal = MET_PUSH_PAYLOAD;
     if (ctl_push_decode(f->payload, f->len, &p) < 0)
         return srv_reply_err(out, ctl_strerror(CTL_ERR_PAYLOAD), "PUSH payload");
     int i = srv_data_origin_index(cur, p.origin);
     if (i < 0) {
         snprintf(why, sizeof why, "%s: not a zone of this server", p.origin);
+        out->refusal = MET_PUSH_UNKNOWN_ORIGIN;
         return srv_reply_err(out, "unknown origin", why);
     }
     const srv_origin_t *o = &cur->origins[i];
@@ -167,6 +172,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     size_t n_servers = snap->n_servers;
     zone_pool_t *pool = zone_pool_new(snap, &o->params);
     srv_data_t *next = pool ? srv_data_with_pool(cur, (size_t)i, pool) : NULL;
+    out->refusal = MET_PUSH_NOMEM;
     if (!next)
         return srv_reply_err(out, "out of memory", o->name);
     /* Stored before it is served and acknowledged: a restart after the reply
@@ -175,6 +181,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     if (stored < 0) {
         srv_data_free(next);
         log_msg(LOG_ERR, "control: push for %s refused: %s", o->name, why);
+        out->refusal = MET_PUSH_STATE_WRITE;
         return srv_reply_err(out, "state_dir write failed", why);
     }
     srv_jb_t b = {0};
@@ -467,8 +474,10 @@ void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *ou
         srv_ctl_push(c, f, out);
         if (out->type == CTL_T_OK)
             c->st.push_ok++;
-        else
+        else {
             c->st.push_refused++;
+            c->st.push_refused_by[out->refusal]++;
+        }
         break;
     case CTL_T_STATUS:
         srv_ctl_status(c, out);

@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "ctl.h"
+#include "metrics.h"
 
 /* Control counters: only the control thread writes and reads them. */
 typedef struct srv_ctl_stats {
@@ -22,7 +23,11 @@ typedef struct srv_ctl_stats {
     uint64_t requests[CTL_T_STATS + 1]; /* by request type */
     uint64_t errors[17];                /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
+    uint64_t push_refused_by[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
+    /* The last accepted push, in ms: parse + validate, build the pool, store
+     * the state file (fsync), publish (pointer swap + grace period + free). */
+    double last_push_ms[4];
 } srv_ctl_stats_t;
 
 struct srv_control {
@@ -52,15 +57,17 @@ struct srv_control {
     struct {
         time_t time;
         char trigger[16]; /* "start", "SIGHUP", "RELOAD" */
-        char result[600]; /* "ok", "ok; listen changed: restart needed", "error: ..." */
+        char result[CFG_ERR_MAX + 64]; /* "ok", "ok; X changed: restart needed", "error: ..." */
     } last_reload;
     srv_ctl_stats_t st;
+    struct srv_metrics *metrics; /* the /metrics responder, or NULL */
 };
 
 /* A reply to send: JSON text (malloc'd; taken over). */
 typedef struct srv_ctl_reply {
     uint8_t type; /* CTL_T_OK or CTL_T_ERR */
     char *json;
+    met_push_reason_t refusal; /* why a PUSH got CTL_T_ERR, for the metrics */
 } srv_ctl_reply_t;
 
 /* Handles one verified request frame; never fails to produce a reply (an

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "zones.h"
+
 /* Why a packet got no answer or a FORMERR: the reasons counted. */
 typedef enum {
     STAT_DROP_SHORT = 0,   /* shorter than a DNS header */
@@ -18,6 +20,24 @@ typedef enum {
 } stat_drop_t;
 
 enum { STAT_UDP = 0, STAT_TCP = 1 };
+
+/* Queries by served origin: index i counts origin i of the served data
+ * (config order); the last bucket counts queries for no origin of ours
+ * (REFUSED, CHAOS, FORMERR) and origins past the array. */
+#define STAT_ORIGINS 32
+
+/* Queries by QTYPE: the types a pool server is asked, the rest as "other". */
+typedef enum {
+    STAT_QT_A = 0,
+    STAT_QT_NS,
+    STAT_QT_CNAME,
+    STAT_QT_SOA,
+    STAT_QT_TXT,
+    STAT_QT_AAAA,
+    STAT_QT_ANY,
+    STAT_QT_OTHER,
+    STAT_QTYPES
+} stat_qtype_t;
 
 typedef struct srv_stats {
     uint64_t queries[2];        /* [transport] packets parsed as queries */
@@ -31,6 +51,10 @@ typedef struct srv_stats {
     uint64_t pool_empty;        /* pool names answered NODATA: no eligible server */
     uint64_t tcp_accepted, tcp_closed, tcp_refused, tcp_idle_closed;
     uint64_t udp_send_errors;
+    uint64_t by_origin[STAT_ORIGINS];
+    uint64_t by_qtype[STAT_QTYPES];
+    uint64_t pool_by_zone[ZONE_ID_MAX][2]; /* [zone chosen][backfill used] */
+    uint64_t dnstap_dropped;               /* dnstap messages lost: queue full, too big */
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
 } srv_stats_t;

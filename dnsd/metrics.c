@@ -1,0 +1,392 @@
+/*
+ * metrics.c - Prometheus text format 0.0.4 and the /metrics request parser
+ * (see metrics.h). Off the query path: allocation is fine here.
+ */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones.h"
+
+typedef struct met_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} met_buf_t;
+
+__attribute__((format(printf, 2, 3))) static void met_add(met_buf_t *b, const char *fmt,
+                                                          ...)
+{
+    for (int tries = 0; tries < 2 && !b->oom; tries++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+/* A label value with \, " and newline escaped (exposition format). */
+static void met_add_label(met_buf_t *b, const char *v)
+{
+    char tmp[512];
+    size_t n = 0;
+    for (; *v && n < sizeof tmp - 3; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            tmp[n++] = '\\';
+            tmp[n++] = *v == '\n' ? 'n' : *v;
+        } else {
+            tmp[n++] = *v;
+        }
+    }
+    tmp[n] = '\0';
+    met_add(b, "\"%s\"", tmp);
+}
+
+static void met_family(met_buf_t *b, const char *name, const char *type, const char *help)
+{
+    met_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{key="value"} N */
+static void met_one(met_buf_t *b, const char *name, const char *key, const char *value,
+                    uint64_t n)
+{
+    met_add(b, "%s{%s=", name, key);
+    met_add_label(b, value);
+    met_add(b, "} %llu\n", (unsigned long long)n);
+}
+
+static const char *const met_rcode_names[16] = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13", "RCODE14", "RCODE15"};
+static const char *const met_qtype_names[STAT_QTYPES] = {"A",   "NS",   "CNAME", "SOA",
+                                                         "TXT", "AAAA", "ANY",   "other"};
+static const char *const met_push_names[MET_PUSH_REASONS] = {
+    "payload", "unknown_origin", "invalid_snapshot", "serial_not_newer", "state_dir_write",
+    "out_of_memory"};
+
+const char *met_push_reason_name(met_push_reason_t r)
+{
+    return (unsigned)r < MET_PUSH_REASONS ? met_push_names[r] : "other";
+}
+
+static void met_queries(met_buf_t *b, const met_snap_t *s)
+{
+    const srv_stats_t *st = s->st;
+    met_family(b, "dnsd_queries_total", "counter", "Queries parsed, by transport.");
+    met_one(b, "dnsd_queries_total", "transport", "udp", st->queries[STAT_UDP]);
+    met_one(b, "dnsd_queries_total", "transport", "tcp", st->queries[STAT_TCP]);
+    met_family(b, "dnsd_queries_by_zone_total", "counter",
+               "Queries by served zone; \"none\" for names outside every zone.");
+    for (size_t i = 0; i < s->n_origins && i < STAT_ORIGINS - 1; i++)
+        met_one(b, "dnsd_queries_by_zone_total", "zone", s->origins[i].name, st->by_origin[i]);
+    met_one(b, "dnsd_queries_by_zone_total", "zone", "none", st->by_origin[STAT_ORIGINS - 1]);
+    met_family(b, "dnsd_queries_by_qtype_total", "counter", "Queries by QTYPE.");
+    for (int i = 0; i < STAT_QTYPES; i++)
+        met_one(b, "dnsd_queries_by_qtype_total", "qtype", met_qtype_names[i], st->by_qtype[i]);
+    met_family(b, "dnsd_queries_ecs_total", "counter",
+               "Queries with a valid EDNS Client Subnet option.");
+    met_add(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
+    met_family(b, "dnsd_responses_total", "counter", "Responses by RCODE.");
+    for (int i = 0; i < 16; i++)
+        if (st->rcode[i] || i <= 5)
+            met_one(b, "dnsd_responses_total", "rcode", met_rcode_names[i], st->rcode[i]);
+    met_one(b, "dnsd_responses_total", "rcode", "BADVERS", st->badvers);
+    met_family(b, "dnsd_responses_truncated_total", "counter", "UDP responses sent with TC.");
+    met_add(b, "dnsd_responses_truncated_total %llu\n", (unsigned long long)st->truncated);
+}
+
+static void met_pool(met_buf_t *b, const met_snap_t *s)
+{
+    const srv_stats_t *st = s->st;
+    met_family(b, "dnsd_pool_answers_total", "counter",
+               "Pool A/AAAA answers by zone chosen and whether a later zone topped it up.");
+    for (int id = 0; id < zone_id_count() && id < ZONE_ID_MAX; id++)
+        for (int bf = 0; bf < 2; bf++)
+            if (st->pool_by_zone[id][bf] || id == ZONE_GLOBAL) {
+                met_add(b, "dnsd_pool_answers_total{zone=");
+                met_add_label(b, zone_id_name(id));
+                met_add(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
+                        (unsigned long long)st->pool_by_zone[id][bf]);
+            }
+    met_family(b, "dnsd_pool_answers_empty_total", "counter",
+               "Pool names answered NODATA: no eligible server.");
+    met_add(b, "dnsd_pool_answers_empty_total %llu\n", (unsigned long long)st->pool_empty);
+}
+
+static void met_packets(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const why[STAT_DROP_REASONS] = {"short", "response", "malformed",
+                                                        "too_big"};
+    const srv_stats_t *st = s->st;
+    met_family(b, "dnsd_packets_dropped_total", "counter",
+               "Packets not answered, or answered FORMERR (malformed), by reason.");
+    for (int i = 0; i < STAT_DROP_REASONS; i++)
+        met_one(b, "dnsd_packets_dropped_total", "reason", why[i], st->dropped[i]);
+    met_one(b, "dnsd_packets_dropped_total", "reason", "udp_send_error", st->udp_send_errors);
+    met_family(b, "dnsd_tcp_connections_total", "counter",
+               "DNS TCP connections by event (closed includes idle_closed).");
+    met_one(b, "dnsd_tcp_connections_total", "event", "accepted", st->tcp_accepted);
+    met_one(b, "dnsd_tcp_connections_total", "event", "closed", st->tcp_closed);
+    met_one(b, "dnsd_tcp_connections_total", "event", "refused", st->tcp_refused);
+    met_one(b, "dnsd_tcp_connections_total", "event", "idle_closed", st->tcp_idle_closed);
+    met_family(b, "dnsd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
+    met_add(b, "dnsd_tcp_connections_open %llu\n",
+            (unsigned long long)(st->tcp_accepted > st->tcp_closed
+                                     ? st->tcp_accepted - st->tcp_closed
+                                     : 0));
+    met_family(b, "dnsd_dnstap_dropped_total", "counter",
+               "dnstap messages lost (queue full or message too big).");
+    met_add(b, "dnsd_dnstap_dropped_total %llu\n", (unsigned long long)st->dnstap_dropped);
+}
+
+static void met_control(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const req[4] = {"push", "status", "reload", "stats"};
+    met_family(b, "dnsd_control_connections_total", "counter",
+               "Control connections accepted by socket, and refused over the cap.");
+    met_one(b, "dnsd_control_connections_total", "socket", "unix", s->ctl_conns_unix);
+    met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
+    met_one(b, "dnsd_control_connections_total", "socket", "refused", s->ctl_conns_refused);
+    met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
+    for (int i = 0; i < 4; i++)
+        met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);
+    met_family(b, "dnsd_control_frames_refused_total", "counter",
+               "Control frames refused by the protocol (bad MAC, replay, ...), by reason.");
+    for (size_t i = 0; i < s->n_frames_refused; i++)
+        met_one(b, "dnsd_control_frames_refused_total", "reason", s->frames_refused[i].label,
+                s->frames_refused[i].value);
+    met_family(b, "dnsd_control_pushes_total", "counter",
+               "Snapshot pushes by result: accepted, or the reason they were refused.");
+    met_one(b, "dnsd_control_pushes_total", "result", "accepted", s->push_ok);
+    for (int i = 0; i < MET_PUSH_REASONS; i++)
+        met_one(b, "dnsd_control_pushes_total", "result", met_push_names[i], s->push_refused[i]);
+    met_family(b, "dnsd_reloads_total", "counter", "Reloads (SIGHUP, RELOAD) by result.");
+    met_one(b, "dnsd_reloads_total", "result", "ok", s->reload_ok);
+    met_one(b, "dnsd_reloads_total", "result", "failed", s->reload_failed);
+    met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
+               "Unix time of the last load of the configuration (start-up or reload).");
+    met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
+    met_family(b, "dnsd_last_reload_success", "gauge", "1 if the last load succeeded.");
+    met_add(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
+}
+
+static void met_zones(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const fam[2] = {"ipv4", "ipv6"};
+    met_family(b, "dnsd_zone_serial", "gauge", "Serial of the served snapshot, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool)
+            met_one(b, "dnsd_zone_serial", "zone", s->origins[i].name, s->origins[i].serial);
+    met_family(b, "dnsd_zone_servers", "gauge",
+               "Servers in the served snapshot by zone, family and state (all, eligible).");
+    for (size_t i = 0; i < s->n_origins; i++)
+        for (int f = 0; f < 2; f++)
+            for (int e = 0; e < 2; e++) {
+                met_add(b, "dnsd_zone_servers{zone=");
+                met_add_label(b, s->origins[i].name);
+                met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f], e ? "eligible" : "all",
+                        s->origins[i].servers[f][e]);
+            }
+}
+
+static void met_process(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const code[5] = {"200", "400", "404", "405", "other"};
+    met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
+    met_one(b, "dnsd_build_info", "version", s->version, 1);
+    met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
+    met_add(b, "dnsd_workers %zu\n", s->workers);
+    met_family(b, "dnsd_start_time_seconds", "gauge", "Unix time the daemon started.");
+    met_add(b, "dnsd_start_time_seconds %.3f\n", s->start_time);
+    met_family(b, "dnsd_metrics_requests_total", "counter",
+               "HTTP requests to this responder by status code.");
+    for (int i = 0; i < 5; i++)
+        met_one(b, "dnsd_metrics_requests_total", "code", code[i], s->http_requests[i]);
+}
+
+int met_render(const met_snap_t *s, char **out, size_t *len)
+{
+    met_buf_t b = {0};
+    met_queries(&b, s);
+    met_pool(&b, s);
+    met_packets(&b, s);
+    met_control(&b, s);
+    met_zones(&b, s);
+    met_process(&b, s);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return -1;
+    }
+    *out = b.p;
+    *len = b.len;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* HTTP/1.x request head (RFC 9112 sections 2-5)                            */
+/* ------------------------------------------------------------------------ */
+
+/* tchar (RFC 9110 section 5.6.2) */
+static bool met_tchar(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Length of the head including its empty line, or 0 if not complete. */
+static size_t met_head_len(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (buf[i + 1] == '\n')
+            return i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* One line [p, end) without its line end. Request line: method SP target SP
+ * version; returns the result it decides, MET_HTTP_MORE if fine so far. */
+static met_http_t met_request_line(const uint8_t *p, const uint8_t *end, met_http_req_t *req)
+{
+    const uint8_t *m = p;
+    while (p < end && met_tchar(*p))
+        p++;
+    size_t mlen = (size_t)(p - m);
+    if (mlen == 0 || p == end || *p++ != ' ')
+        return MET_HTTP_BAD_REQUEST;
+    const uint8_t *t = p;
+    while (p < end && *p > ' ' && *p < 0x7f)
+        p++;
+    size_t tlen = (size_t)(p - t);
+    if (tlen == 0 || *t != '/' || p == end || *p++ != ' ')
+        return MET_HTTP_BAD_REQUEST;
+    size_t vlen = (size_t)(end - p);
+    if (vlen < 5 || memcmp(p, "HTTP/", 5) != 0)
+        return MET_HTTP_BAD_REQUEST;
+    if (vlen != 8 || (memcmp(p, "HTTP/1.1", 8) != 0 && memcmp(p, "HTTP/1.0", 8) != 0))
+        return MET_HTTP_BAD_VERSION;
+    req->head = mlen == 4 && memcmp(m, "HEAD", 4) == 0;
+    if (!req->head && !(mlen == 3 && memcmp(m, "GET", 3) == 0))
+        return MET_HTTP_BAD_METHOD;
+    size_t plen = 0;
+    while (plen < tlen && t[plen] != '?')
+        plen++;
+    if (plen == 8 && memcmp(t, "/metrics", 8) == 0)
+        return MET_HTTP_METRICS;
+    return MET_HTTP_NOT_FOUND;
+}
+
+/* A header field line: name ":" value, no control bytes but HTAB. */
+static bool met_header_line(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *n = p;
+    while (p < end && met_tchar(*p))
+        p++;
+    if (p == n || p == end || *p != ':')
+        return false;
+    for (p++; p < end; p++)
+        if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+void met_http_parse(const uint8_t *buf, size_t len, size_t max, met_http_req_t *req)
+{
+    req->head = false;
+    size_t hl = met_head_len(buf, len < max ? len : max);
+    if (hl == 0) {
+        req->result = len >= max ? MET_HTTP_TOO_LARGE : MET_HTTP_MORE;
+        return;
+    }
+    const uint8_t *p = buf, *end = buf + hl;
+    met_http_t r = MET_HTTP_MORE;
+    for (bool first = true; p < end;) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+        if (le == p) /* the empty line */
+            break;
+        if (first)
+            r = met_request_line(p, le, req);
+        else if (!met_header_line(p, le))
+            r = MET_HTTP_BAD_REQUEST;
+        first = false;
+        p = nl + 1;
+        if (r == MET_HTTP_BAD_REQUEST)
+            break;
+    }
+    req->result = r == MET_HTTP_MORE ? MET_HTTP_BAD_REQUEST : r;
+}
+
+int met_http_status(met_http_t r)
+{
+    switch (r) {
+    case MET_HTTP_METRICS:
+        return 200;
+    case MET_HTTP_NOT_FOUND:
+        return 404;
+    case MET_HTTP_BAD_METHOD:
+        return 405;
+    case MET_HTTP_TOO_LARGE:
+        return 431;
+    case MET_HTTP_BAD_VERSION:
+        return 505;
+    default:
+        return 400;
+    }
+}
+
+const char *met_http_error_body(met_http_t r)
+{
+    switch (r) {
+    case MET_HTTP_METRICS:
+        return "OK\n";
+    case MET_HTTP_NOT_FOUND:
+        return "Not Found\n";
+    case MET_HTTP_BAD_METHOD:
+        return "Method Not Allowed\n";
+    case MET_HTTP_TOO_LARGE:
+        return "Request Header Fields Too Large\n";
+    case MET_HTTP_BAD_VERSION:
+        return "HTTP Version Not Supported\n";
+    default:
+        return "Bad Request\n";
+    }
+}
+
+size_t met_http_head(met_http_t r, size_t body_len, char *hdr, size_t cap)
+{
+    const char *reason = met_http_error_body(r);
+    int n = snprintf(hdr, cap,
+                     "HTTP/1.1 %d %.*s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                     "Connection: close\r\n\r\n",
+                     met_http_status(r), (int)strlen(reason) - 1, reason,
+                     r == MET_HTTP_METRICS ? "text/plain; version=0.0.4; charset=utf-8"
+                                           : "text/plain; charset=utf-8",
+                     body_len, r == MET_HTTP_BAD_METHOD ? "Allow: GET, HEAD\r\n" : "");
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}

@@ -1,0 +1,300 @@
+/*
+ * metrics_http.c - the /metrics responder (see metrics_http.h): connections
+ * on the control loop, a snapshot of the counters, metrics.c to render.
+ *
+ * Each connection has one deadline from its accept: a client that sends
+ * slowly, or never finishes its head, is closed when it passes, whatever it
+ * sends. After the response the sending side is shut down and input is read
+ * and dropped until EOF or the deadline, so closing with unread bytes does
+ * not reset the connection before the client has read the response.
+ */
+#include "metrics_http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control_int.h"
+#include "log.h"
+#include "metrics.h"
+
+struct srv_metrics {
+    srv_control_t *ctl;
+    uv_tcp_t listener;
+    struct srv_mconn *conns;
+    unsigned n_conns;
+    bool closing, listener_closed;
+    uint64_t requests[5]; /* by status: 200, 400, 404, 405, other */
+};
+
+typedef struct srv_mconn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_write_t wreq;
+    uv_shutdown_t sreq;
+    srv_metrics_t *m;
+    struct srv_mconn *prev, *next;
+    int handles;
+    bool answered, closing;
+    char *body; /* the response being written (head and body), malloc'd */
+    size_t len;
+    uint8_t buf[SRV_METRICS_HEAD_MAX];
+} srv_mconn_t;
+
+static void srv_metrics_maybe_free(srv_metrics_t *m)
+{
+    if (m->closing && m->listener_closed && m->n_conns == 0)
+        free(m);
+}
+
+static void srv_mconn_on_close(uv_handle_t *h)
+{
+    srv_mconn_t *k = h->data;
+    if (--k->handles > 0)
+        return;
+    srv_metrics_t *m = k->m;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        m->conns = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    m->n_conns--;
+    free(k->body);
+    free(k);
+    srv_metrics_maybe_free(m);
+}
+
+static void srv_mconn_close(srv_mconn_t *k)
+{
+    if (k->closing)
+        return;
+    k->closing = true;
+    uv_close((uv_handle_t *)&k->tcp, srv_mconn_on_close);
+    uv_close((uv_handle_t *)&k->timer, srv_mconn_on_close);
+}
+
+static void srv_mconn_on_timer(uv_timer_t *t)
+{
+    srv_mconn_close(t->data);
+}
+
+/* The served origins' serials and server counts ("@" covers every server). */
+static met_origin_t *srv_metrics_origins(const srv_data_t *d)
+{
+    met_origin_t *o = calloc(d->n_origins ? d->n_origins : 1, sizeof *o);
+    for (size_t i = 0; o && i < d->n_origins; i++) {
+        const srv_origin_t *so = &d->origins[i];
+        o[i].name = so->name;
+        o[i].has_pool = so->pool != NULL;
+        if (!so->pool)
+            continue;
+        o[i].serial = zone_pool_snapshot(so->pool)->serial;
+        for (int f = 0; f < 2; f++)
+            zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
+                             &o[i].servers[f][1]);
+    }
+    return o;
+}
+
+/* Control refusals named as in STATS: "bad MAC" -> "bad_mac". */
+static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *out,
+                                 char names[][32])
+{
+    size_t n = 0;
+    for (int k = 1; k < 17; k++) {
+        if (k > 8 && !st->errors[k])
+            continue;
+        snprintf(names[n], 32, "%s", ctl_strerror(-k));
+        for (char *q = names[n]; *q; q++)
+            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+        out[n].label = names[n];
+        out[n].value = st->errors[k];
+        n++;
+    }
+    return n;
+}
+
+/* Renders the current counters; NULL when out of memory. */
+static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
+{
+    srv_control_t *c = m->ctl;
+    const srv_data_t *d = srv_current; /* only this thread replaces it */
+    srv_stats_t *st = calloc(1, sizeof *st);
+    met_origin_t *origins = srv_metrics_origins(d);
+    met_label_count_t frames[16];
+    char names[16][32];
+    char *out = NULL;
+    if (st && origins) {
+        srv_workers_stats(c->ws, st);
+        double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
+        met_snap_t s = {
+            .version = DNSD_VERSION,
+            .workers = srv_workers_count(c->ws),
+            .start_time = (double)time(NULL) - up,
+            .last_reload_time = (double)c->last_reload.time,
+            .last_reload_ok = strncmp(c->last_reload.result, "ok", 2) == 0,
+            .st = st,
+            .origins = origins,
+            .n_origins = d->n_origins,
+            .ctl_conns_unix = c->st.conns_unix,
+            .ctl_conns_tcp = c->st.conns_tcp,
+            .ctl_conns_refused = c->st.conns_refused,
+            .ctl_idle_closed = c->st.idle_closed,
+            .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
+                             c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
+            .frames_refused = frames,
+            .n_frames_refused = srv_metrics_frames(&c->st, frames, names),
+            .push_ok = c->st.push_ok,
+            .reload_ok = c->st.reload_ok,
+            .reload_failed = c->st.reload_failed,
+        };
+        memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
+        memcpy(s.http_requests, m->requests, sizeof s.http_requests);
+        if (met_render(&s, &out, len) != 0)
+            out = NULL;
+    }
+    free(st);
+    free(origins);
+    return out;
+}
+
+static void srv_mconn_on_shutdown(uv_shutdown_t *req, int status)
+{
+}
+
+static void srv_mconn_on_write(uv_write_t *req, int status)
+{
+    srv_mconn_t *k = req->data;
+    if (status < 0 || k->closing ||
+        uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, srv_mconn_on_shutdown) < 0)
+        srv_mconn_close(k);
+}
+
+/* Builds and sends the response for `r`; the connection lingers after it. */
+static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
+{
+    static const int codes[4] = {200, 400, 404, 405};
+    int status = met_http_status(r->result), slot = 4;
+    for (int i = 0; i < 4; i++)
+        slot = codes[i] == status ? i : slot;
+    k->m->requests[slot]++;
+    k->answered = true;
+    met_http_t res = r->result;
+    size_t blen = 0;
+    char *body = res == MET_HTTP_METRICS ? srv_metrics_render(k->m, &blen) : NULL;
+    if (res == MET_HTTP_METRICS && !body) {
+        srv_mconn_close(k); /* out of memory: nothing useful to say */
+        return;
+    }
+    const char *text = body ? body : met_http_error_body(res);
+    blen = body ? blen : strlen(text);
+    char head[256];
+    size_t hlen = met_http_head(res, blen, head, sizeof head);
+    size_t send_body = r->head ? 0 : blen;
+    k->body = malloc(hlen + send_body + 1);
+    if (k->body) {
+        memcpy(k->body, head, hlen);
+        memcpy(k->body + hlen, text, send_body);
+        k->len = hlen + send_body;
+    }
+    free(body);
+    uv_buf_t b = uv_buf_init(k->body, (unsigned)k->len);
+    k->wreq.data = k;
+    if (!k->body || uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, srv_mconn_on_write) < 0)
+        srv_mconn_close(k);
+}
+
+static void srv_mconn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    srv_mconn_t *k = h->data;
+    static uint8_t sink[4096]; /* input after the response: dropped */
+    if (k->answered || k->len >= sizeof k->buf)
+        *buf = uv_buf_init((char *)sink, sizeof sink);
+    else
+        *buf = uv_buf_init((char *)k->buf + k->len, (unsigned)(sizeof k->buf - k->len));
+}
+
+static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    srv_mconn_t *k = s->data;
+    if (nread < 0) {
+        srv_mconn_close(k);
+        return;
+    }
+    if (k->answered || nread == 0)
+        return;
+    k->len += (size_t)nread;
+    met_http_req_t r;
+    met_http_parse(k->buf, k->len, sizeof k->buf, &r);
+    if (r.result != MET_HTTP_MORE)
+        srv_mconn_respond(k, &r);
+}
+
+static void srv_metrics_on_connection(uv_stream_t *server, int status)
+{
+    srv_metrics_t *m = server->data;
+    srv_mconn_t *k = status < 0 || m->closing ? NULL : calloc(1, sizeof *k);
+    if (!k)
+        return;
+    k->m = m;
+    k->tcp.data = k->timer.data = k;
+    uv_tcp_init(&m->ctl->loop, &k->tcp);
+    uv_timer_init(&m->ctl->loop, &k->timer);
+    k->handles = 2;
+    k->next = m->conns;
+    if (m->conns)
+        m->conns->prev = k;
+    m->conns = k;
+    m->n_conns++;
+    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 || m->n_conns > SRV_METRICS_MAX_CONNS) {
+        srv_mconn_close(k);
+        return;
+    }
+    uv_timer_start(&k->timer, srv_mconn_on_timer, SRV_METRICS_TIMEOUT_MS, 0);
+    if (uv_read_start((uv_stream_t *)&k->tcp, srv_mconn_on_alloc, srv_mconn_on_read) < 0)
+        srv_mconn_close(k);
+}
+
+int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    unsigned len;
+    if (ctl_resolve(hostport, &ss, &len, err, errlen) != 0)
+        return -1;
+    srv_metrics_t *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "metrics %s: out of memory", hostport);
+        return -1;
+    }
+    m->ctl = c;
+    c->metrics = m;
+    uv_tcp_init(&c->loop, &m->listener);
+    m->listener.data = m;
+    int r = uv_tcp_bind(&m->listener, (const struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&m->listener, 16, srv_metrics_on_connection);
+    if (r != 0) {
+        snprintf(err, errlen, "metrics %s: %s", hostport, uv_strerror(r));
+        return -1;
+    }
+    log_msg(LOG_INFO, "metrics: serving http://%s/metrics", hostport);
+    return 0;
+}
+
+static void srv_metrics_on_listener_close(uv_handle_t *h)
+{
+    srv_metrics_t *m = h->data;
+    m->listener_closed = true;
+    srv_metrics_maybe_free(m);
+}
+
+void srv_metrics_close(srv_metrics_t *m)
+{
+    if (!m || m->closing)
+        return;
+    m->closing = true;
+    for (srv_mconn_t *k = m->conns; k; k = k->next)
+        srv_mconn_close(k);
+    uv_close((uv_handle_t *)&m->listener, srv_metrics_on_listener_close);
+}

@@ -1,0 +1,31 @@
+/*
+ * metrics_http.h - the Prometheus /metrics responder on the control thread's
+ * loop (metrics: "host:port" in the config).
+ *
+ * HTTP/1.x, one request per connection (Connection: close). A request head is
+ * bounded to SRV_METRICS_HEAD_MAX bytes and the whole exchange to
+ * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time. Every
+ * scrape sums the workers' counters (relaxed reads) and reads the served
+ * data, which only the control thread replaces, so no lock is taken.
+ */
+#ifndef DNSD_METRICS_HTTP_H
+#define DNSD_METRICS_HTTP_H
+
+#include <stddef.h>
+
+#define SRV_METRICS_HEAD_MAX 8192
+#define SRV_METRICS_TIMEOUT_MS 5000
+#define SRV_METRICS_MAX_CONNS 16
+
+struct srv_control;
+typedef struct srv_metrics srv_metrics_t;
+
+/* Binds and listens on `hostport` on the control loop of c (c->metrics is
+ * set). 0, or -1 with a message naming the address. */
+int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err, size_t errlen);
+
+/* Closes the listener and every connection (from the control loop, at stop);
+ * the memory goes once the loop has run their close callbacks. NULL is fine. */
+void srv_metrics_close(srv_metrics_t *m);
+
+#endif
