@@ -168,16 +168,19 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     zone_snapshot_t *snap = srv_push_parse(&p, o, out);
     if (!snap)
         return;
-    uint64_t new_serial = snap->serial;
+    uint64_t new_serial = snap->serial, t[4];
     size_t n_servers = snap->n_servers;
+    t[0] = uv_hrtime();
     zone_pool_t *pool = zone_pool_new(snap, &o->params);
     srv_data_t *next = pool ? srv_data_with_pool(cur, (size_t)i, pool) : NULL;
     out->refusal = MET_PUSH_NOMEM;
     if (!next)
         return srv_reply_err(out, "out of memory", o->name);
+    t[1] = uv_hrtime();
     /* Stored before it is served and acknowledged: a restart after the reply
      * serves this serial (DESIGN.md "Snapshot"). */
     int stored = srv_data_persist(c->cfg, o->name, p.snap, p.snap_len, why, sizeof why);
+    t[2] = uv_hrtime();
     if (stored < 0) {
         srv_data_free(next);
         log_msg(LOG_ERR, "control: push for %s refused: %s", o->name, why);
@@ -190,7 +193,11 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     srv_jb_add(&b, ", \"old_serial\": ");
     srv_jb_serial(&b, o);
     srv_data_publish(next); /* frees cur, and o with it */
-    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    t[3] = uv_hrtime();
+    double ms = (double)(t[3] - t0) / 1e6;
+    c->st.last_push_ms[0] = (double)(t[0] - t0) / 1e6;
+    for (int k = 1; k < 4; k++)
+        c->st.last_push_ms[k] = (double)(t[k] - t[k - 1]) / 1e6;
     srv_jb_add(&b, ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
                (unsigned long long)new_serial, n_servers, ms, stored ? "true" : "false");
     log_msg(LOG_INFO, "control: %s serial %llu pushed (%zu servers, %.1f ms)%s",
@@ -286,9 +293,12 @@ static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
     }
     srv_jb_add(b,
                "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
-               "\"reload_failed\": %llu}",
+               "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "
+               "\"build\": %.3f, \"store\": %.3f, \"publish\": %.3f}}",
                (unsigned long long)st->push_ok, (unsigned long long)st->push_refused,
-               (unsigned long long)st->reload_ok, (unsigned long long)st->reload_failed);
+               (unsigned long long)st->reload_ok, (unsigned long long)st->reload_failed,
+               st->last_push_ms[0], st->last_push_ms[1], st->last_push_ms[2],
+               st->last_push_ms[3]);
 }
 
 static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
