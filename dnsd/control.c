@@ -22,6 +22,7 @@
 #include "control_int.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "notify.h"
 
 /* A connection silent this long is closed; one stopped in the middle of a
  * frame is refused as truncated. Generous for a 10 MB push over a slow link,
@@ -385,9 +386,13 @@ static int srv_ctl_listen_tcp(srv_control_t *c, const char *hostport, char *err,
 /* Lifetime                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* SIGHUP is systemd's ExecReload: RELOADING=1, then READY=1 either way
+ * (a failed reload keeps serving the previous data). */
 static void srv_ctl_on_hup(uv_signal_t *h, int signum)
 {
-    srv_ctl_reload(h->data, "SIGHUP");
+    srv_notify_reloading();
+    int rc = srv_ctl_reload(h->data, "SIGHUP");
+    srv_notify_ready(rc == 0 ? "serving; reloaded" : "serving; reload failed, see the log");
 }
 
 /* Closes every handle of the loop, so uv_run returns once they are closed. */

@@ -1,5 +1,8 @@
 /*
- * log.h - one line per event on stderr: "dnsd[PID]: LEVEL: message".
+ * log.h - one line per event on stderr: "dnsd[PID]: LEVEL: message", or to
+ * syslog (config log.target). When stderr is the journal ($JOURNAL_STREAM
+ * names it, systemd.exec(5)), lines start with the sd-daemon(3) priority
+ * prefix "<N>" instead, so journald records each line's level.
  *
  * For start-up, shutdown, reloads and other rare events only: never called per
  * query (the query path counts in srv_stats_t instead). Safe from any thread:
@@ -20,6 +23,10 @@ typedef enum {
  * before any thread is started. */
 void log_set_level(log_level_t max);
 log_level_t log_get_level(void);
+
+/* Sends lines to syslog (facility daemon, ident "dnsd", with the PID) instead
+ * of stderr. Call once at start-up, before any thread is started. */
+void log_use_syslog(void);
 
 void log_msg(log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

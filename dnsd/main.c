@@ -19,7 +19,10 @@
 #include "cfg.h"
 #include "control.h"
 #include "data.h"
+#include "dnstap.h"
 #include "log.h"
+#include "notify.h"
+#include "privs.h"
 #include "worker.h"
 #include "zones.h"
 
@@ -35,6 +38,7 @@ typedef struct dnsd_opts {
     const char *config;   /* -c FILE */
     const char *snapshot; /* --check-snapshot FILE */
     bool check;           /* --check */
+    bool level_set;       /* -v or -q: the command line wins over log.level */
 } dnsd_opts_t;
 
 static void dnsd_usage(FILE *out)
@@ -97,9 +101,11 @@ static int dnsd_parse_args(int argc, char **argv, dnsd_opts_t *o)
             break;
         case 'v':
             log_set_level(LOG_DEBUG);
+            o->level_set = true;
             break;
         case 'q':
             log_set_level(LOG_WARN);
+            o->level_set = true;
             break;
         case 'h':
             dnsd_usage(stdout);
@@ -180,6 +186,7 @@ static void dnsd_on_signal(uv_signal_t *h, int signum)
 {
     log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)",
             signum == SIGTERM ? "SIGTERM" : "SIGINT", DNSD_DRAIN_MS);
+    srv_notify_stopping();
     /* Closing both handles ends the main loop; a second signal during the
      * drain then gets the default action and ends the process at once. */
     uv_signal_t *sigs = h->data;
@@ -197,6 +204,10 @@ static void dnsd_log_ready(const cfg_t *cfg, const srv_workers_t *ws)
                                  i ? ", " : "", cfg->listen[i].text);
     size_t n = srv_workers_count(ws);
     log_msg(LOG_INFO, "ready: %zu worker%s on %s", n, n == 1 ? "" : "s", addrs);
+    char status[256];
+    snprintf(status, sizeof status, "serving %zu zone%s with %zu worker%s", cfg->n_zones,
+             cfg->n_zones == 1 ? "" : "s", n, n == 1 ? "" : "s");
+    srv_notify_ready(status);
 }
 
 static void dnsd_log_stopped(const srv_workers_t *ws)
@@ -209,11 +220,29 @@ static void dnsd_log_stopped(const srv_workers_t *ws)
             (unsigned long long)t.queries[STAT_TCP], (unsigned long long)t.tcp_accepted);
 }
 
-/* Binds the control sockets and starts both kinds of threads. */
-static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl)
+/* The query log, when configured: opened before the privilege drop. */
+static int dnsd_dnstap(const cfg_t *cfg, srv_workers_t *ws, srv_dnstap_t **dt, char *err,
+                       size_t errlen)
+{
+    if (!cfg->dnstap_path)
+        return 0;
+    *dt = srv_dnstap_new(cfg, srv_workers_count(ws), err, errlen);
+    if (!*dt)
+        return -1;
+    srv_workers_set_dnstap(ws, *dt);
+    return 0;
+}
+
+/* Binds the control sockets, opens the query log, drops root (everything
+ * privileged is done by then) and starts both kinds of threads. */
+static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl,
+                      const srv_privs_t *privs, srv_dnstap_t **dt)
 {
     char err[CFG_ERR_MAX];
+    srv_privs_warn_root(privs);
     if (srv_control_listen(ctl, err, sizeof(err)) != 0 ||
+        dnsd_dnstap(cfg, ws, dt, err, sizeof(err)) != 0 ||
+        srv_privs_drop(privs, cfg, err, sizeof(err)) != 0 ||
         srv_workers_start(ws, err, sizeof(err)) != 0 ||
         srv_control_start(ctl, ws, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
@@ -224,7 +253,7 @@ static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl)
 }
 
 /* Serves until SIGTERM/SIGINT; the data is srv_current. */
-static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl)
+static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *privs)
 {
     char err[CFG_ERR_MAX];
     srv_workers_t *ws = srv_workers_new(cfg, err, sizeof(err));
@@ -240,7 +269,8 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl)
     sigs[0].data = sigs[1].data = sigs;
     uv_signal_start(&sigs[0], dnsd_on_signal, SIGTERM);
     uv_signal_start(&sigs[1], dnsd_on_signal, SIGINT);
-    int rc = dnsd_start(cfg, ws, ctl);
+    srv_dnstap_t *dt = NULL;
+    int rc = dnsd_start(cfg, ws, ctl, privs, &dt);
     if (rc != DNSD_OK) {
         uv_close((uv_handle_t *)&sigs[0], NULL);
         uv_close((uv_handle_t *)&sigs[1], NULL);
@@ -252,6 +282,7 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl)
     srv_workers_stop(ws, DNSD_DRAIN_MS);
     if (rc == DNSD_OK)
         dnsd_log_stopped(ws);
+    srv_dnstap_free(dt); /* the workers are joined: nothing more is queued */
     srv_workers_free(ws);
     uv_loop_close(&loop);
     return rc;
@@ -268,7 +299,17 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     int rc = DNSD_FAIL;
     srv_data_t *data = NULL;
-    srv_control_t *ctl = srv_control_new(&cfg, err, sizeof(err));
+    srv_control_t *ctl = NULL;
+    srv_privs_t privs;
+    if (!o->level_set)
+        log_set_level((log_level_t)cfg.log_level);
+    if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
+        log_use_syslog();
+    if (srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERR, "%s", err);
+        goto done;
+    }
+    ctl = srv_control_new(&cfg, err, sizeof(err));
     if (!ctl) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
@@ -286,7 +327,7 @@ static int dnsd_run(const dnsd_opts_t *o)
         goto done;
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    rc = dnsd_serve(&cfg, ctl);
+    rc = dnsd_serve(&cfg, ctl, &privs);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnstap.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -256,6 +257,9 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
                            ANS_TCP, out + 2, TCP_FRAME_MAX - 2);
     if (n == 0)
         return 0; /* nothing to send (a response, or shorter than a header) */
+    if (ctx->ans->dnstap)
+        srv_dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer, msg, len,
+                       out + 2, n, ctx->ans->stats);
     wire_put16(out, (uint16_t)n);
     n += 2;
     size_t done = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnstap.h"
 #include "log.h"
 #include "worker.h"
 
@@ -163,6 +164,9 @@ static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k
                              ANS_UDP_MAX);
     if (len == 0)
         return false;
+    if (s->ans->dnstap)
+        srv_dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
+                       b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k], len, s->ans->stats);
     struct msghdr *out = &b->smsg[k].msg_hdr;
     b->siov[k].iov_len = len;
     out->msg_name = &b->src[i];

@@ -23,6 +23,7 @@
 #include <urcu-qsbr.h>
 #include <uv.h>
 
+#include "dnstap.h"
 #include "log.h"
 #include "tcp.h"
 #include "udp.h"
@@ -363,4 +364,10 @@ void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum)
         for (size_t k = 0; k < words; k++)
             out[k] += __atomic_load_n(&in[k], __ATOMIC_RELAXED);
     }
+}
+
+void srv_workers_set_dnstap(srv_workers_t *ws, srv_dnstap_t *dt)
+{
+    for (size_t i = 0; i < ws->n; i++)
+        ws->w[i]->ans.dnstap = srv_dnstap_queue(dt, i);
 }

@@ -63,6 +63,10 @@ void srv_workers_stop(srv_workers_t *ws, unsigned drain_ms);
 /* Stops (if needed, with no drain time) and frees everything. NULL is fine. */
 void srv_workers_free(srv_workers_t *ws);
 
+/* Gives worker i queue i of the query log (dnstap.h); before start. */
+struct srv_dnstap;
+void srv_workers_set_dnstap(srv_workers_t *ws, struct srv_dnstap *dt);
+
 /* Sums the workers' counters (relaxed reads: a slightly stale total). */
 void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum);
 

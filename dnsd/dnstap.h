@@ -1,0 +1,51 @@
+/*
+ * dnstap.h - the query log: dnstap (https://dnstap.info) AUTH_QUERY and
+ * AUTH_RESPONSE messages in a Frame Streams output (libfstrm), config
+ * query_log: {dnstap: PATH} (a unix socket if PATH is one at start-up, else
+ * a file), or {file: PATH} / {unix: PATH} to say which.
+ *
+ * Off the query path: each worker encodes into a fixed ring of its own
+ * buffers (no allocation) and submits to its own single-producer input queue
+ * of one fstrm I/O thread, which batches the writes. When the ring or the
+ * queue is full - a slow or absent reader - the message is dropped and
+ * counted (srv_stats_t.dnstap_dropped); an answer never waits for the log.
+ * A unix socket reader may come and go: fstrm reconnects. A file is
+ * truncated at start.
+ */
+#ifndef DNSD_DNSTAP_H
+#define DNSD_DNSTAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "answer.h"
+#include "cfg.h"
+#include "stats.h"
+
+/* One worker's buffers: the largest message logged (a query or a response
+ * plus addresses and times), and how many may wait for the I/O thread. */
+#define SRV_DNSTAP_SLOT 4096
+#define SRV_DNSTAP_SLOTS 512
+
+typedef struct srv_dnstap srv_dnstap_t;
+typedef struct srv_dnstap_q srv_dnstap_q_t;
+
+/* Opens cfg->dnstap_path for n_workers producers and starts the I/O thread.
+ * NULL with a message when the path cannot be used. */
+srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen);
+
+/* Worker i's queue (i < n_workers). */
+srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i);
+
+/* Logs one exchange: AUTH_QUERY with the query, AUTH_RESPONSE with the
+ * response. Only from the worker owning q. */
+void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
+                    const struct sockaddr *client, const uint8_t *query, size_t qlen,
+                    const uint8_t *resp, size_t rlen, srv_stats_t *st);
+
+/* Writes out what is queued, stops the I/O thread and frees; after the
+ * workers have stopped. NULL is fine. */
+void srv_dnstap_free(srv_dnstap_t *dt);
+
+#endif

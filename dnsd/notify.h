@@ -1,0 +1,15 @@
+/*
+ * notify.h - service manager notifications (sd_notify(3)) for Type=notify
+ * units: READY=1 once the daemon answers, RELOADING=1 ... READY=1 around a
+ * reload, STOPPING=1 at shutdown. Without $NOTIFY_SOCKET (not started by
+ * systemd) every call does nothing. Safe from any thread.
+ */
+#ifndef DNSD_NOTIFY_H
+#define DNSD_NOTIFY_H
+
+/* READY=1 with a STATUS= line, e.g. "serving 2 zones with 4 workers". */
+void srv_notify_ready(const char *status);
+void srv_notify_reloading(void);
+void srv_notify_stopping(void);
+
+#endif
