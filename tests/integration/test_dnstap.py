@@ -1,0 +1,188 @@
+"""dnstap query log against the real dnsd (issue 6 "Query log"): a run of N
+queries yields N AUTH_QUERY and N AUTH_RESPONSE messages that dnstap-ldns
+decodes with the right names and transports, written to a file or to a
+Frame Streams unix socket reader (written here from the Frame Streams
+protocol); with no reader on the socket the daemon answers as before."""
+
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import unittest
+
+import dns.message
+
+from harness import ORIGIN, Server, check_clean_exit, query, tcp_connect, tcp_recv, \
+    tcp_send, udp_exchange
+
+CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
+ACCEPT, START, STOP, READY, FINISH = 1, 2, 3, 4, 5
+DNSTAP_LDNS = shutil.which("dnstap-ldns")
+
+
+def control_frame(ctype, content_type=CONTENT_TYPE):
+    body = struct.pack("!I", ctype)
+    if content_type:
+        body += struct.pack("!II", 1, len(content_type)) + content_type
+    return struct.pack("!II", 0, len(body)) + body
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError("stream ended")
+        data += chunk
+    return data
+
+
+class FstrmReader(threading.Thread):
+    """A bidirectional Frame Streams reader on a unix socket: READY -> ACCEPT,
+    START, data frames, STOP -> FINISH. Keeps the data frames."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.sock.settimeout(30)
+        self.frames, self.error, self.stopped = [], None, False
+
+    def run(self):
+        try:
+            conn, _ = self.sock.accept()
+            with conn:
+                conn.settimeout(30)
+                while True:
+                    (length,) = struct.unpack("!I", recv_exact(conn, 4))
+                    if length:
+                        self.frames.append(recv_exact(conn, length))
+                        continue
+                    (clen,) = struct.unpack("!I", recv_exact(conn, 4))
+                    body = recv_exact(conn, clen)
+                    (ctype,) = struct.unpack("!I", body[:4])
+                    if ctype == READY:
+                        if CONTENT_TYPE not in body:
+                            raise AssertionError("READY without our content type")
+                        conn.sendall(control_frame(ACCEPT))
+                    elif ctype == STOP:
+                        conn.sendall(control_frame(FINISH, None))
+                        self.stopped = True
+                        return
+        except Exception as e:  # reported by the test
+            self.error = e
+        finally:
+            self.sock.close()
+
+    def write_file(self, path):
+        """The frames as a Frame Streams file, for dnstap-ldns -r."""
+        with open(path, "wb") as f:
+            f.write(control_frame(START))
+            for fr in self.frames:
+                f.write(struct.pack("!I", len(fr)) + fr)
+            f.write(control_frame(STOP, None))
+
+
+def decode(path):
+    """dnstap-ldns -q lines: [(kind, address, transport, name, type)]."""
+    p = subprocess.run([DNSTAP_LDNS, "-q", "-r", path], capture_output=True, text=True,
+                       timeout=30)
+    if p.returncode != 0:
+        raise AssertionError("dnstap-ldns failed: %s" % p.stderr)
+    out = []
+    for line in p.stdout.splitlines():
+        # 2026-11-24 15:46:49.379814 AQ 127.0.0.1 UDP 30b "pool.ntp.org." IN SOA
+        f = line.split()
+        out.append((f[2], f[3], f[4], f[6].strip('"'), f[8]))
+    return out
+
+
+@unittest.skipUnless(DNSTAP_LDNS, "dnstap-ldns is not installed (Debian package dnstap-ldns)")
+class DnstapTest(unittest.TestCase):
+
+    N_UDP, N_TCP = 20, 5
+
+    def workload(self, srv):
+        """N_UDP + N_TCP queries for names seen nowhere else; {name: transport}."""
+        names = {}
+        for i in range(self.N_UDP):
+            name = "udp-probe-%d.%s." % (i, ORIGIN)
+            raw = udp_exchange(srv.port, query(name, "TXT"), timeout=2.0)
+            self.assertIsNotNone(raw)
+            names[name] = "UDP"
+        for i in range(self.N_TCP):
+            name = "tcp-probe-%d.%s." % (i, ORIGIN)
+            with tcp_connect(srv.port) as s:
+                tcp_send(s, query(name, "A"))
+                self.assertIsNotNone(tcp_recv(s))
+            names[name] = "TCP"
+        return names
+
+    def check_log(self, records, names):
+        probes = [r for r in records if "-probe-" in r[3]]
+        for kind in ("AQ", "AR"):
+            got = sorted((r[3], r[2]) for r in probes if r[0] == kind)
+            self.assertEqual(got, sorted(names.items()), kind)
+        for r in probes:
+            self.assertEqual(r[1], "127.0.0.1")
+            self.assertEqual(r[4], "TXT" if r[2] == "UDP" else "A")
+        # The start-up probes are logged too, each as a query and a response.
+        kinds = [r[0] for r in records]
+        self.assertEqual(kinds.count("AQ"), kinds.count("AR"))
+        self.assertEqual(set(kinds), {"AQ", "AR"})
+
+    def test_file_holds_every_query_and_response(self):
+        srv = Server()
+        path = srv.path("queries.dnstap")
+        srv.extra = "query_log: {dnstap: %s}\n" % path
+        srv.config = srv.write_config()
+        self.addCleanup(srv.kill)
+        srv.start()
+        names = self.workload(srv)
+        # Stop first: the I/O thread writes out its queues and closes the file
+        # at shutdown. Server.stop() removes the directory, so read before it.
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=15)
+        records = decode(path)
+        check_clean_exit(*srv.stop())
+        self.check_log(records, names)
+
+    def test_unix_socket_reader_gets_every_query_and_response(self):
+        srv = Server()
+        sock_path = srv.path("tap.sock")
+        reader = FstrmReader(sock_path)
+        reader.start()
+        srv.extra = "query_log: {dnstap: {unix: %s}}\n" % sock_path
+        srv.config = srv.write_config()
+        self.addCleanup(srv.kill)
+        srv.start()
+        names = self.workload(srv)
+        rc, log = srv.stop()  # fstrm sends STOP and waits for FINISH on the way out
+        check_clean_exit(rc, log)
+        reader.join(timeout=30)
+        self.assertIsNone(reader.error)
+        self.assertTrue(reader.stopped, "no STOP frame from dnsd")
+        with tempfile.TemporaryDirectory(prefix="dnsd-tap-") as d:
+            reader.write_file(os.path.join(d, "from-socket.dnstap"))
+            self.check_log(decode(os.path.join(d, "from-socket.dnstap")), names)
+
+    def test_no_reader_on_the_socket_never_blocks_answers(self):
+        srv = Server()
+        srv.extra = "query_log: {dnstap: {unix: %s}}\n" % srv.path("nobody-listens.sock")
+        srv.config = srv.write_config()
+        self.addCleanup(srv.kill)
+        srv.start()
+        for i in range(2000):  # more than a worker's queue holds
+            raw = udp_exchange(srv.port, query(ORIGIN, "SOA"), timeout=2.0)
+            self.assertIsNotNone(raw, "query %d not answered" % i)
+        self.assertEqual(dns.message.from_wire(raw).rcode(), 0)
+        check_clean_exit(*srv.stop())
+
+
+if __name__ == "__main__":
+    unittest.main()
