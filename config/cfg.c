@@ -683,7 +683,8 @@ static int cfg_dnstap(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void
     if (v->data.mapping.pairs.top - p != 1)
         return cfg_fail(c, v, path, "expected one key, file or unix, with a path");
     const yaml_node_t *k = cfg_node(c, p->key);
-    const char *name = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+    const char *name =
+        k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
     cfg_join_key(sub, path, name);
     if (!strcmp(name, "file"))
         cfg->dnstap_mode = CFG_DNSTAP_FILE;

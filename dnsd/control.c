@@ -392,7 +392,8 @@ static void srv_ctl_on_hup(uv_signal_t *h, int signum)
 {
     srv_notify_reloading();
     int rc = srv_ctl_reload(h->data, "SIGHUP");
-    srv_notify_ready(rc == 0 ? "serving; reloaded" : "serving; reload failed, see the log");
+    srv_notify_ready(rc == 0 ? "serving; reloaded"
+                             : "serving; reload failed, see the log");
 }
 
 /* Closes every handle of the loop, so uv_run returns once they are closed. */

@@ -44,7 +44,8 @@ struct srv_dnstap {
 /* The frame is written: its slot is free again (I/O thread). */
 static void srv_dnstap_release(void *buf, void *slot)
 {
-    atomic_store_explicit(&((srv_dnstap_slot_t *)slot)->busy, false, memory_order_release);
+    atomic_store_explicit(&((srv_dnstap_slot_t *)slot)->busy, false,
+                          memory_order_release);
 }
 
 /* The writer for PATH: unix socket or file, as configured or as found. */
@@ -83,8 +84,8 @@ static struct fstrm_writer *srv_dnstap_writer(const cfg_t *cfg, char *err, size_
         snprintf(err, errlen, "query_log.dnstap %s: cannot open the %s writer", path,
                  unix_sock ? "unix socket" : "file");
     else
-        log_msg(LOG_INFO, "query log: dnstap to %s %s", unix_sock ? "unix socket" : "file",
-                path);
+        log_msg(LOG_INFO, "query log: dnstap to %s %s",
+                unix_sock ? "unix socket" : "file", path);
     return w;
 }
 
@@ -156,8 +157,8 @@ static bool srv_dnstap_put(srv_dnstap_q_t *q, Dnstap__Message *m)
         return false;
     protobuf_c_message_pack(&d.base, slot->buf);
     atomic_store_explicit(&slot->busy, true, memory_order_relaxed);
-    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, srv_dnstap_release, slot) !=
-        fstrm_res_success) {
+    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, srv_dnstap_release,
+                           slot) != fstrm_res_success) {
         atomic_store_explicit(&slot->busy, false, memory_order_relaxed);
         return false;
     }
@@ -195,8 +196,8 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
     Dnstap__Message m = DNSTAP__MESSAGE__INIT;
     srv_dnstap_client(&m, client);
     m.has_socket_protocol = 1;
-    m.socket_protocol =
-        transport == ANS_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
+    m.socket_protocol = transport == ANS_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
+                                             : DNSTAP__SOCKET_PROTOCOL__UDP;
     m.has_query_time_sec = m.has_query_time_nsec = 1;
     m.query_time_sec = (uint64_t)now.tv_sec;
     m.query_time_nsec = (uint32_t)now.tv_nsec;

@@ -33,7 +33,8 @@ typedef struct srv_dnstap_q srv_dnstap_q_t;
 
 /* Opens cfg->dnstap_path for n_workers producers and starts the I/O thread.
  * NULL with a message when the path cannot be used. */
-srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen);
+srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err,
+                             size_t errlen);
 
 /* Worker i's queue (i < n_workers). */
 srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i);

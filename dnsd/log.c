@@ -19,7 +19,7 @@
 #define LOG_LINE_MAX 2048
 
 static log_level_t log_max = LOG_INFO;
-static bool log_syslog;  /* log.target: syslog */
+static bool log_syslog;      /* log.target: syslog */
 static int log_journal = -1; /* stderr is the journal: -1 not known yet, 0, 1 */
 
 static const char *const log_names[] = {"err", "warn", "info", "debug"};

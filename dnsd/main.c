@@ -3,10 +3,12 @@
  *
  * Stages: parse arguments; load the config, the control key and build the
  * data (any error exits non-zero before a socket is bound); create and bind
- * every worker's sockets and the control sockets; start the workers, then the
- * control thread (pushes, SIGHUP reloads); wait for SIGTERM/SIGINT in the main
- * thread's loop; stop the control thread, drain the workers and exit 0. The daemon stays in the foreground: supervision, restarts and
- * log capture belong to the service manager.
+ * every worker's sockets and the control sockets; open the query log; drop
+ * root when user/group are set (privs.h); start the workers, then the control
+ * thread (pushes, SIGHUP reloads, metrics) and tell systemd (notify.h); wait
+ * for SIGTERM/SIGINT in the main thread's loop; stop the control thread, drain
+ * the workers and exit 0. The daemon stays in the foreground: supervision,
+ * restarts and log capture belong to the service manager.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -48,7 +50,8 @@ static void dnsd_usage(FILE *out)
           "       dnsd [-c FILE] --check-snapshot SNAPSHOT\n"
           "\n"
           "Geo-aware authoritative DNS server for NTP pool zones. Runs in the\n"
-          "foreground and logs to stderr; SIGTERM or SIGINT stops it cleanly.\n"
+          "foreground and logs to stderr (or syslog, log.target); SIGTERM or\n"
+          "SIGINT stops it cleanly, SIGHUP reloads. See dnsd(8).\n"
           "\n"
           "Options:\n"
           "  -c, --config FILE   YAML configuration of this node (needed to serve)\n"

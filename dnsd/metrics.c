@@ -23,7 +23,8 @@ __attribute__((format(printf, 2, 3))) static void met_add(met_buf_t *b, const ch
     for (int tries = 0; tries < 2 && !b->oom; tries++) {
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        int n =
+            vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
         va_end(ap);
         if (n < 0) {
             b->oom = true;
@@ -78,13 +79,14 @@ static void met_one(met_buf_t *b, const char *name, const char *key, const char 
 }
 
 static const char *const met_rcode_names[16] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13", "RCODE14", "RCODE15"};
+    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
+    "RCODE12",  "RCODE13", "RCODE14",  "RCODE15"};
 static const char *const met_qtype_names[STAT_QTYPES] = {"A",   "NS",   "CNAME", "SOA",
                                                          "TXT", "AAAA", "ANY",   "other"};
 static const char *const met_push_names[MET_PUSH_REASONS] = {
-    "payload", "unknown_origin", "invalid_snapshot", "serial_not_newer", "state_dir_write",
-    "out_of_memory"};
+    "payload",          "unknown_origin",  "invalid_snapshot",
+    "serial_not_newer", "state_dir_write", "out_of_memory"};
 
 const char *met_push_reason_name(met_push_reason_t r)
 {
@@ -100,11 +102,14 @@ static void met_queries(met_buf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_queries_by_zone_total", "counter",
                "Queries by served zone; \"none\" for names outside every zone.");
     for (size_t i = 0; i < s->n_origins && i < STAT_ORIGINS - 1; i++)
-        met_one(b, "dnsd_queries_by_zone_total", "zone", s->origins[i].name, st->by_origin[i]);
-    met_one(b, "dnsd_queries_by_zone_total", "zone", "none", st->by_origin[STAT_ORIGINS - 1]);
+        met_one(b, "dnsd_queries_by_zone_total", "zone", s->origins[i].name,
+                st->by_origin[i]);
+    met_one(b, "dnsd_queries_by_zone_total", "zone", "none",
+            st->by_origin[STAT_ORIGINS - 1]);
     met_family(b, "dnsd_queries_by_qtype_total", "counter", "Queries by QTYPE.");
     for (int i = 0; i < STAT_QTYPES; i++)
-        met_one(b, "dnsd_queries_by_qtype_total", "qtype", met_qtype_names[i], st->by_qtype[i]);
+        met_one(b, "dnsd_queries_by_qtype_total", "qtype", met_qtype_names[i],
+                st->by_qtype[i]);
     met_family(b, "dnsd_queries_ecs_total", "counter",
                "Queries with a valid EDNS Client Subnet option.");
     met_add(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
@@ -113,15 +118,18 @@ static void met_queries(met_buf_t *b, const met_snap_t *s)
         if (st->rcode[i] || i <= 5)
             met_one(b, "dnsd_responses_total", "rcode", met_rcode_names[i], st->rcode[i]);
     met_one(b, "dnsd_responses_total", "rcode", "BADVERS", st->badvers);
-    met_family(b, "dnsd_responses_truncated_total", "counter", "UDP responses sent with TC.");
-    met_add(b, "dnsd_responses_truncated_total %llu\n", (unsigned long long)st->truncated);
+    met_family(b, "dnsd_responses_truncated_total", "counter",
+               "UDP responses sent with TC.");
+    met_add(b, "dnsd_responses_truncated_total %llu\n",
+            (unsigned long long)st->truncated);
 }
 
 static void met_pool(met_buf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
-    met_family(b, "dnsd_pool_answers_total", "counter",
-               "Pool A/AAAA answers by zone chosen and whether a later zone topped it up.");
+    met_family(
+        b, "dnsd_pool_answers_total", "counter",
+        "Pool A/AAAA answers by zone chosen and whether a later zone topped it up.");
     for (int id = 0; id < zone_id_count() && id < ZONE_ID_MAX; id++)
         for (int bf = 0; bf < 2; bf++)
             if (st->pool_by_zone[id][bf] || id == ZONE_GLOBAL) {
@@ -132,19 +140,21 @@ static void met_pool(met_buf_t *b, const met_snap_t *s)
             }
     met_family(b, "dnsd_pool_answers_empty_total", "counter",
                "Pool names answered NODATA: no eligible server.");
-    met_add(b, "dnsd_pool_answers_empty_total %llu\n", (unsigned long long)st->pool_empty);
+    met_add(b, "dnsd_pool_answers_empty_total %llu\n",
+            (unsigned long long)st->pool_empty);
 }
 
 static void met_packets(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const why[STAT_DROP_REASONS] = {"short", "response", "malformed",
-                                                        "too_big"};
+                                                       "too_big"};
     const srv_stats_t *st = s->st;
     met_family(b, "dnsd_packets_dropped_total", "counter",
                "Packets not answered, or answered FORMERR (malformed), by reason.");
     for (int i = 0; i < STAT_DROP_REASONS; i++)
         met_one(b, "dnsd_packets_dropped_total", "reason", why[i], st->dropped[i]);
-    met_one(b, "dnsd_packets_dropped_total", "reason", "udp_send_error", st->udp_send_errors);
+    met_one(b, "dnsd_packets_dropped_total", "reason", "udp_send_error",
+            st->udp_send_errors);
     met_family(b, "dnsd_tcp_connections_total", "counter",
                "DNS TCP connections by event (closed includes idle_closed).");
     met_one(b, "dnsd_tcp_connections_total", "event", "accepted", st->tcp_accepted);
@@ -158,7 +168,8 @@ static void met_packets(met_buf_t *b, const met_snap_t *s)
                                      : 0));
     met_family(b, "dnsd_dnstap_dropped_total", "counter",
                "dnstap messages lost (queue full or message too big).");
-    met_add(b, "dnsd_dnstap_dropped_total %llu\n", (unsigned long long)st->dnstap_dropped);
+    met_add(b, "dnsd_dnstap_dropped_total %llu\n",
+            (unsigned long long)st->dnstap_dropped);
 }
 
 static void met_control(met_buf_t *b, const met_snap_t *s)
@@ -168,20 +179,23 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
                "Control connections accepted by socket, and refused over the cap.");
     met_one(b, "dnsd_control_connections_total", "socket", "unix", s->ctl_conns_unix);
     met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
-    met_one(b, "dnsd_control_connections_total", "socket", "refused", s->ctl_conns_refused);
+    met_one(b, "dnsd_control_connections_total", "socket", "refused",
+            s->ctl_conns_refused);
     met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
     for (int i = 0; i < 4; i++)
         met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);
-    met_family(b, "dnsd_control_frames_refused_total", "counter",
-               "Control frames refused by the protocol (bad MAC, replay, ...), by reason.");
+    met_family(
+        b, "dnsd_control_frames_refused_total", "counter",
+        "Control frames refused by the protocol (bad MAC, replay, ...), by reason.");
     for (size_t i = 0; i < s->n_frames_refused; i++)
-        met_one(b, "dnsd_control_frames_refused_total", "reason", s->frames_refused[i].label,
-                s->frames_refused[i].value);
+        met_one(b, "dnsd_control_frames_refused_total", "reason",
+                s->frames_refused[i].label, s->frames_refused[i].value);
     met_family(b, "dnsd_control_pushes_total", "counter",
                "Snapshot pushes by result: accepted, or the reason they were refused.");
     met_one(b, "dnsd_control_pushes_total", "result", "accepted", s->push_ok);
     for (int i = 0; i < MET_PUSH_REASONS; i++)
-        met_one(b, "dnsd_control_pushes_total", "result", met_push_names[i], s->push_refused[i]);
+        met_one(b, "dnsd_control_pushes_total", "result", met_push_names[i],
+                s->push_refused[i]);
     met_family(b, "dnsd_reloads_total", "counter", "Reloads (SIGHUP, RELOAD) by result.");
     met_one(b, "dnsd_reloads_total", "result", "ok", s->reload_ok);
     met_one(b, "dnsd_reloads_total", "result", "failed", s->reload_failed);
@@ -198,16 +212,18 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_zone_serial", "gauge", "Serial of the served snapshot, by zone.");
     for (size_t i = 0; i < s->n_origins; i++)
         if (s->origins[i].has_pool)
-            met_one(b, "dnsd_zone_serial", "zone", s->origins[i].name, s->origins[i].serial);
-    met_family(b, "dnsd_zone_servers", "gauge",
-               "Servers in the served snapshot by zone, family and state (all, eligible).");
+            met_one(b, "dnsd_zone_serial", "zone", s->origins[i].name,
+                    s->origins[i].serial);
+    met_family(
+        b, "dnsd_zone_servers", "gauge",
+        "Servers in the served snapshot by zone, family and state (all, eligible).");
     for (size_t i = 0; i < s->n_origins; i++)
         for (int f = 0; f < 2; f++)
             for (int e = 0; e < 2; e++) {
                 met_add(b, "dnsd_zone_servers{zone=");
                 met_add_label(b, s->origins[i].name);
-                met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f], e ? "eligible" : "all",
-                        s->origins[i].servers[f][e]);
+                met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
+                        e ? "eligible" : "all", s->origins[i].servers[f][e]);
             }
 }
 
@@ -271,7 +287,8 @@ static size_t met_head_len(const uint8_t *buf, size_t len)
 
 /* One line [p, end) without its line end. Request line: method SP target SP
  * version; returns the result it decides, MET_HTTP_MORE if fine so far. */
-static met_http_t met_request_line(const uint8_t *p, const uint8_t *end, met_http_req_t *req)
+static met_http_t met_request_line(const uint8_t *p, const uint8_t *end,
+                                   met_http_req_t *req)
 {
     const uint8_t *m = p;
     while (p < end && met_tchar(*p))
@@ -280,7 +297,7 @@ static met_http_t met_request_line(const uint8_t *p, const uint8_t *end, met_htt
     if (mlen == 0 || p == end || *p++ != ' ')
         return MET_HTTP_BAD_REQUEST;
     const uint8_t *t = p;
-    while (p < end && *p > ' ' && *p < 0x7f)
+    while (p<end && * p> ' ' && *p < 0x7f)
         p++;
     size_t tlen = (size_t)(p - t);
     if (tlen == 0 || *t != '/' || p == end || *p++ != ' ')

@@ -32,9 +32,9 @@ typedef enum {
 const char *met_push_reason_name(met_push_reason_t r);
 
 typedef struct met_origin {
-    const char *name;      /* "pool.ntp.org" */
-    bool has_pool;         /* a snapshot is served */
-    uint64_t serial;       /* its serial when has_pool */
+    const char *name;       /* "pool.ntp.org" */
+    bool has_pool;          /* a snapshot is served */
+    uint64_t serial;        /* its serial when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
 } met_origin_t;
 
@@ -50,11 +50,11 @@ typedef struct met_snap {
     double start_time;       /* Unix time, seconds */
     double last_reload_time; /* Unix time of the last load (start-up counts) */
     bool last_reload_ok;
-    const srv_stats_t *st;   /* the workers' counters, summed */
+    const srv_stats_t *st;       /* the workers' counters, summed */
     const met_origin_t *origins; /* the served origins, in index order */
     size_t n_origins;
     uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused, ctl_idle_closed;
-    uint64_t ctl_requests[4]; /* push, status, reload, stats */
+    uint64_t ctl_requests[4];                /* push, status, reload, stats */
     const met_label_count_t *frames_refused; /* protocol refusals by reason */
     size_t n_frames_refused;
     uint64_t push_ok;

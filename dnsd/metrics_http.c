@@ -159,9 +159,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
     return out;
 }
 
-static void srv_mconn_on_shutdown(uv_shutdown_t *req, int status)
-{
-}
+static void srv_mconn_on_shutdown(uv_shutdown_t *req, int status) {}
 
 static void srv_mconn_on_write(uv_write_t *req, int status)
 {
@@ -201,7 +199,8 @@ static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
     free(body);
     uv_buf_t b = uv_buf_init(k->body, (unsigned)k->len);
     k->wreq.data = k;
-    if (!k->body || uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, srv_mconn_on_write) < 0)
+    if (!k->body ||
+        uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, srv_mconn_on_write) < 0)
         srv_mconn_close(k);
 }
 
@@ -247,7 +246,8 @@ static void srv_metrics_on_connection(uv_stream_t *server, int status)
         m->conns->prev = k;
     m->conns = k;
     m->n_conns++;
-    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 || m->n_conns > SRV_METRICS_MAX_CONNS) {
+    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 ||
+        m->n_conns > SRV_METRICS_MAX_CONNS) {
         srv_mconn_close(k);
         return;
     }

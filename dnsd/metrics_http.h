@@ -22,7 +22,8 @@ typedef struct srv_metrics srv_metrics_t;
 
 /* Binds and listens on `hostport` on the control loop of c (c->metrics is
  * set). 0, or -1 with a message naming the address. */
-int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err, size_t errlen);
+int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err,
+                       size_t errlen);
 
 /* Closes the listener and every connection (from the control loop, at stop);
  * the memory goes once the loop has run their close callbacks. NULL is fine. */

@@ -83,7 +83,8 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
     if (!p->drop)
         return 0;
     if (geteuid() != 0) {
-        snprintf(err, errlen, "user %s: cannot switch users: not running as root", p->user);
+        snprintf(err, errlen, "user %s: cannot switch users: not running as root",
+                 p->user);
         return -1;
     }
     if (srv_privs_handover(p, cfg, err, errlen) != 0)
@@ -104,8 +105,10 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
     if (getresuid(&r, &e, &s) != 0 || r != p->uid || e != p->uid || s != p->uid ||
         getresgid(&gr, &ge, &gs) != 0 || gr != p->gid || ge != p->gid || gs != p->gid ||
         (p->uid != 0 && setuid(0) == 0) || caps != 0) {
-        snprintf(err, errlen, "dropping to %s:%s: the process still has privileges "
-                 "(CapEff %llx)", p->user, p->group, caps);
+        snprintf(err, errlen,
+                 "dropping to %s:%s: the process still has privileges "
+                 "(CapEff %llx)",
+                 p->user, p->group, caps);
         return -1;
     }
     log_msg(LOG_INFO, "running as %s:%s (uid %u, gid %u), no capabilities", p->user,

@@ -94,8 +94,13 @@ static void fh_render(const uint8_t *p, size_t n)
     memset(&st, 0, sizeof st);
     memcpy(&st, p, n < sizeof st ? n : sizeof st);
     met_label_count_t fr[1] = {{names[0], 3}};
-    met_snap_t s = {.version = names[1], .workers = n, .st = &st, .origins = o,
-                    .n_origins = 3, .frames_refused = fr, .n_frames_refused = 1};
+    met_snap_t s = {.version = names[1],
+                    .workers = n,
+                    .st = &st,
+                    .origins = o,
+                    .n_origins = 3,
+                    .frames_refused = fr,
+                    .n_frames_refused = 1};
     char *out = NULL;
     size_t len = 0;
     if (met_render(&s, &out, &len) != 0)

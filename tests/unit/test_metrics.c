@@ -19,7 +19,8 @@ static met_http_t parse(const char *s, size_t max)
 static void test_http(void)
 {
     met_http_req_t r;
-    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 8192), MET_HTTP_METRICS);
+    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 8192),
+                 MET_HTTP_METRICS);
     CHECK_INT_EQ(parse("GET /metrics?x=1 HTTP/1.0\n\n", 8192), MET_HTTP_METRICS);
     CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n", 8192), MET_HTTP_MORE);
     CHECK_INT_EQ(parse("GET /metr", 8192), MET_HTTP_MORE);
@@ -33,9 +34,12 @@ static void test_http(void)
     CHECK_INT_EQ(parse("GET metrics HTTP/1.1\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
     CHECK_INT_EQ(parse("GET  /metrics HTTP/1.1\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
     CHECK_INT_EQ(parse("\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
-    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nNoColon\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
-    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\n: v\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
-    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nA: \x01\r\n\r\n", 8192), MET_HTTP_BAD_REQUEST);
+    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nNoColon\r\n\r\n", 8192),
+                 MET_HTTP_BAD_REQUEST);
+    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\n: v\r\n\r\n", 8192),
+                 MET_HTTP_BAD_REQUEST);
+    CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nA: \x01\r\n\r\n", 8192),
+                 MET_HTTP_BAD_REQUEST);
     CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\nA:\tb\r\n\r\n", 8192), MET_HTTP_METRICS);
     /* The head limit: complete within it, or 431 once it is reached. */
     CHECK_INT_EQ(parse("GET /metrics HTTP/1.1\r\n\r\n", 25), MET_HTTP_METRICS);
@@ -81,15 +85,26 @@ static void test_render(void)
     st.tcp_accepted = 3;
     st.tcp_closed = 1;
     st.ecs = 9;
-    met_origin_t o[2] = {{.name = "pool.ntp.org", .has_pool = true, .serial = 42,
+    met_origin_t o[2] = {{.name = "pool.ntp.org",
+                          .has_pool = true,
+                          .serial = 42,
                           .servers = {{100, 90}, {20, 10}}},
                          {.name = "we\"ird\\zone", .has_pool = false}};
     met_label_count_t fr[1] = {{"bad_mac", 6}};
-    met_snap_t s = {.version = "1.2.3", .workers = 4, .start_time = 1000.5,
-                    .last_reload_time = 2000, .last_reload_ok = true, .st = &st,
-                    .origins = o, .n_origins = 2, .ctl_conns_unix = 8,
-                    .ctl_requests = {1, 2, 3, 4}, .frames_refused = fr, .n_frames_refused = 1,
-                    .push_ok = 12, .reload_failed = 1};
+    met_snap_t s = {.version = "1.2.3",
+                    .workers = 4,
+                    .start_time = 1000.5,
+                    .last_reload_time = 2000,
+                    .last_reload_ok = true,
+                    .st = &st,
+                    .origins = o,
+                    .n_origins = 2,
+                    .ctl_conns_unix = 8,
+                    .ctl_requests = {1, 2, 3, 4},
+                    .frames_refused = fr,
+                    .n_frames_refused = 1,
+                    .push_ok = 12,
+                    .reload_failed = 1};
     s.push_refused[MET_PUSH_STALE] = 3;
     s.http_requests[2] = 5;
     char *out = NULL;
@@ -122,7 +137,8 @@ static void test_render(void)
         "\ndnsd_last_reload_timestamp_seconds 2000.000\n",
         "\ndnsd_last_reload_success 1\n",
         "\ndnsd_zone_serial{zone=\"pool.ntp.org\"} 42\n",
-        "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv6\",state=\"eligible\"} 10\n",
+        "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv6\",state=\"eligible\"} "
+        "10\n",
         "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv4\",state=\"all\"} 100\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
