@@ -1,0 +1,85 @@
+"""systemd integration against the real dnsd (issue 6 "Running as a service"):
+with $NOTIFY_SOCKET set (as systemd sets it for Type=notify) the daemon sends
+READY=1 once it answers, RELOADING=1 then READY=1 around a SIGHUP reload and
+STOPPING=1 at SIGTERM; with $JOURNAL_STREAM naming its stderr every log line
+carries its syslog priority ("<6>info: ...") instead of the name and PID."""
+
+import os
+import signal
+import socket
+import time
+import unittest
+
+from harness import ORIGIN, Server, check_clean_exit, query, udp_exchange
+
+
+class NotifyTest(unittest.TestCase):
+
+    def start_with_env(self, srv, env):
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            srv.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def recv_states(self, sock, want, timeout=10.0):
+        """Datagrams until one holds `want`; returns every state line seen."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                msg = sock.recv(4096).decode()
+            except socket.timeout:
+                break
+            seen += msg.split("\n")
+            if want in seen:
+                return seen
+        raise AssertionError("no %s from dnsd; got %r" % (want, seen))
+
+    def test_ready_reloading_stopping(self):
+        srv = Server()
+        self.addCleanup(srv.kill)
+        path = srv.path("notify.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(path)
+            self.start_with_env(srv, {"NOTIFY_SOCKET": path})
+            seen = self.recv_states(sock, "READY=1")
+            self.assertTrue(any(s.startswith("STATUS=serving 2 zones with 2 workers")
+                                for s in seen), seen)
+            srv.proc.send_signal(signal.SIGHUP)
+            seen = self.recv_states(sock, "RELOADING=1")
+            if "READY=1" not in seen:
+                seen = self.recv_states(sock, "READY=1")
+            self.assertIn("STATUS=serving; reloaded", seen)
+            self.assertIsNotNone(udp_exchange(srv.port, query(ORIGIN, "SOA"), timeout=2.0))
+            srv.proc.send_signal(signal.SIGTERM)
+            self.recv_states(sock, "STOPPING=1")
+            srv.proc.wait(timeout=15)
+        check_clean_exit(*srv.stop())
+
+    def test_journal_lines_carry_priorities(self):
+        srv = Server()
+        self.addCleanup(srv.kill)
+        log = srv.path("stderr.log")
+        open(log, "w").close()  # the harness reopens it: same inode
+        st = os.stat(log)
+        self.start_with_env(srv, {"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)})
+        rc, text = srv.stop()
+        check_clean_exit(rc, text)
+        lines = text.splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertRegex(line, r"^<[3467]>(err|warn|info|debug): ")
+        self.assertTrue(any(line.startswith("<4>warn: running as root") for line in lines)
+                        or os.geteuid() != 0)
+        self.assertTrue(any(line.startswith("<6>info: ready: ") for line in lines))
+
+
+if __name__ == "__main__":
+    unittest.main()
