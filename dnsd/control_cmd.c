@@ -379,6 +379,12 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
                         srv_str_differ(boot->control_tcp, next->control_tcp) ||
                         srv_str_differ(boot->control_key_file, next->control_key_file)},
         {"metrics", srv_str_differ(boot->metrics, next->metrics)},
+        {"user", srv_str_differ(boot->user, next->user) ||
+                     srv_str_differ(boot->group, next->group)},
+        {"query_log", srv_str_differ(boot->dnstap_path, next->dnstap_path) ||
+                          boot->dnstap_mode != next->dnstap_mode},
+        {"log",
+         boot->log_target != next->log_target || boot->log_level != next->log_level},
     };
     size_t used = 0;
     out[0] = '\0';

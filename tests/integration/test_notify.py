@@ -80,6 +80,20 @@ class NotifyTest(unittest.TestCase):
                         or os.geteuid() != 0)
         self.assertTrue(any(line.startswith("<6>info: ready: ") for line in lines))
 
+    def test_reload_names_operations_keys_that_need_a_restart(self):
+        srv = Server()
+        self.addCleanup(srv.kill)
+        srv.start()
+        with open(srv.config, "a") as f:
+            f.write("log: {level: debug}\nquery_log: {dnstap: %s}\n" % srv.path("q.tap"))
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "restart needed" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("SIGHUP: query_log/log changed: restart needed", srv.log())
+        self.assertFalse(os.path.exists(srv.path("q.tap")))
+        check_clean_exit(*srv.stop())
+
 
 if __name__ == "__main__":
     unittest.main()
