@@ -2,15 +2,38 @@
 with $NOTIFY_SOCKET set (as systemd sets it for Type=notify) the daemon sends
 READY=1 once it answers, RELOADING=1 then READY=1 around a SIGHUP reload and
 STOPPING=1 at SIGTERM; with $JOURNAL_STREAM naming its stderr every log line
-carries its syslog priority ("<6>info: ...") instead of the name and PID."""
+carries its syslog priority ("<6>info: ...") instead of the name and PID;
+with log.target syslog the lines go to /dev/log (a socket of the test's,
+mounted there in a private mount namespace) with facility daemon, and none
+to stderr."""
 
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
-from harness import ORIGIN, Server, check_clean_exit, query, udp_exchange
+from harness import DNSD, ORIGIN, Server, _die_with_parent, check_clean_exit, query, \
+    udp_exchange
+
+# A private /dev holding only what dnsd opens, plus the test's /dev/log.
+PRIVATE_DEV = r"""set -e
+old=$1 sock=$2; shift 2
+mkdir -p "$old"; mount --bind /dev "$old"; mount -t tmpfs tmpfs /dev
+for n in null zero random urandom; do touch /dev/$n; mount --bind "$old/$n" /dev/$n; done
+touch /dev/log; mount --bind "$sock" /dev/log
+exec "$@"
+"""
+
+
+def can_unshare():
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        "mount -t tmpfs tmpfs /mnt"], capture_output=True, timeout=10)
+    return p.returncode == 0
 
 
 class NotifyTest(unittest.TestCase):
@@ -93,6 +116,45 @@ class NotifyTest(unittest.TestCase):
         self.assertIn("SIGHUP: query_log/log changed: restart needed", srv.log())
         self.assertFalse(os.path.exists(srv.path("q.tap")))
         check_clean_exit(*srv.stop())
+
+
+@unittest.skipUnless(can_unshare(), "needs root and a private mount namespace (unshare -m)")
+class SyslogTest(unittest.TestCase):
+
+    def test_lines_go_to_syslog_with_facility_daemon(self):
+        srv = Server(extra="log: {target: syslog, level: info}\n")
+        self.addCleanup(srv.kill)
+        sock_path = srv.path("log.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(sock_path)
+            sock.settimeout(10)
+            err = open(srv.path("stderr.log"), "w+")
+            srv.stderr = err
+            srv.proc = subprocess.Popen(
+                ["unshare", "-m", "--propagation", "private", "sh", "-c", PRIVATE_DEV, "sh",
+                 srv.path("olddev"), sock_path, DNSD, "-c", srv.config],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, cwd=srv.dir,
+                preexec_fn=_die_with_parent)
+            lines = []
+            while not any("info: ready: " in line for line in lines):
+                lines.append(sock.recv(4096).decode())
+            self.assertIsNotNone(udp_exchange(srv.port, query(ORIGIN, "SOA"), timeout=2.0))
+            srv.proc.send_signal(signal.SIGTERM)
+            srv.proc.wait(timeout=15)
+            sock.settimeout(0.5)
+            try:
+                while True:
+                    lines.append(sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        # <30> = facility daemon (3) * 8 + severity info (6); <28> warning.
+        self.assertRegex(lines[0], r"^<(28|30)>.* dnsd\[%d\]: " % srv.proc.pid)
+        self.assertTrue(any(line.startswith("<30>") and "info: ready: " in line
+                            for line in lines), lines)
+        self.assertTrue(any("info: stopped: " in line for line in lines), lines)
+        rc, log = srv.stop()
+        check_clean_exit(rc, log)
+        self.assertEqual(log, "")
 
 
 if __name__ == "__main__":
