@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -62,13 +63,21 @@ long long srv_privs_capeff(void)
     return v;
 }
 
-/* What the daemon still writes after the drop becomes the user's. */
+/* What the daemon still uses after the drop becomes the user's: the control
+ * socket file (mode 0600: the user and root may connect; whether it can be
+ * removed at exit depends on its directory, and a stale one is replaced at
+ * the next start), state_dir, and a dnstap file, which
+ * fstrm's I/O thread opens (and reopens after an error) on its own schedule,
+ * possibly after the drop. A dnstap socket is the collector's: left alone. */
 static int srv_privs_handover(const srv_privs_t *p, const cfg_t *cfg, char *err,
                               size_t errlen)
 {
-    const char *paths[2] = {cfg->control_unix, cfg->state_dir};
-    const char *what[2] = {"control.unix", "state_dir"};
-    for (int i = 0; i < 2; i++) {
+    struct stat st;
+    const char *tap = cfg->dnstap_path;
+    bool tap_file = tap && lstat(tap, &st) == 0 && S_ISREG(st.st_mode);
+    const char *paths[3] = {cfg->control_unix, cfg->state_dir, tap_file ? tap : NULL};
+    const char *what[3] = {"control.unix", "state_dir", "query_log.dnstap"};
+    for (int i = 0; i < 3; i++) {
         if (paths[i] && chown(paths[i], p->uid, p->gid) != 0 && errno != ENOENT) {
             snprintf(err, errlen, "%s %s: cannot hand it to %s: %s", what[i], paths[i],
                      p->user, strerror(errno));

@@ -29,10 +29,10 @@ typedef struct srv_privs {
  * A group without a user is refused: the process would keep uid 0. */
 int srv_privs_resolve(const cfg_t *cfg, srv_privs_t *p, char *err, size_t errlen);
 
-/* Drops to p (when p->drop); must run as root then. Files the daemon must
- * still change afterwards are handed to the user first: the control socket
- * file (removed at exit) and state_dir (snapshots are written there). 0, or
- * -1 with a message; the process must then exit. */
+/* Drops to p (when p->drop); must run as root then. What the daemon still
+ * uses afterwards is handed to the user first: the control socket file,
+ * state_dir (snapshots are written there) and a dnstap file. 0, or -1 with a
+ * message; the process must then exit. */
 int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t errlen);
 
 /* Logs a warning when running as root with no user configured. */

@@ -8,13 +8,15 @@ running as root without a user is warned about."""
 import grp
 import os
 import pwd
+import shutil
 import subprocess
 import unittest
 
 import dns.message
 
-from harness import DNSD, ORIGIN, Server, check_clean_exit, port_is_free, query, \
-    udp_exchange
+from harness import BINARY_DIR, DNSD, ORIGIN, Server, check_clean_exit, port_is_free, \
+    query, udp_exchange
+from pooltest import snapshot_text, server
 
 try:
     NOBODY = pwd.getpwnam("nobody")
@@ -67,6 +69,38 @@ class PrivsTest(unittest.TestCase):
         check_clean_exit(rc, log)
         self.assertIn("running as nobody:nogroup", log)
         self.assertNotIn("running as root", log)
+
+    def test_files_written_after_the_drop_are_handed_over(self):
+        """Pushes persist into state_dir and the dnstap file is written, both
+        as nobody; the control socket is nobody's."""
+        srv = self.start("")
+        os.chmod(srv.dir, 0o755)  # nobody must reach the files below
+        os.mkdir(srv.path("state"))
+        sock, tap = srv.path("ctl.sock"), srv.path("q.dnstap")
+        srv.extra = ("user: nobody\ngroup: nogroup\nstate_dir: state\n"
+                     "control: {unix: ctl.sock}\nquery_log: {dnstap: {file: q.dnstap}}\n")
+        srv.config = srv.write_config()
+        srv.start()
+        nobody = (NOBODY.pw_uid, NOGROUP.gr_gid)
+        for path in (sock, tap, srv.path("state")):
+            st = os.stat(path)
+            self.assertEqual((st.st_uid, st.st_gid), nobody, path)
+        snap = srv.write("snap.json", snapshot_text(7, [server("10.7.0.1", ["de"])]))
+        p = subprocess.run([os.path.join(BINARY_DIR, "bin", "dnsdctl"), "-s", sock, "push",
+                            snap], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        state = srv.path(os.path.join("state", ORIGIN + ".snapshot.json"))
+        self.assertEqual(os.stat(state).st_uid, NOBODY.pw_uid)
+        srv.proc.terminate()
+        srv.proc.wait(timeout=15)
+        if shutil.which("dnstap-ldns"):
+            out = subprocess.run(["dnstap-ldns", "-q", "-r", tap], capture_output=True,
+                                 text=True, timeout=30).stdout
+            self.assertIn('AQ 127.0.0.1 UDP', out)
+            self.assertIn('"%s." IN SOA' % ORIGIN, out)
+        else:
+            self.assertGreater(os.path.getsize(tap), 0)
+        check_clean_exit(*srv.stop())
 
     def test_root_without_user_is_warned_about(self):
         srv = self.start("")
