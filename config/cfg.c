@@ -127,6 +127,8 @@ static const char *cfg_kind_name(const yaml_node_t *n)
 static int cfg_text(cfg_ctx_t *c, const yaml_node_t *n, const char *path,
                     const char *what, const char **out)
 {
+    /* Set on every path, so optimisers can see callers never read garbage. */
+    *out = "";
     if (n->type != YAML_SCALAR_NODE || cfg_is_null(n))
         return cfg_fail(c, n, path, "expected %s, got %s", what, cfg_kind_name(n));
     if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
@@ -701,6 +703,7 @@ static int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
 {
     char q[CFG_QUOTE_MAX], list[128] = "";
     const char *s;
+    *out = 0;
     if (cfg_text(c, v, path, "a word", &s) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
