@@ -137,8 +137,8 @@ static void test_render(void)
         "\ndnsd_last_reload_timestamp_seconds 2000.000\n",
         "\ndnsd_last_reload_success 1\n",
         "\ndnsd_zone_serial{zone=\"pool.ntp.org\"} 42\n",
-        "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv6\",state=\"eligible\"} "
-        "10\n",
+        ("\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv6\",state=\"eligible\"} "
+         "10\n"),
         "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv4\",state=\"all\"} 100\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
