@@ -11,6 +11,7 @@
  * countries in alphabetical order of their zone name, so tables indexed by id
  * can be plain arrays and name lookup is a binary search.
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -176,14 +177,31 @@ const char *zone_id_name(int id)
     return NULL;
 }
 
+/*
+ * Country code -> id on the query path (once per geo answer): a 26 x 26 table
+ * filled before main() runs, so a lookup is two range checks and one load
+ * instead of a binary search of string compares. 0 marks "no such code".
+ */
+static int16_t zone_cc_table[26][26];
+
+__attribute__((constructor)) static void zone_cc_table_init(void)
+{
+    for (int i = 0; i < N_COUNTRIES; i++) {
+        const char *cc = zone_countries[i].cc;
+        zone_cc_table[cc[0] - 'A'][cc[1] - 'A'] = (int16_t)(ZONE_FIRST_COUNTRY + i);
+    }
+    /* "UK" is reserved in ISO 3166 for GB; both reach the same zone. */
+    zone_cc_table['U' - 'A']['K' - 'A'] = zone_cc_table['G' - 'A']['B' - 'A'];
+}
+
 int zone_id_from_cc(const char *cc)
 {
-    if (!cc || strlen(cc) != 2)
+    if (!cc || !cc[0] || !cc[1] || cc[2])
         return -1;
-    /* "UK" is reserved in ISO 3166 for GB; both reach the same zone. */
-    if ((cc[0] | 0x20) == 'g' && (cc[1] | 0x20) == 'b')
-        return zone_country_find("uk", 2);
-    return zone_country_find(cc, 2);
+    unsigned a = (unsigned)((cc[0] & ~0x20) - 'A'), b = (unsigned)((cc[1] & ~0x20) - 'A');
+    if (a >= 26 || b >= 26 || !zone_cc_table[a][b])
+        return -1;
+    return zone_cc_table[a][b];
 }
 
 int zone_id_from_continent_code(const char *code)

@@ -26,6 +26,9 @@ static void test_names(void)
     CHECK_INT_EQ(zone_id_from_cc("de"), de);
     CHECK_INT_EQ(zone_id_from_cc("ZZ"), -1);
     CHECK_INT_EQ(zone_id_from_cc("D"), -1);
+    static const char *const junk[] = {"", "1A", "A[", "@A", "ABC", "Z{", "\xc4\xd6", "A1"};
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
+        CHECK_INT_EQ(zone_id_from_cc(junk[i]), -1);
     CHECK_STR_EQ(zone_id_name(uk), "uk");
     CHECK(zone_id_name(zone_id_count()) == NULL);
     CHECK(zone_id_name(-1) == NULL);
@@ -72,6 +75,9 @@ static void test_table(void)
         if (id > ZONE_FIRST_COUNTRY)
             CHECK(strcmp(zone_id_name(id - 1), name) < 0);
         if (zone_id_is_country(id)) {
+            char upper[3] = {(char)(name[0] & ~0x20), (char)(name[1] & ~0x20), 0};
+            CHECK_INT_EQ(zone_id_from_cc(upper), id);
+            CHECK_INT_EQ(zone_id_from_cc(name), id);
             countries++;
             CHECK(zone_id_is_continent(zone_id_continent(id)));
         }
