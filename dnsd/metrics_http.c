@@ -36,8 +36,10 @@ typedef struct srv_mconn {
     struct srv_mconn *prev, *next;
     int handles;
     bool answered, closing;
-    char *body; /* the response being written (head and body), malloc'd */
-    size_t len;
+    bool writing, eof; /* response in flight; the client half-closed meanwhile */
+    char *body;        /* the response being written (head and body), malloc'd */
+    size_t body_len;
+    size_t len; /* request bytes in buf */
     uint8_t buf[SRV_METRICS_HEAD_MAX];
 } srv_mconn_t;
 
@@ -164,7 +166,8 @@ static void srv_mconn_on_shutdown(uv_shutdown_t *req, int status) {}
 static void srv_mconn_on_write(uv_write_t *req, int status)
 {
     srv_mconn_t *k = req->data;
-    if (status < 0 || k->closing ||
+    k->writing = false;
+    if (status < 0 || k->closing || k->eof ||
         uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, srv_mconn_on_shutdown) < 0)
         srv_mconn_close(k);
 }
@@ -194,14 +197,16 @@ static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
     if (k->body) {
         memcpy(k->body, head, hlen);
         memcpy(k->body + hlen, text, send_body);
-        k->len = hlen + send_body;
+        k->body_len = hlen + send_body;
     }
     free(body);
-    uv_buf_t b = uv_buf_init(k->body, (unsigned)k->len);
+    uv_buf_t b = uv_buf_init(k->body, (unsigned)k->body_len);
     k->wreq.data = k;
     if (!k->body ||
         uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, srv_mconn_on_write) < 0)
         srv_mconn_close(k);
+    else
+        k->writing = true;
 }
 
 static void srv_mconn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -217,6 +222,13 @@ static void srv_mconn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     srv_mconn_t *k = s->data;
+    if (nread == UV_EOF && k->writing) {
+        /* A client that half-closes after its request (HTTP/1.0 style) still
+         * gets the whole response; the write callback closes. */
+        k->eof = true;
+        uv_read_stop(s);
+        return;
+    }
     if (nread < 0) {
         srv_mconn_close(k);
         return;

@@ -190,6 +190,23 @@ class MetricsTest(DnsdTestCase):
         self.assertEqual((status, body), (200, b""))
         self.assertIn("Connection: close", head)
 
+    def test_client_half_closing_after_its_request_gets_the_whole_page(self):
+        with socket.create_connection(("127.0.0.1", self.server.metrics_port)) as s:
+            s.settimeout(5)
+            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 OK"))
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        self.assertEqual(len(body), length)
+        self.assertIn(b"\ndnsd_workers 2\n", body)
+
     def test_oversized_request_is_refused_and_daemon_answers(self):
         port = self.server.metrics_port
         big = b"GET /metrics HTTP/1.1\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n"
