@@ -108,9 +108,11 @@ def query_seeds():
     put("fuzz_query", "type-unknown", q("www.pool.ntp.org", "TYPE65000", edns=0))
     m = dns.message.make_query("pool.ntp.org", "SOA")
     m.set_opcode(dns.opcode.NOTIFY)
+    m.id = 0x1234
     put("fuzz_query", "opcode-notify", m.to_wire())
     m = dns.message.make_query("pool.ntp.org", "SOA")
     m.set_opcode(dns.opcode.UPDATE)
+    m.id = 0x1234
     put("fuzz_query", "opcode-update", m.to_wire())
 
     # Broken by hand: every FORMERR and drop case of the parser.
@@ -189,6 +191,10 @@ zones:
 control: {unix: ctl.sock, tcp: "[::1]:8953", key_file: key}
 metrics: "127.0.0.1:9153"
 tcp: {idle_timeout: 3600, max_connections: 1000000}
+user: dnsd
+group: nogroup
+query_log: {dnstap: {unix: /run/dnstap.sock}}
+log: {target: syslog, level: debug}
 """
 CFG_BAD = {
     "bad-listen": "listen: [\"localhost:53\"]\n" + CFG_MIN,
@@ -208,6 +214,12 @@ CFG_BAD = {
     "bad-anchor": "x: &a [1]\ny: *a\n" + CFG_MIN,
     "bad-not-mapping": "- 1\n- 2\n",
     "bad-tab": "zones:\n\t- origin: x\n",
+    "ok-dnstap-path": "query_log: {dnstap: dnstap.fstrm}\nlog: {target: stderr, level: warn}\n"
+                      + CFG_MIN,
+    "ok-dnstap-file": "query_log:\n  dnstap: {file: /var/log/q.fstrm}\n" + CFG_MIN,
+    "bad-dnstap-key": "query_log: {dnstap: {tcp: x}}\n" + CFG_MIN,
+    "bad-log-level": "log: {level: loud}\n" + CFG_MIN,
+    "bad-user-long": "user: " + "u" * 40 + "\n" + CFG_MIN,
 }
 
 
