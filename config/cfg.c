@@ -661,6 +661,100 @@ static const cfg_key_t cfg_tcp_keys[] = {
      NULL},
     {"max_connections", CFG_K_UINT, offsetof(cfg_t, tcp_max_connections), 1, 1000000, 1,
      NULL},
+    {"max_per_client", CFG_K_UINT, offsetof(cfg_t, tcp_max_per_client), 1, 1000000, 1,
+     NULL},
+    {"read_timeout", CFG_K_UINT, offsetof(cfg_t, tcp_read_timeout_ms), 1, 3600, 1000, NULL},
+};
+
+/* "192.0.2.0/24" or "2001:db8::/32": the address must have no bits set past
+ * the length, so a typo like "10.1.2.3/8" is caught rather than silently widened. */
+static int cfg_prefix(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+                      cfg_prefix_t *p)
+{
+    char q[CFG_QUOTE_MAX], buf[64];
+    const char *s, *slash;
+    long long bits;
+    size_t len;
+
+    if (cfg_text(c, v, path, "an address prefix like \"192.0.2.0/24\"", &s) < 0)
+        return -1;
+    slash = strchr(s, '/');
+    len = slash ? (size_t)(slash - s) : 0;
+    memset(p, 0, sizeof *p);
+    if (slash && len < sizeof buf) {
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        p->family = inet_pton(AF_INET, buf, p->addr) == 1    ? 4
+                    : inet_pton(AF_INET6, buf, p->addr) == 1 ? 6
+                                                             : 0;
+    }
+    if (!p->family || !cfg_parse_int(slash + 1, &bits) || bits < 0 ||
+        bits > (p->family == 4 ? 32 : 128))
+        return cfg_fail(c, v, path, "expected an address prefix like \"192.0.2.0/24\", got \"%s\"",
+                        cfg_quote(s, q));
+    p->bits = (unsigned)bits;
+    for (unsigned i = p->bits; i < (p->family == 4 ? 32u : 128u); i++)
+        if (p->addr[i / 8] & (0x80 >> (i % 8)))
+            return cfg_fail(c, v, path, "\"%s\" has address bits set past the prefix length",
+                            cfg_quote(s, q));
+    return 0;
+}
+
+static int cfg_exempt(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
+{
+    cfg_t *cfg = obj;
+    char sub[CFG_PATH_MAX];
+    size_t n, i;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cfg_fail(c, v, path, "expected a sequence of address prefixes, got %s",
+                        cfg_kind_name(v));
+    n = v->data.sequence.items.top - v->data.sequence.items.start;
+    if (n && !(cfg->rrl_exempt = calloc(n, sizeof *cfg->rrl_exempt)))
+        return cfg_fail(c, v, path, "out of memory");
+    for (i = 0; i < n; i++) {
+        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if (cfg_prefix(c, cfg_node(c, v->data.sequence.items.start[i]), sub,
+                       &cfg->rrl_exempt[i]) < 0)
+            return -1;
+        cfg->n_rrl_exempt = i + 1;
+    }
+    return 0;
+}
+
+/* RRL is off by default (rate 0): see README "Hardening" for why. */
+static const cfg_key_t cfg_rrl_keys[] = {
+    {"rate", CFG_K_UINT, offsetof(cfg_t, rrl_rate), 0, 1000000, 1, NULL},
+    {"slip", CFG_K_UINT, offsetof(cfg_t, rrl_slip), 0, 100, 1, NULL},
+    {"ipv4_prefix", CFG_K_UINT, offsetof(cfg_t, rrl_ipv4_prefix), 1, 32, 1, NULL},
+    {"ipv6_prefix", CFG_K_UINT, offsetof(cfg_t, rrl_ipv6_prefix), 1, 128, 1, NULL},
+    {"exempt", CFG_K_FN, 0, 0, 0, 0, cfg_exempt},
+};
+
+/* cookies.secret: 32 hex digits, the 16-byte SipHash key of RFC 9018. */
+static int cfg_cookie_secret(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+                             void *obj)
+{
+    cfg_t *cfg = obj;
+    const char *s;
+    unsigned byte;
+
+    if (cfg_text(c, v, path, "32 hex digits", &s) < 0)
+        return -1;
+    if (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32)
+        return cfg_fail(c, v, path, "expected 32 hex digits (16 bytes), got %zu characters%s",
+                        strlen(s), strspn(s, "0123456789abcdefABCDEF") == strlen(s) ? ""
+                                                                                   : " (not all hex)");
+    for (size_t i = 0; i < 16; i++) {
+        sscanf(s + 2 * i, "%2x", &byte);
+        cfg->cookie_secret[i] = (uint8_t)byte;
+    }
+    cfg->cookie_secret_set = true;
+    return 0;
+}
+
+static const cfg_key_t cfg_cookies_keys[] = {
+    {"secret", CFG_K_FN, 0, 0, 0, 0, cfg_cookie_secret},
 };
 
 #define CFG_SUBMAP(fn, keys)                                                             \
@@ -671,6 +765,8 @@ static const cfg_key_t cfg_tcp_keys[] = {
 CFG_SUBMAP(cfg_geoip, cfg_geoip_keys)
 CFG_SUBMAP(cfg_control, cfg_control_keys)
 CFG_SUBMAP(cfg_tcp, cfg_tcp_keys)
+CFG_SUBMAP(cfg_rrl, cfg_rrl_keys)
+CFG_SUBMAP(cfg_cookies, cfg_cookies_keys)
 
 /* query_log.dnstap: a path, or {file: PATH} / {unix: PATH}. */
 static int cfg_dnstap(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
@@ -754,6 +850,8 @@ static const cfg_key_t cfg_top_keys[] = {
     {"control", CFG_K_FN, 0, 0, 0, 0, cfg_control},
     {"metrics", CFG_K_HOSTPORT, offsetof(cfg_t, metrics), 0, 0, 0, NULL},
     {"tcp", CFG_K_FN, 0, 0, 0, 0, cfg_tcp},
+    {"rrl", CFG_K_FN, 0, 0, 0, 0, cfg_rrl},
+    {"cookies", CFG_K_FN, 0, 0, 0, 0, cfg_cookies},
     {"user", CFG_K_STRING, offsetof(cfg_t, user), 0, 32, 0, NULL},
     {"group", CFG_K_STRING, offsetof(cfg_t, group), 0, 32, 0, NULL},
     {"query_log", CFG_K_FN, 0, 0, 0, 0, cfg_query_log},
@@ -800,6 +898,11 @@ static int cfg_root(cfg_ctx_t *c, cfg_t *cfg)
                         cfg_kind_name(root));
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 1000;
+    cfg->tcp_max_per_client = 32;
+    cfg->tcp_read_timeout_ms = 5000;
+    cfg->rrl_slip = 2;
+    cfg->rrl_ipv4_prefix = 24;
+    cfg->rrl_ipv6_prefix = 56;
     cfg->log_level = 2;
     if (cfg_map(c, root, "", cfg_top_keys, sizeof cfg_top_keys / sizeof *cfg_top_keys,
                 cfg) < 0)
@@ -988,5 +1091,6 @@ void cfg_deinit(cfg_t *cfg)
     free(cfg->user);
     free(cfg->group);
     free(cfg->dnstap_path);
+    free(cfg->rrl_exempt);
     memset(cfg, 0, sizeof *cfg);
 }

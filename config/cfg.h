@@ -13,6 +13,7 @@
 #ifndef DNSD_CFG_H
 #define DNSD_CFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -41,6 +42,13 @@ typedef enum {
     CFG_LOG_STDERR = 0, /* journald-friendly lines on stderr */
     CFG_LOG_SYSLOG = 1,
 } cfg_log_target_t;
+
+/* An address prefix, e.g. "127.0.0.0/8": address masked to `bits`. */
+typedef struct cfg_prefix {
+    int family;       /* 4 or 6 */
+    uint8_t addr[16]; /* 4 or 16 bytes used, zero past `bits` */
+    unsigned bits;
+} cfg_prefix_t;
 
 typedef struct cfg_zone {
     char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
@@ -78,6 +86,21 @@ typedef struct cfg {
     /* tcp: {idle_timeout: SECONDS, max_connections: N} (RFC 7766 section 6.2.3) */
     unsigned tcp_idle_timeout_ms; /* default 10000 */
     unsigned tcp_max_connections; /* per node; default 1000 */
+    /* tcp: {max_per_client: N, read_timeout: SECONDS} (abuse limits) */
+    unsigned tcp_max_per_client;  /* per source address, per node; default 32 */
+    unsigned tcp_read_timeout_ms; /* to finish a message once begun; default 5000 */
+
+    /* rrl: {rate, slip, ipv4_prefix, ipv6_prefix, exempt} (dnsd/rrl.h) */
+    unsigned rrl_rate;        /* responses/s per prefix; 0 = off (default) */
+    unsigned rrl_slip;        /* every Nth limited response truncated; default 2 */
+    unsigned rrl_ipv4_prefix; /* default 24 */
+    unsigned rrl_ipv6_prefix; /* default 56 */
+    cfg_prefix_t *rrl_exempt; /* never limited */
+    size_t n_rrl_exempt;
+
+    /* cookies: {secret: HEX32} (RFC 9018); unset: random per process start */
+    bool cookie_secret_set;
+    uint8_t cookie_secret[16];
 
     /* Privileges: after binding, a process started as root drops to these
      * (group defaults to the user's primary group). NULL: unchanged. */

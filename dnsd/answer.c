@@ -11,9 +11,19 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "answer.h"
+#include "cookie.h"
+#include "rrl.h"
 #include "wire.h"
+
+static const ans_guard_t *ans_guard;
+
+void ans_guard_set(const ans_guard_t *g)
+{
+    ans_guard = g;
+}
 
 typedef struct ans_resp {
     uint8_t *out;
@@ -23,6 +33,8 @@ typedef struct ans_resp {
     bool tc;
     uint8_t scope; /* ECS SCOPE PREFIX-LENGTH of this answer (RFC 7871 7.2.1) */
     int origin;    /* index of the origin answering, for the counters; -1 none */
+    const struct sockaddr *src; /* the client, for its server cookie */
+    uint32_t now;               /* wall clock seconds, for the cookie's timestamp */
 } ans_resp_t;
 
 /* Where the client is and which zones serve it, for geo names. */
@@ -331,12 +343,22 @@ static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t 
     return WIRE_NOERROR;
 }
 
-/* OPT RR size for this response: fixed part, NSID, ECS (RFC 7871 section 6). */
+/* A COOKIE option in the answer: the client's cookie and a fresh server
+ * cookie (RFC 7873 section 5.2), when a guard holds the secret. */
+static bool ans_cookie(const wire_query_t *q)
+{
+    return ans_guard && q->cookie_len;
+}
+
+/* OPT RR size for this response: fixed part, NSID, ECS (RFC 7871 section 6),
+ * COOKIE. */
 static size_t ans_opt_size(const wire_query_t *q, const srv_data_t *d, bool nsid)
 {
     size_t n = 11;
     if (nsid)
         n += 4 + d->identity_len;
+    if (ans_cookie(q))
+        n += 4 + COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN;
     if (q->ecs)
         n += 8 + ((size_t)q->ecs_source + 7) / 8;
     return n;
@@ -370,6 +392,14 @@ static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *
         p[6] = q->ecs_source;
         p[7] = r->scope;
         memcpy(p + 8, q->ecs_addr, bytes);
+        p += 8 + bytes;
+    }
+    if (ans_cookie(q)) {
+        wire_put16(p, WIRE_OPT_COOKIE);
+        wire_put16(p + 2, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
+        memcpy(p + 4, q->cookie, COOKIE_CLIENT_LEN);
+        cookie_make(ans_guard->cookie_secret, q->cookie, r->src, r->now,
+                    p + 4 + COOKIE_CLIENT_LEN);
     }
     r->len += 11 + rdlen;
 }
@@ -456,6 +486,35 @@ static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query
     st->truncated += tc;
 }
 
+/* Cookies and RRL (README "Hardening"): judges the COOKIE option, then takes
+ * a UDP response from the client's RRL bucket unless its server cookie is
+ * valid (RFC 7873 section 5.3: a valid cookie shows the address is not
+ * spoofed, so the client cannot be a reflection victim). TCP is never limited:
+ * its handshake already proves the address. */
+static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const wire_query_t *q,
+                                const struct sockaddr *src, ans_transport_t transport,
+                                uint32_t *now)
+{
+    cookie_result_t ck = COOKIE_NONE;
+    rrl_verdict_t v = RRL_PASS;
+
+    *now = 0;
+    if (!ans_guard)
+        return RRL_PASS;
+    if (q->edns && q->cookie_len) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+        *now = (uint32_t)ts.tv_sec;
+        ck = cookie_check(ans_guard->cookie_secret, q->cookie, q->cookie_len, src, *now);
+    }
+    ctx->stats->cookies[ck]++;
+    if (transport == ANS_UDP && ans_guard->rrl && ck != COOKIE_VALID)
+        v = rrl_check(ans_guard->rrl, src, rrl_now_ms());
+    ctx->stats->rrl_dropped += v == RRL_DROP;
+    ctx->stats->rrl_slipped += v == RRL_SLIP;
+    return v;
+}
+
 size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size_t len,
                    const struct sockaddr *src, ans_transport_t transport, uint8_t *out,
                    size_t cap)
@@ -482,6 +541,17 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
     }
     ctx->stats->queries[transport == ANS_TCP ? STAT_TCP : STAT_UDP]++;
     ctx->stats->ecs += q.ecs;
+    r.src = src;
+    bool slip = false;
+    switch (ans_limits(ctx, &q, src, transport, &r.now)) {
+    case RRL_DROP:
+        return 0;
+    case RRL_SLIP:
+        slip = true;
+        break;
+    case RRL_PASS:
+        break;
+    }
 
     size_t limit = ans_limit(&q, transport, cap);
     bool nsid = q.edns && q.nsid;
@@ -491,7 +561,9 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
     ans_begin(&r, pkt, &q);
     size_t qend = r.len;
 
-    if (rcode == WIRE_NOERROR) {
+    if (slip) {
+        r.tc = true; /* no records: the client retries over TCP */
+    } else if (rcode == WIRE_NOERROR) {
         if (q.edns && q.edns_version > 0)
             rcode = WIRE_BADVERS; /* RFC 6891 section 6.1.3 */
         else if (q.qtype == WIRE_AXFR || q.qtype == WIRE_IXFR)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <uv.h>
 
 #include "cfg.h"
@@ -25,6 +26,8 @@
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
+#include "rrl.h"
+#include "tcp.h"
 #include "worker.h"
 #include "zones.h"
 
@@ -291,6 +294,34 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     return rc;
 }
 
+/* Abuse limits (README "Hardening"): RRL table, cookie secret, TCP limits. */
+static int dnsd_guard_init(const cfg_t *cfg, ans_guard_t *g)
+{
+    char err[CFG_ERR_MAX];
+    memset(g, 0, sizeof *g);
+    if (cfg->rrl_rate && !(g->rrl = rrl_new(cfg, err, sizeof(err)))) {
+        log_msg(LOG_ERR, "%s", err);
+        return -1;
+    }
+    if (cfg->cookie_secret_set) {
+        memcpy(g->cookie_secret, cfg->cookie_secret, sizeof g->cookie_secret);
+    } else if (getrandom(g->cookie_secret, sizeof g->cookie_secret, 0) !=
+               (ssize_t)sizeof g->cookie_secret) {
+        log_msg(LOG_ERR, "cookies: getrandom failed");
+        rrl_free(g->rrl);
+        return -1;
+    } else {
+        log_msg(LOG_INFO, "cookies: no cookies.secret configured, using a random one: "
+                          "server cookies are valid on this process only");
+    }
+    if (g->rrl)
+        log_msg(LOG_INFO, "rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
+                cfg->rrl_rate, cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix, cfg->rrl_slip);
+    tcp_limits_set(cfg->tcp_max_per_client, cfg->tcp_read_timeout_ms);
+    ans_guard_set(g);
+    return 0;
+}
+
 /* -c FILE [--check]: load everything, then check or serve. */
 static int dnsd_run(const dnsd_opts_t *o)
 {
@@ -330,7 +361,12 @@ static int dnsd_run(const dnsd_opts_t *o)
         goto done;
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    rc = dnsd_serve(&cfg, ctl, &privs);
+    ans_guard_t guard;
+    if (dnsd_guard_init(&cfg, &guard) == 0) {
+        rc = dnsd_serve(&cfg, ctl, &privs);
+        ans_guard_set(NULL); /* every worker joined */
+        rrl_free(guard.rrl);
+    }
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:

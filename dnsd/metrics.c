@@ -124,6 +124,26 @@ static void met_queries(met_buf_t *b, const met_snap_t *s)
             (unsigned long long)st->truncated);
 }
 
+/* Abuse limits: RRL, cookies (label order = cookie_result_t), TCP limits. */
+static void met_abuse(met_buf_t *b, const srv_stats_t *st)
+{
+    static const char *const cookie[4] = {"none", "client_only", "valid", "invalid"};
+    met_family(b, "dnsd_rrl_dropped_total", "counter", "UDP responses withheld by RRL.");
+    met_add(b, "dnsd_rrl_dropped_total %llu\n", (unsigned long long)st->rrl_dropped);
+    met_family(b, "dnsd_rrl_slipped_total", "counter",
+               "Rate-limited UDP responses sent truncated (slip).");
+    met_add(b, "dnsd_rrl_slipped_total %llu\n", (unsigned long long)st->rrl_slipped);
+    met_family(b, "dnsd_cookies_total", "counter", "Queries by DNS cookie (RFC 7873) result.");
+    for (int i = 0; i < 4; i++)
+        met_one(b, "dnsd_cookies_total", "result", cookie[i], st->cookies[i]);
+    met_family(b, "dnsd_tcp_limit_closed_total", "counter",
+               "DNS TCP connections refused or closed by an abuse limit.");
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "per_client", st->tcp_client_refused);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
+            st->tcp_write_timeouts);
+}
+
 static void met_pool(met_buf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
@@ -170,6 +190,7 @@ static void met_packets(met_buf_t *b, const met_snap_t *s)
                "dnstap messages lost (queue full or message too big).");
     met_add(b, "dnsd_dnstap_dropped_total %llu\n",
             (unsigned long long)st->dnstap_dropped);
+    met_abuse(b, st);
 }
 
 static void met_control(met_buf_t *b, const met_snap_t *s)

@@ -55,6 +55,13 @@ typedef struct srv_stats {
     uint64_t by_qtype[STAT_QTYPES];
     uint64_t pool_by_zone[ZONE_ID_MAX][2]; /* [zone chosen][backfill used] */
     uint64_t dnstap_dropped;               /* dnstap messages lost: queue full, too big */
+    /* Abuse limits (README "Hardening"). */
+    uint64_t rrl_dropped;        /* UDP responses withheld by RRL */
+    uint64_t rrl_slipped;        /* ... sent truncated instead (slip) */
+    uint64_t cookies[4];         /* by cookie_result_t: none, client_only, valid, invalid */
+    uint64_t tcp_client_refused; /* connections over tcp.max_per_client */
+    uint64_t tcp_read_timeouts;  /* a begun message not finished within tcp.read_timeout */
+    uint64_t tcp_write_timeouts; /* a response unread by the client for the idle timeout */
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
 } srv_stats_t;

@@ -15,10 +15,13 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include "cookie.h"
 #include "dnstap.h"
 #include "wire.h"
 #include "worker.h"
@@ -35,6 +38,13 @@
 /* Pause after EMFILE/ENFILE: the listener stays readable, so polling it again
  * at once would spin; a short pause lets connections close and free fds. */
 #define TCP_PAUSE_MS 100
+/* Per-client connection counters (see tcp_limits_set): 256 KiB. */
+#define TCP_CLIENT_SLOTS 65536
+
+static unsigned tcp_max_per_client; /* 0: no cap */
+static unsigned tcp_read_ms;        /* 0: no read timeout */
+static uint8_t tcp_client_key[16];
+static _Atomic uint32_t tcp_clients[TCP_CLIENT_SLOTS];
 
 struct tcp_conn {
     uv_tcp_t tcp;
@@ -46,6 +56,8 @@ struct tcp_conn {
     unsigned handles; /* handles not yet closed: freed at 0 */
     bool eof;         /* the client half-closed: close once everything is written */
     bool closing;
+    bool partial;     /* a message has begun: the read timeout runs */
+    int slot;         /* this client's tcp_clients counter; -1 none */
     size_t rlen; /* bytes in rbuf */
     uint8_t rbuf[TCP_FRAME_MAX];
 };
@@ -145,11 +157,48 @@ static void tcp_on_conn_close(uv_handle_t *h)
     tcp_check_drained(ctx);
 }
 
+void tcp_limits_set(unsigned max_per_client, unsigned read_ms)
+{
+    tcp_max_per_client = max_per_client;
+    tcp_read_ms = read_ms;
+    /* Without randomness the hash is still a hash: collisions get guessable,
+     * nothing worse. */
+    if (getrandom(tcp_client_key, sizeof tcp_client_key, GRND_NONBLOCK) < 0)
+        memset(tcp_client_key, 0x5c, sizeof tcp_client_key);
+}
+
+/* Counts a new connection from `peer`: its slot, -1 when there is no cap, or
+ * -2 when the client already has its share. */
+static int tcp_client_take(const struct sockaddr_storage *peer)
+{
+    uint8_t ip[16], h[8];
+    size_t len;
+
+    if (!tcp_max_per_client || !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
+        return -1;
+    cookie_siphash24(tcp_client_key, ip, len, h);
+    int slot = (int)((h[0] | (unsigned)h[1] << 8) % TCP_CLIENT_SLOTS);
+    if (atomic_fetch_add_explicit(&tcp_clients[slot], 1, memory_order_relaxed) >=
+        tcp_max_per_client) {
+        atomic_fetch_sub_explicit(&tcp_clients[slot], 1, memory_order_relaxed);
+        return -2;
+    }
+    return slot;
+}
+
+static void tcp_client_put(int slot)
+{
+    if (slot >= 0)
+        atomic_fetch_sub_explicit(&tcp_clients[slot], 1, memory_order_relaxed);
+}
+
 static void tcp_conn_close(tcp_conn_t *c)
 {
     if (c->closing)
         return;
     c->closing = true;
+    tcp_client_put(c->slot);
+    c->slot = -1;
     tcp_lru_unlink(c->ctx, c);
     c->ctx->n_conns--;
     c->ctx->ans->stats->tcp_closed++;
@@ -168,16 +217,29 @@ static tcp_conn_t *tcp_lru_idle(tcp_ctx_t *ctx)
     return NULL;
 }
 
+/* Idle for the idle timeout; or a response the client has not read for as
+ * long (slow reader: reading stopped when the response had to wait). */
 static void tcp_on_idle(uv_timer_t *t)
 {
     tcp_conn_t *c = t->data;
+    if (c->pending > 0)
+        c->ctx->ans->stats->tcp_write_timeouts++;
     c->ctx->ans->stats->tcp_idle_closed++;
+    tcp_conn_close(c);
+}
+
+/* A message begun and not finished within tcp_read_ms (slowloris). */
+static void tcp_on_read_timeout(uv_timer_t *t)
+{
+    tcp_conn_t *c = t->data;
+    c->ctx->ans->stats->tcp_read_timeouts++;
     tcp_conn_close(c);
 }
 
 /* A complete message arrived: the connection is active again. */
 static void tcp_touch(tcp_conn_t *c)
 {
+    c->partial = false;
     tcp_lru_unlink(c->ctx, c);
     tcp_lru_append(c->ctx, c);
     uv_timer_start(&c->timer, tcp_on_idle, c->ctx->idle_ms, 0);
@@ -318,6 +380,12 @@ static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         tcp_consume(c);
         if (!c->closing && c->pending > 0)
             uv_read_stop(s); /* backpressure: resumed by tcp_resume() */
+        /* The clock for finishing a message starts at its first byte and is
+         * not reset by more bytes, so a trickle cannot hold the connection. */
+        if (!c->closing && c->pending == 0 && c->rlen > 0 && !c->partial && tcp_read_ms) {
+            c->partial = true;
+            uv_timer_start(&c->timer, tcp_on_read_timeout, tcp_read_ms, 0);
+        }
     } else if (nread == UV_EOF) {
         /* Half-close after the last query (RFC 7766 section 6.2.4 lets the
          * client do this): finish writing, then close. */
@@ -357,14 +425,18 @@ static tcp_conn_t *tcp_conn_get(tcp_ctx_t *ctx)
 }
 
 /* Admits an accepted socket; returns -1 (fd closed) when it cannot be set up. */
-static int tcp_conn_start(tcp_ctx_t *ctx, int fd, const struct sockaddr_storage *peer)
+static int tcp_conn_start(tcp_ctx_t *ctx, int fd, const struct sockaddr_storage *peer,
+                          int slot)
 {
     tcp_conn_t *c = tcp_conn_get(ctx);
     if (!c) {
+        tcp_client_put(slot);
         close(fd);
         return -1;
     }
     c->ctx = ctx;
+    c->slot = slot;
+    c->partial = false;
     c->peer = *peer;
     c->pending = 0;
     c->eof = c->closing = false;
@@ -423,12 +495,19 @@ static void tcp_on_acceptable(uv_poll_t *poll, int status, int events)
             }
             return; /* EAGAIN: nothing more; ECONNABORTED and the like: next wakeup */
         }
+        int slot = tcp_client_take(&peer);
+        if (slot == -2) {
+            ctx->ans->stats->tcp_client_refused++;
+            close(fd);
+            continue;
+        }
         if (!tcp_make_room(ctx)) {
+            tcp_client_put(slot);
             ctx->ans->stats->tcp_refused++;
             close(fd);
             continue;
         }
-        tcp_conn_start(ctx, fd, &peer);
+        tcp_conn_start(ctx, fd, &peer, slot);
     }
 }
 

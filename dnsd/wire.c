@@ -107,6 +107,14 @@ static bool wire_parse_opt(const uint8_t *rr, const uint8_t *rdata, size_t rdlen
             q->nsid = true;
         else if (code == WIRE_OPT_ECS && (q->ecs || !wire_parse_ecs(rdata + off + 4, olen, q)))
             return false; /* a second ECS option, or a malformed one */
+        else if (code == WIRE_OPT_COOKIE) {
+            /* RFC 7873 section 5.2.2: too short for a client cookie, between
+             * the two, or too long is FORMERR; so is a second one. */
+            if (q->cookie_len || (olen != 8 && (olen < 16 || olen > WIRE_COOKIE_MAX)))
+                return false;
+            memcpy(q->cookie, rdata + off + 4, olen);
+            q->cookie_len = (uint8_t)olen;
+        }
         off += 4 + (size_t)olen;
     }
     return true;
@@ -151,6 +159,7 @@ wire_parse_t wire_parse(const uint8_t *pkt, size_t len, wire_query_t *q)
     q->edns = q->nsid = q->ecs = q->edns_do = false;
     q->edns_version = 0;
     q->edns_udp = 0;
+    q->cookie_len = 0;
     if (len < WIRE_HEADER)
         return WIRE_PARSE_DROP;
     q->id = wire_get16(pkt);

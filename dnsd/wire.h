@@ -7,7 +7,8 @@
  * compression pointer or a reserved label type in the question, a name longer
  * than 255 bytes, a packet that ends inside a record it announces, two OPT
  * records, an OPT not owned by the root, OPT options overrunning their RDATA, a
- * malformed or repeated ECS option (RFC 7871 section 7.1.2).
+ * malformed or repeated ECS option (RFC 7871 section 7.1.2), a COOKIE option of
+ * a length other than 8 or 16..40 (RFC 7873 section 5.2.2) or a repeated one.
  */
 #ifndef DNSD_WIRE_H
 #define DNSD_WIRE_H
@@ -31,7 +32,11 @@ enum {
     WIRE_NOERROR = 0, WIRE_FORMERR = 1, WIRE_SERVFAIL = 2, WIRE_NXDOMAIN = 3,
     WIRE_NOTIMP = 4, WIRE_REFUSED = 5, WIRE_BADVERS = 16,
 };
-enum { WIRE_OPT_NSID = 3, WIRE_OPT_ECS = 8 };
+enum { WIRE_OPT_NSID = 3, WIRE_OPT_ECS = 8, WIRE_OPT_COOKIE = 10 };
+
+/* A COOKIE option: an 8-byte client cookie and an optional 8..32-byte server
+ * cookie (RFC 7873 section 4). */
+#define WIRE_COOKIE_MAX 40
 
 /* Header flag bits in the second 16-bit word (RFC 1035 section 4.1.1). */
 #define WIRE_QR 0x8000u
@@ -70,6 +75,9 @@ typedef struct wire_query {
     uint16_t ecs_family;  /* 1 IPv4, 2 IPv6 */
     uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
     uint8_t ecs_addr[16]; /* the address, zero beyond the prefix */
+
+    uint8_t cookie_len;   /* 0: no COOKIE option; else 8 or 16..40 */
+    uint8_t cookie[WIRE_COOKIE_MAX]; /* client cookie, then any server cookie */
 } wire_query_t;
 
 wire_parse_t wire_parse(const uint8_t *pkt, size_t len, wire_query_t *q);
