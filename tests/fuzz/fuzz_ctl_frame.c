@@ -104,6 +104,13 @@ static void fc_payload(const ctl_frame_t *f)
         FC_CHECK(p && n == f->len && memcmp(p, f->payload, n) == 0);
         free(p);
     }
+    /* dnsdctl's fleet mode (ctl/fleet.c) parses strndup(payload, len) with the
+     * frame's length, so the parser must stop at a NUL before len. */
+    char *text = strndup(f->payload ? (const char *)f->payload : "", f->len);
+    if (!text)
+        abort();
+    ctl_json_free(ctl_json_parse(text, f->len));
+    free(text);
     /* An empty frame has no buffer behind it (payload NULL); the decoders
      * above handle that, a text parser needs a real pointer. */
     fc_json(f->payload ? f->payload : (const uint8_t *)"", f->len);
