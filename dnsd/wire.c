@@ -59,7 +59,9 @@ static size_t wire_skip_name(const uint8_t *pkt, size_t len, size_t off)
         if (l & 0xC0)
             return 0;
         total += 1 + (size_t)l;
-        if (total > WIRE_NAME_MAX || off + 1 + l > len)
+        /* +1: the root label or the pointer's target ends the name, and the
+         * whole name, root included, is at most 255 bytes (RFC 1035 3.1). */
+        if (total + 1 > WIRE_NAME_MAX || off + 1 + l > len)
             return 0;
         off += 1 + (size_t)l;
     }
