@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 #define FC_CHECK(cond)                                                                   \
     do {                                                                                 \
         if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_config: invariant broken: %s (line %d)\n", #cond,    \
+            fprintf(stderr, "fuzz_config: invariant broken: %s (line %d)\n", #cond,      \
                     __LINE__);                                                           \
             abort();                                                                     \
         }                                                                                \

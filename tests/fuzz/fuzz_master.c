@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 #define FM_CHECK(cond)                                                                   \
     do {                                                                                 \
         if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_master: invariant broken: %s (line %d)\n", #cond,    \
+            fprintf(stderr, "fuzz_master: invariant broken: %s (line %d)\n", #cond,      \
                     __LINE__);                                                           \
             abort();                                                                     \
         }                                                                                \
@@ -87,15 +87,17 @@ static void fm_lookup(const zone_static_t *z, const char *prefix)
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 {
-    static const char *names[] = {"", "0.", "3.", "de.", "2.de.", "uk.", "gb.",
-                                  "europe.", "debian.", "1.ubuntu.", "_country.", "www.",
-                                  "a.b.c.", "b.c.", "c.", "ns1.", "x.y."};
+    static const char *names[] = {"",          "0.",   "3.",      "de.",     "2.de.",
+                                  "uk.",       "gb.",  "europe.", "debian.", "1.ubuntu.",
+                                  "_country.", "www.", "a.b.c.",  "b.c.",    "c.",
+                                  "ns1.",      "x.y."};
     char err[ZONE_ERR_MAX];
     FILE *f = fopen(fm_path, "wb");
     if (!f || fwrite(in, 1, len, f) != len || fclose(f) != 0)
         abort();
     err[0] = 0;
-    zone_static_t *z = zone_static_load("pool.test", fm_path, fm_vendors, 2, err, sizeof err);
+    zone_static_t *z =
+        zone_static_load("pool.test", fm_path, fm_vendors, 2, err, sizeof err);
     if (!z) {
         FM_CHECK(err[0] && memchr(err, 0, sizeof err));
         return 0;

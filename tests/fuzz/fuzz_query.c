@@ -4,6 +4,8 @@
  * source, with several buffer capacities, against real data built once by
  * srv_data_new(): the repo's master file and sample snapshot, a second origin
  * without a snapshot, and a GeoIP database written by tests/tools/mkmmdb.pl.
+ * A guard with a fixed cookie secret makes COOKIE options answered (RFC 7873,
+ * RFC 9018); RRL stays off, as it depends on the clock rather than the input.
  *
  * Every response is checked with a bounds-checked walk of its own (not the
  * server's parser): length within the capacity and the UDP limit, QR and ID,
@@ -27,6 +29,7 @@ static srv_data_t *fq_data;
 static srv_stats_t fq_stats;
 static ans_ctx_t fq_ctx = {.stats = &fq_stats};
 static uint8_t *fq_big, *fq_small, *fq_mid; /* exactly cap bytes: ASan sees overruns */
+static const ans_guard_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};
 
 #define FQ_SMALL 512
 #define FQ_MID 700
@@ -63,7 +66,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char dir[] = "/tmp/dnsd-fuzz-query-XXXXXX", path[256], cmd[1024], text[2048];
     char err[CFG_ERR_MAX], ident[251];
-    const char *src = getenv("DNSD_SOURCE_DIR") ? getenv("DNSD_SOURCE_DIR") : DNSD_SOURCE_DIR;
+    const char *src =
+        getenv("DNSD_SOURCE_DIR") ? getenv("DNSD_SOURCE_DIR") : DNSD_SOURCE_DIR;
     cfg_t cfg;
 
     if (!mkdtemp(dir))
@@ -104,6 +108,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fq_mid = malloc(FQ_MID);
     if (!fq_big || !fq_small || !fq_mid)
         fq_die("malloc");
+    ans_guard_set(&fq_guard);
     atexit(fq_cleanup);
     return 0;
 }
@@ -111,7 +116,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 #define FQ_CHECK(cond)                                                                   \
     do {                                                                                 \
         if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_query: invariant broken: %s (line %d)\n", #cond,     \
+            fprintf(stderr, "fuzz_query: invariant broken: %s (line %d)\n", #cond,       \
                     __LINE__);                                                           \
             abort();                                                                     \
         }                                                                                \
@@ -158,8 +163,8 @@ static size_t fq_udp_limit(const uint8_t *in, size_t len)
     return 512;
 }
 
-static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n, size_t cap,
-                     ans_transport_t t)
+static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n,
+                     size_t cap, ans_transport_t t)
 {
     bool drop = len < WIRE_HEADER || (in[2] & 0x80);
 
@@ -170,9 +175,9 @@ static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n, 
     if (t == ANS_UDP)
         FQ_CHECK(n <= ANS_UDP_MAX && n <= fq_udp_limit(in, len));
     FQ_CHECK(n >= WIRE_HEADER);
-    FQ_CHECK(p[0] == in[0] && p[1] == in[1]);   /* ID */
-    FQ_CHECK(p[2] & 0x80);                      /* QR */
-    FQ_CHECK((p[2] & 0x78) == (in[2] & 0x78));  /* opcode */
+    FQ_CHECK(p[0] == in[0] && p[1] == in[1]);  /* ID */
+    FQ_CHECK(p[2] & 0x80);                     /* QR */
+    FQ_CHECK((p[2] & 0x78) == (in[2] & 0x78)); /* opcode */
     unsigned qd = wire_get16(p + 4), an = wire_get16(p + 6), ns = wire_get16(p + 8),
              ar = wire_get16(p + 10);
     FQ_CHECK(qd <= 1);
@@ -182,8 +187,8 @@ static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n, 
     int root;
     if (qd) { /* the question, byte for byte as asked */
         off = fq_name(p, n, off, &root) + 4;
-        FQ_CHECK(off <= n && off <= len && memcmp(p + WIRE_HEADER, in + WIRE_HEADER,
-                                                  off - WIRE_HEADER) == 0);
+        FQ_CHECK(off <= n && off <= len &&
+                 memcmp(p + WIRE_HEADER, in + WIRE_HEADER, off - WIRE_HEADER) == 0);
     }
     bool opt = false;
     for (unsigned i = 0; i < an + ns + ar; i++) {
@@ -225,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 {
     struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(5353)};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(5353)};
-    const struct sockaddr *s4 = (const struct sockaddr *)&v4, *s6 = (const struct sockaddr *)&v6;
+    const struct sockaddr *s4 = (const struct sockaddr *)&v4,
+                          *s6 = (const struct sockaddr *)&v6;
 
     if (len > 65535) /* a DNS message cannot be longer */
         return -1;

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 #define FS_CHECK(cond)                                                                   \
     do {                                                                                 \
         if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_snapshot: invariant broken: %s (line %d)\n", #cond,  \
+            fprintf(stderr, "fuzz_snapshot: invariant broken: %s (line %d)\n", #cond,    \
                     __LINE__);                                                           \
             abort();                                                                     \
         }                                                                                \
@@ -47,7 +47,8 @@ static void fs_picks(const zone_pool_t *pool, const int *walk, size_t n_walk, in
 static void fs_pool(zone_snapshot_t *snap)
 {
     /* The servers' own zones first, then a few fixed ones. */
-    int ids[12] = {ZONE_GLOBAL, ZONE_EUROPE, zone_id_lookup("de", 2), zone_id_lookup("uk", 2)};
+    int ids[12] = {ZONE_GLOBAL, ZONE_EUROPE, zone_id_lookup("de", 2),
+                   zone_id_lookup("uk", 2)};
     size_t n_ids = 4;
     for (size_t i = 0; i < snap->n_servers && n_ids < 12; i++)
         if (snap->servers[i].n_zones)

@@ -99,6 +99,12 @@ def query_seeds():
         q("2.pool.ntp.org", "AAAA", edns=0, options=[ecs("2001:db8:1::", 56), nsid]))
     put("fuzz_query", "txt-country-ecs-v6",
         q("_country.pool.ntp.org", "TXT", edns=0, options=[ecs("2001:db8:de::", 48)]))
+    cookie = lambda data: dns.edns.GenericOption(10, data)
+    put("fuzz_query", "a-cookie-client", q("pool.ntp.org", edns=0, options=[cookie(b"clientc1")]))
+    put("fuzz_query", "a-cookie-server", q("pool.ntp.org", edns=0, options=[
+        cookie(b"clientc1" + bytes([1, 0, 0, 0]) + b"\x69\x24\x86\x00" + b"servcook")]))
+    put("fuzz_query", "bad-cookie-short", q("pool.ntp.org", edns=0, options=[cookie(b"abc")]))
+    put("fuzz_query", "bad-cookie-long", q("pool.ntp.org", edns=0, options=[cookie(b"c" * 41)]))
     put("fuzz_query", "a-unknown-option",
         q("pool.ntp.org", edns=0, options=[dns.edns.GenericOption(65001, b"xyz")]))
     for n in ("id.server", "hostname.bind", "version.bind", "version.server", "foo.bar"):
@@ -190,7 +196,9 @@ zones:
   - {origin: pool.test, master: /abs/b.zone, aaaa: numbered-2, answers: 1}
 control: {unix: ctl.sock, tcp: "[::1]:8953", key_file: key}
 metrics: "127.0.0.1:9153"
-tcp: {idle_timeout: 3600, max_connections: 1000000}
+tcp: {idle_timeout: 3600, max_connections: 1000000, max_per_client: 10, read_timeout: 5}
+rrl: {rate: 20, slip: 2, ipv4_prefix: 24, ipv6_prefix: 56, exempt: [192.0.2.0/24, "2001:db8::/32"]}
+cookies: {secret: 000102030405060708090a0b0c0d0e0f}
 user: dnsd
 group: nogroup
 query_log: {dnstap: {unix: /run/dnstap.sock}}
@@ -209,9 +217,9 @@ CFG_BAD = {
     "bad-unknown-key": "colour: blue\n" + CFG_MIN,
     "bad-no-zones": "workers: auto\n",
     "bad-tcp-nokey": "control: {tcp: \"127.0.0.1:8953\"}\n" + CFG_MIN,
-    "bad-vendor": CFG_MIN.replace("}", ", vendors: [de]}"),
+    "vendor-zone-name": CFG_MIN.replace("}", ", vendors: [de]}"),  # static.c refuses it
     "bad-two-docs": CFG_MIN + "---\n" + CFG_MIN,
-    "bad-anchor": "x: &a [1]\ny: *a\n" + CFG_MIN,
+    "alias": "identity: &id node\nzones:\n  - {origin: pool.ntp.org, master: *id}\n",
     "bad-not-mapping": "- 1\n- 2\n",
     "bad-tab": "zones:\n\t- origin: x\n",
     "ok-dnstap-path": "query_log: {dnstap: dnstap.fstrm}\nlog: {target: stderr, level: warn}\n"
@@ -219,6 +227,9 @@ CFG_BAD = {
     "ok-dnstap-file": "query_log:\n  dnstap: {file: /var/log/q.fstrm}\n" + CFG_MIN,
     "bad-dnstap-key": "query_log: {dnstap: {tcp: x}}\n" + CFG_MIN,
     "bad-log-level": "log: {level: loud}\n" + CFG_MIN,
+    "bad-rrl-prefix": "rrl: {rate: 5, ipv4_prefix: 33}\n" + CFG_MIN,
+    "bad-rrl-exempt": "rrl: {exempt: [300.1.2.0/24]}\n" + CFG_MIN,
+    "bad-cookie-secret": "cookies: {secret: 00zz}\n" + CFG_MIN,
     "bad-user-long": "user: " + "u" * 40 + "\n" + CFG_MIN,
 }
 
