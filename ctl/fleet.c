@@ -111,7 +111,12 @@ static void fleet_frame(fnode_t *n, const ctl_frame_t *f)
         fleet_send(n);
         return;
     }
-    char *text = strndup((const char *)f->payload, f->len);
+    /* A reply is JSON text: one with a NUL byte inside is a protocol error,
+     * and the copy is parsed by its own length (the fuzz_ctl_frame
+     * reproducer in tests/fuzz/crashes/ read past it when the frame's length
+     * was used). */
+    bool has_nul = f->len && memchr(f->payload, 0, f->len);
+    char *text = has_nul ? NULL : strndup(f->len ? (const char *)f->payload : "", f->len);
     if (f->type == CTL_T_ERR) {
         char reason[200];
         dctl_reply_reason(text ? text : "", reason, sizeof(reason));
@@ -120,7 +125,7 @@ static void fleet_frame(fnode_t *n, const ctl_frame_t *f)
             fleet_finish(n, DCTL_CONN, "auth failed: %s", reason);
         else
             fleet_finish(n, DCTL_REFUSED, "refused: %s", reason);
-    } else if (!text || !(n->reply = ctl_json_parse(text, f->len))) {
+    } else if (!text || !(n->reply = ctl_json_parse(text, strlen(text)))) {
         fleet_finish(n, DCTL_CONN, "protocol error: %s", "reply is not JSON");
     } else {
         fleet_finish(n, DCTL_OK, "%s", "ok");
