@@ -29,7 +29,9 @@ static void text_add(text_t *t, const char *fmt, ...)
 
     for (;;) {
         va_start(ap, fmt);
-        int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        /* A fresh text_t has no buffer yet: NULL + 0 is undefined, so ask
+         * vsnprintf for the length only. */
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->cap - t->len, fmt, ap);
         va_end(ap);
         if (n >= 0 && (size_t)n < t->cap - t->len) {
             t->len += (size_t)n;
