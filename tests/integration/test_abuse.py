@@ -341,7 +341,7 @@ class TcpLimitsTest(AbuseServerMixin, DnsdTestCase):
 
 
 class IdleFloodTest(AbuseServerMixin, DnsdTestCase):
-    """1,500 idle TCP connections from 150 addresses: UDP keeps its pace."""
+    """1,500 idle TCP connections from 1,500 addresses: UDP keeps its pace."""
 
     FLOOD = 1500
 
