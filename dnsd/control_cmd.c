@@ -365,6 +365,16 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
 /* What `next` changes that only a restart applies (sockets, threads, the
  * control channel), compared with what the process started with: e.g.
  * "listen/workers". Empty when nothing. */
+/* The abuse limits are set once before the workers start (dnsd/main.c). */
+static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
+{
+    return a->rrl_rate != b->rrl_rate || a->rrl_slip != b->rrl_slip ||
+           a->rrl_ipv4_prefix != b->rrl_ipv4_prefix ||
+           a->rrl_ipv6_prefix != b->rrl_ipv6_prefix || a->n_rrl_exempt != b->n_rrl_exempt ||
+           (a->n_rrl_exempt &&
+            memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
+}
+
 static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {
@@ -374,7 +384,13 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
         {"listen", srv_listen_differ(boot, next)},
         {"workers", boot->workers != next->workers},
         {"tcp", boot->tcp_idle_timeout_ms != next->tcp_idle_timeout_ms ||
-                    boot->tcp_max_connections != next->tcp_max_connections},
+                    boot->tcp_max_connections != next->tcp_max_connections ||
+                    boot->tcp_max_per_client != next->tcp_max_per_client ||
+                    boot->tcp_read_timeout_ms != next->tcp_read_timeout_ms},
+        {"rrl", srv_rrl_differ(boot, next)},
+        {"cookies", boot->cookie_secret_set != next->cookie_secret_set ||
+                        memcmp(boot->cookie_secret, next->cookie_secret,
+                               sizeof boot->cookie_secret) != 0},
         {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
                         srv_str_differ(boot->control_tcp, next->control_tcp) ||
                         srv_str_differ(boot->control_key_file, next->control_key_file)},
@@ -419,7 +435,7 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
 
 int srv_ctl_reload(srv_control_t *c, const char *trigger)
 {
-    char err[CFG_ERR_MAX], changed[64], result[CFG_ERR_MAX + 64];
+    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160];
     cfg_t nc;
     srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
     if (!next) {

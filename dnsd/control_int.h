@@ -57,7 +57,7 @@ struct srv_control {
     struct {
         time_t time;
         char trigger[16]; /* "start", "SIGHUP", "RELOAD" */
-        char result[CFG_ERR_MAX + 64]; /* "ok", "ok; X changed: restart needed", "error: ..." */
+        char result[CFG_ERR_MAX + 160]; /* "ok", "ok; X changed: restart needed", "error: ..." */
     } last_reload;
     srv_ctl_stats_t st;
     struct srv_metrics *metrics; /* the /metrics responder, or NULL */

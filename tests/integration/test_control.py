@@ -425,6 +425,26 @@ class ReloadTest(ControlTestCase):
                 f.write(original)
             self.assertEqual(self.ctl("reload").returncode, 0)
 
+    def test_abuse_limit_changes_need_restart_and_say_so(self):
+        # rrl, cookies and the TCP limits are set once before the workers
+        # start: a reload must say so rather than pretend to apply them.
+        with open(self.server.config) as f:
+            original = f.read()
+        try:
+            with open(self.server.config, "w") as f:
+                f.write(original + "\nrrl: {rate: 50}\n"
+                        "cookies: {secret: 000102030405060708090a0b0c0d0e0f}\n")
+            p = self.ctl("reload")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rep = json.loads(p.stdout)
+            self.assertTrue(rep["restart_needed"])
+            self.assertEqual(rep["warning"], "rrl/cookies changed: restart needed")
+        finally:
+            with open(self.server.config, "w") as f:
+                f.write(original)
+        rep = json.loads(self.ctl("reload").stdout)
+        self.assertFalse(rep["restart_needed"])
+
     def test_listen_change_needs_restart_and_says_so(self):
         with open(self.server.config) as f:
             original = f.read()
