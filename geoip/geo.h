@@ -41,6 +41,15 @@ void geo_free(geo_t *g);
  */
 int geo_lookup(const geo_t *g, int family, const uint8_t *addr, geo_result_t *res);
 
+/*
+ * The same lookup straight through libmaxminddb's tree walk, bypassing the IPv4
+ * table geo_open() builds; for tests that prove the two agree.
+ */
+int geo_lookup_mmdb(const geo_t *g, int family, const uint8_t *addr, geo_result_t *res);
+
+/* Bytes of the IPv4 table built at open (leaves, index and results). */
+size_t geo_table_bytes(const geo_t *g);
+
 /* "type, build date, node count", for logs and status. */
 const char *geo_describe(const geo_t *g);
 

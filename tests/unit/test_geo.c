@@ -10,7 +10,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <string.h>
+#include <time.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +69,54 @@ static int lookup(const geo_t *g, const char *text, geo_result_t *res)
     return -2;
 }
 
+/*
+ * Proves the IPv4 table geo_open() builds answers exactly as libmaxminddb's own
+ * walk: at the first and last address of every network of the database (found by
+ * stepping through IPv4 with the libmaxminddb path's own prefixes) and at
+ * `nrand` addresses from a fixed-seed generator. Returns the networks seen.
+ */
+static uint32_t check_table(const geo_t *g, uint32_t nrand)
+{
+    uint64_t a = 0, bad = 0, x = 0x9e3779b97f4a7c15ull;
+    uint32_t nets = 0;
+
+    while (a <= UINT32_MAX && bad < 5) {
+        geo_result_t want, got;
+        uint8_t ends[2][4];
+        uint64_t last;
+        int rc = geo_lookup_mmdb(g, 4, (uint8_t[]){a >> 24, a >> 16, a >> 8, a}, &want);
+
+        last = a + ((1ull << (32 - want.prefix)) - 1);
+        for (int e = 0; e < 2; e++)
+            for (int i = 0; i < 4; i++)
+                ends[e][i] = (uint8_t)((e ? last : a) >> (24 - 8 * i));
+        for (int e = 0; e < 2; e++) {
+            int rc2 = geo_lookup(g, 4, ends[e], &got);
+            if (rc2 != rc || memcmp(&got, &want, sizeof got) != 0) {
+                fprintf(stderr, "table differs at %u.%u.%u.%u: %s/%s/%u vs %s/%s/%u\n",
+                        ends[e][0], ends[e][1], ends[e][2], ends[e][3], got.cc,
+                        got.continent, got.prefix, want.cc, want.continent, want.prefix);
+                bad++;
+            }
+        }
+        a = last + 1;
+        nets++;
+    }
+    for (uint32_t i = 0; i < nrand && bad < 10; i++) {
+        geo_result_t want, got;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        uint8_t addr[4] = {x >> 56, x >> 48, x >> 40, x >> 32};
+        int rc = geo_lookup_mmdb(g, 4, addr, &want), rc2 = geo_lookup(g, 4, addr, &got);
+        if (rc2 != rc || memcmp(&got, &want, sizeof got) != 0) {
+            fprintf(stderr, "table differs at random %u.%u.%u.%u\n", addr[0], addr[1],
+                    addr[2], addr[3]);
+            bad++;
+        }
+    }
+    CHECK_INT_EQ(bad, 0);
+    return nets;
+}
+
 #define CHECK_GEO(g, addr, want_cc, want_cont, want_prefix)                              \
     do {                                                                                 \
         geo_result_t r_;                                                                 \
@@ -106,6 +157,7 @@ static void test_geoip2(void)
     CHECK_GEO(g, "127.0.4.1", "", "", 24);
     CHECK_GEO(g, "8.8.8.8", "", "", 7);
     CHECK_GEO(g, "2001:db8:ff::1", "", "", 43);
+    CHECK(check_table(g, 200000) > 8);
 
     geo_result_t r;
     uint8_t a[16] = {127, 0, 2, 1};
@@ -118,6 +170,7 @@ static void test_geoip2(void)
     CHECK(g != NULL);
     if (g) {
         CHECK_GEO(g, "127.0.2.1", "", "EU", 24);
+        check_table(g, 200000);
         geo_free(g);
     }
 }
@@ -141,6 +194,7 @@ static void test_cc0(void)
     CHECK_GEO(g, "2001:db8:de:1::1", "DE", "", 48);
     CHECK_GEO(g, "2001:db8:abff::1", "JP", "", 40);
     CHECK_GEO(g, "127.0.4.1", "", "", 24);
+    CHECK(check_table(g, 200000) > 8);
     geo_free(g);
 
     /* The GeoIP2 path on a CC0 database, and a path through a string. */
@@ -154,6 +208,7 @@ static void test_cc0(void)
     CHECK(g != NULL);
     if (g) {
         CHECK_GEO(g, "2001:db8:de::1", "", "", 48);
+        check_table(g, 200000);
         geo_free(g);
     }
 }
@@ -177,6 +232,7 @@ static void test_ipv4_only(void)
     CHECK_GEO(g, "127.0.2.3", "DE", "EU", 24);
     CHECK_GEO(g, "10.1.2.3", "US", "", 8);
     CHECK_GEO(g, "2001:db8:de::1", "", "", 0);
+    CHECK(check_table(g, 200000) > 2);
     geo_free(g);
 }
 
@@ -248,6 +304,10 @@ static void test_corrupt_tree(void)
     CHECK_INT_EQ(lookup(g, "2001:db8:de::1", &r), -1);
     CHECK_STR_EQ(r.cc, "");
     CHECK_INT_EQ(r.prefix, 0);
+    CHECK_INT_EQ(lookup(g, "127.0.2.1", &r), -1); /* through the IPv4 table */
+    CHECK_STR_EQ(r.cc, "");
+    CHECK_INT_EQ(r.prefix, 0);
+    check_table(g, 1000);
     geo_free(g);
 }
 
@@ -265,13 +325,23 @@ static void test_real_db(void)
                path);
         return;
     }
+    struct timespec t0, t1;
+    struct rusage ru;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     g = geo_open(path, "country_code", err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     CHECK(g != NULL);
     if (!g) {
         fprintf(stderr, "geo_open: %s\n", err);
         return;
     }
-    printf("test_geo: real database: %s\n", geo_describe(g));
+    getrusage(RUSAGE_SELF, &ru);
+    printf("test_geo: real database: %s; opened in %.0f ms, peak RSS %ld KiB\n",
+           geo_describe(g),
+           (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, ru.ru_maxrss);
+    CHECK(geo_table_bytes(g) < 16u << 20);
+    printf("test_geo: real database: %u IPv4 networks agree with libmaxminddb\n",
+           check_table(g, 200000));
     CHECK_INT_EQ(lookup(g, "8.8.8.8", &r), 0);
     CHECK_STR_EQ(r.cc, "US");
     CHECK(r.prefix >= 8 && r.prefix <= 32);
