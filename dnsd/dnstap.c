@@ -187,14 +187,38 @@ static void srv_dnstap_client(Dnstap__Message *m, const struct sockaddr *sa)
     m->has_socket_family = m->has_query_address = m->has_query_port = 1;
 }
 
+/* Our address and port, when of the client's family (dnstap has one family). */
+static void srv_dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
+{
+    if (!m->has_socket_family || !sa)
+        return;
+    if (sa->sa_family == AF_INET && m->socket_family == DNSTAP__SOCKET_FAMILY__INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        m->response_address.data = (uint8_t *)&in->sin_addr;
+        m->response_address.len = 4;
+        m->response_port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6 &&
+               m->socket_family == DNSTAP__SOCKET_FAMILY__INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        m->response_address.data = (uint8_t *)&in6->sin6_addr;
+        m->response_address.len = 16;
+        m->response_port = ntohs(in6->sin6_port);
+    } else {
+        return;
+    }
+    m->has_response_address = m->has_response_port = 1;
+}
+
 void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
-                    const struct sockaddr *client, const uint8_t *query, size_t qlen,
-                    const uint8_t *resp, size_t rlen, srv_stats_t *st)
+                    const struct sockaddr *client, const struct sockaddr *server,
+                    const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
+                    srv_stats_t *st)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
     Dnstap__Message m = DNSTAP__MESSAGE__INIT;
     srv_dnstap_client(&m, client);
+    srv_dnstap_server(&m, server);
     m.has_socket_protocol = 1;
     m.socket_protocol = transport == ANS_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
                                              : DNSTAP__SOCKET_PROTOCOL__UDP;

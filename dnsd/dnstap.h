@@ -40,10 +40,12 @@ srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err,
 srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i);
 
 /* Logs one exchange: AUTH_QUERY with the query, AUTH_RESPONSE with the
- * response. Only from the worker owning q. */
+ * response; `client` is the query's source, `server` the address and port it
+ * was sent to (NULL or another family: left out). Only from the worker owning q. */
 void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
-                    const struct sockaddr *client, const uint8_t *query, size_t qlen,
-                    const uint8_t *resp, size_t rlen, srv_stats_t *st);
+                    const struct sockaddr *client, const struct sockaddr *server,
+                    const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
+                    srv_stats_t *st);
 
 /* Writes out what is queued, stops the I/O thread and frees; after the
  * workers have stopped. NULL is fine. */

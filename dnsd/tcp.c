@@ -52,6 +52,7 @@ struct tcp_conn {
     tcp_ctx_t *ctx;
     tcp_conn_t *prev, *next; /* LRU list; `next` also links the free list */
     struct sockaddr_storage peer;
+    struct sockaddr_storage local; /* for the query log; family 0 when not logging */
     unsigned pending; /* responses queued with uv_write (0 or 1, see above) */
     unsigned handles; /* handles not yet closed: freed at 0 */
     bool eof;         /* the client half-closed: close once everything is written */
@@ -320,8 +321,9 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
     if (n == 0)
         return 0; /* nothing to send (a response, or shorter than a header) */
     if (ctx->ans->dnstap)
-        srv_dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer, msg,
-                       len, out + 2, n, ctx->ans->stats);
+        srv_dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
+                       (const struct sockaddr *)&c->local, msg, len, out + 2, n,
+                       ctx->ans->stats);
     wire_put16(out, (uint16_t)n);
     n += 2;
     size_t done = 0;
@@ -438,6 +440,12 @@ static int tcp_conn_start(tcp_ctx_t *ctx, int fd, const struct sockaddr_storage 
     c->slot = slot;
     c->partial = false;
     c->peer = *peer;
+    c->local.ss_family = AF_UNSPEC;
+    if (ctx->ans->dnstap) { /* once per connection, and only when logging */
+        socklen_t llen = sizeof c->local;
+        if (getsockname(fd, (struct sockaddr *)&c->local, &llen) != 0)
+            c->local.ss_family = AF_UNSPEC;
+    }
     c->pending = 0;
     c->eof = c->closing = false;
     c->rlen = 0;

@@ -148,6 +148,33 @@ static size_t udp_reply_pktinfo(const struct msghdr *in, udp_cmsg_t *out)
     return 0;
 }
 
+/*
+ * The address a datagram was sent to, for the query log: the bound one, or on
+ * a wildcard socket the pktinfo destination with the bound port.
+ */
+static const struct sockaddr *udp_local(const udp_sock_t *s, const struct msghdr *in,
+                                        struct sockaddr_storage *tmp)
+{
+    if (!s->pktinfo)
+        return (const struct sockaddr *)&s->local;
+    *tmp = s->local;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c;
+         c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+            tmp->ss_family == AF_INET) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ((struct sockaddr_in *)tmp)->sin_addr = pi.ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   tmp->ss_family == AF_INET6) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ((struct sockaddr_in6 *)tmp)->sin6_addr = pi.ipi6_addr;
+        }
+    }
+    return (const struct sockaddr *)tmp;
+}
+
 /* Answers received datagram i into send slot k. Returns true if there is a
  * reply to send. */
 static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k)
@@ -164,9 +191,12 @@ static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k
                              ANS_UDP_MAX);
     if (len == 0)
         return false;
-    if (s->ans->dnstap)
+    if (s->ans->dnstap) {
+        struct sockaddr_storage tmp;
         srv_dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
-                       b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k], len, s->ans->stats);
+                       udp_local(s, in, &tmp), b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k],
+                       len, s->ans->stats);
+    }
     struct msghdr *out = &b->smsg[k].msg_hdr;
     b->siov[k].iov_len = len;
     out->msg_name = &b->src[i];
@@ -240,6 +270,7 @@ int udp_sock_start(udp_sock_t *s, uv_loop_t *loop, int fd, const cfg_listen_t *l
     s->fd = fd;
     s->family = l->addr.ss_family;
     s->pktinfo = udp_is_wildcard(l);
+    memcpy(&s->local, &l->addr, sizeof s->local);
     s->ans = ans;
     s->batch = batch;
     s->open = false;

@@ -5,6 +5,7 @@ Frame Streams unix socket reader (written here from the Frame Streams
 protocol); with no reader on the socket the daemon answers as before."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -102,6 +103,21 @@ def decode(path):
     return out
 
 
+def decode_endpoints(path):
+    """dnstap-ldns -y (YAML): per message, its address and port fields."""
+    p = subprocess.run([DNSTAP_LDNS, "-y", "-r", path], capture_output=True, text=True,
+                       timeout=30)
+    if p.returncode != 0:
+        raise AssertionError("dnstap-ldns failed: %s" % p.stderr)
+    out = []
+    for doc in p.stdout.split("\n---"):
+        fields = dict(re.findall(r"^\s+(query_address|query_port|response_address|"
+                                 r"response_port): (\S+)$", doc, re.M))
+        if fields or "message:" in doc:
+            out.append({k: v.strip('"') for k, v in fields.items()})
+    return out
+
+
 @unittest.skipUnless(DNSTAP_LDNS, "dnstap-ldns is not installed (Debian package dnstap-ldns)")
 class DnstapTest(unittest.TestCase):
 
@@ -149,8 +165,45 @@ class DnstapTest(unittest.TestCase):
         srv.proc.send_signal(signal.SIGTERM)
         srv.proc.wait(timeout=15)
         records = decode(path)
+        ends = decode_endpoints(path)
         check_clean_exit(*srv.stop())
         self.check_log(records, names)
+        # Both ends of every exchange: the client's address and port, and the
+        # address and port the query was sent to (dnsd's listener).
+        self.assertEqual(len(ends), len(records))
+        for e in ends:
+            self.assertEqual(e.get("query_address"), "127.0.0.1", e)
+            self.assertTrue(0 < int(e.get("query_port", "0")) < 65536, e)
+            self.assertEqual(e.get("response_address"), "127.0.0.1", e)
+            self.assertEqual(e.get("response_port"), str(srv.port), e)
+
+    def test_wildcard_listener_answers_and_logs_from_the_address_asked(self):
+        """On 0.0.0.0 dnsd learns each datagram's destination (IP_PKTINFO): the
+        reply must leave from it (a connected client socket accepts nothing
+        else) and the log names it. Only loopback addresses are queried."""
+        srv = Server()
+        path = srv.path("queries.dnstap")
+        srv.extra = "query_log: {dnstap: %s}\n" % path
+        srv.config = srv.write_config()
+        with open(srv.config) as f:
+            text = f.read()
+        srv.config = srv.write("dnsd.yaml", re.sub(r"^listen: .*$", 'listen: ["0.0.0.0:%d"]'
+                                                   % srv.port, text, count=1, flags=re.M))
+        self.addCleanup(srv.kill)
+        srv.start()
+        for dst in ("127.0.0.2", "127.0.0.3"):
+            raw = udp_exchange(srv.port, query("wild-%s.%s." % (dst, ORIGIN), "A"),
+                               timeout=2.0, addr=dst)
+            self.assertIsNotNone(raw, "no reply from %s" % dst)
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=15)
+        records, ends = decode(path), decode_endpoints(path)
+        check_clean_exit(*srv.stop())
+        got = {(r[3], r[0], e.get("response_address"), e.get("response_port"))
+               for r, e in zip(records, ends) if r[3].startswith("wild-")}
+        want = {("wild-%s.%s." % (d, ORIGIN), k, d, str(srv.port))
+                for d in ("127.0.0.2", "127.0.0.3") for k in ("AQ", "AR")}
+        self.assertEqual(got, want)
 
     def test_unix_socket_reader_gets_every_query_and_response(self):
         srv = Server()
