@@ -5,7 +5,10 @@
  * srv_data_new(): the repo's master file and sample snapshot, a second origin
  * without a snapshot, and a GeoIP database written by tests/tools/mkmmdb.pl.
  * A guard with a fixed cookie secret makes COOKIE options answered (RFC 7873,
- * RFC 9018); RRL stays off, as it depends on the clock rather than the input.
+ * RFC 9018). A seventh answer goes through a second guard whose RRL allows one
+ * response a second with slip 1: the first query of a second passes, every
+ * other one takes the slip path (TC, no records), whatever the clock says, so
+ * the same invariants hold (an answer is sent iff the request is not dropped).
  *
  * Every response is checked with a bounds-checked walk of its own (not the
  * server's parser): length within the capacity and the UDP limit, QR and ID,
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "rrl.h"
 #include "wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -30,6 +34,7 @@ static srv_stats_t fq_stats;
 static ans_ctx_t fq_ctx = {.stats = &fq_stats};
 static uint8_t *fq_big, *fq_small, *fq_mid; /* exactly cap bytes: ASan sees overruns */
 static const ans_guard_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};
+static ans_guard_t fq_guard_rrl = {.cookie_secret = "fuzz-cookie-16b"};
 
 #define FQ_SMALL 512
 #define FQ_MID 700
@@ -56,6 +61,7 @@ static void fq_write(const char *path, const char *text)
 
 static void fq_cleanup(void)
 {
+    rrl_free(fq_guard_rrl.rrl);
     srv_data_free(fq_data);
     free(fq_big);
     free(fq_small);
@@ -108,6 +114,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fq_mid = malloc(FQ_MID);
     if (!fq_big || !fq_small || !fq_mid)
         fq_die("malloc");
+    cfg_t rc = {.rrl_rate = 1, .rrl_slip = 1, .rrl_ipv4_prefix = 24, .rrl_ipv6_prefix = 56};
+    if (!(fq_guard_rrl.rrl = rrl_new(&rc, err, sizeof err)))
+        fq_die(err);
     ans_guard_set(&fq_guard);
     atexit(fq_cleanup);
     return 0;
@@ -248,6 +257,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     fq_run(pkt, len, s6, ANS_TCP, fq_big, ANS_BUF_SIZE);
     fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
     fq_run(pkt, len, s6, ANS_TCP, fq_mid, FQ_MID);
+    ans_guard_set(&fq_guard_rrl); /* RRL: mostly the slip path */
+    fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
+    ans_guard_set(&fq_guard);
     free(pkt);
     return 0;
 }
