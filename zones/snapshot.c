@@ -40,53 +40,6 @@ typedef struct snap_parser {
     size_t cap;
 } snap_parser_t;
 
-/* ---- error lists ------------------------------------------------------- */
-
-void zone_errors_init(zone_errors_t *e)
-{
-    memset(e, 0, sizeof *e);
-}
-
-void zone_errors_add(zone_errors_t *e, const char *fmt, ...)
-{
-    va_list ap;
-    char *msg = NULL;
-    int len;
-
-    if (e->n >= ZONE_ERRORS_KEEP)
-        goto drop;
-    if (!e->msgs && !(e->msgs = calloc(ZONE_ERRORS_KEEP, sizeof *e->msgs)))
-        goto drop;
-    va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (len < 0 || !(msg = malloc((size_t)len + 1)))
-        goto drop;
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-    e->msgs[e->n++] = msg;
-    return;
-drop:
-    e->dropped++;
-}
-
-void zone_errors_print(const zone_errors_t *e, FILE *out)
-{
-    for (size_t i = 0; i < e->n; i++)
-        fprintf(out, "%s\n", e->msgs[i]);
-    if (e->dropped)
-        fprintf(out, "... and %zu more errors\n", e->dropped);
-}
-
-void zone_errors_deinit(zone_errors_t *e)
-{
-    for (size_t i = 0; i < e->n; i++)
-        free(e->msgs[i]);
-    free(e->msgs);
-    zone_errors_init(e);
-}
-
 /* ---- helpers ----------------------------------------------------------- */
 
 static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt,
