@@ -10,6 +10,7 @@ daemon gets SIGTERM and must exit 0 without any sanitizer report.
 
 import ctypes
 import os
+import random
 import re
 import signal
 import socket
@@ -86,23 +87,41 @@ def have_ipv6():
         return False
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+# Independent of the `random` module, which tests may seed.
+_PORT_RNG = random.SystemRandom()
+
+
 def free_port(ipv6=True):
-    """A port free for UDP and TCP on 127.0.0.1 (and ::1)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                probes = [(socket.AF_INET, socket.SOCK_DGRAM, "127.0.0.1")]
-                if ipv6:
-                    probes += [(socket.AF_INET6, k, "::1")
-                               for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)]
-                for fam, kind, addr in probes:
-                    with socket.socket(fam, kind) as s:
-                        s.bind((addr, port))
-                return port
-            except OSError:
-                continue
+    """A port free for UDP and TCP on 127.0.0.1 (and ::1), chosen at random
+    below the kernel's ephemeral range: a port from that range could be handed
+    to a client socket of ours while dnsd is still starting (the client then
+    talks to itself, or dnsd cannot bind), and random picks keep test
+    processes running side by side off each other's ports."""
+    lo, _ = _ephemeral_range()
+    first = 10000 if lo > 12000 else 1024
+    for _ in range(200):
+        port = _PORT_RNG.randint(first, max(first, lo - 1))
+        try:
+            probes = [(socket.AF_INET, k, "127.0.0.1")
+                      for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)]
+            if ipv6:
+                probes += [(socket.AF_INET6, k, "::1")
+                           for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)]
+            for fam, kind, addr in probes:
+                with socket.socket(fam, kind) as s:
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
     raise RuntimeError("no free loopback port")
 
 
@@ -219,7 +238,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("dnsd exited with %d before answering:\n%s"
                                    % (self.proc.returncode, self.log()))
-            if udp_exchange(self.port, probe, timeout=0.2) is not None:
+            reply = udp_exchange(self.port, probe, timeout=0.2)
+            if reply is not None and len(reply) > 2 and reply[2] & 0x80:  # QR: an answer
                 return self
         self.kill()
         raise RuntimeError("dnsd did not answer within %.0f s:\n%s" % (timeout, self.log()))
@@ -350,6 +370,12 @@ def udp_exchange(port, pkt, timeout=2.0, addr="127.0.0.1"):
                 data = s.recv(65535)
             except (socket.timeout, ConnectionRefusedError):
                 return None
+            # Our own datagram, not an answer: if `port` is in the ephemeral
+            # range and nothing is bound to it yet, the kernel may hand this
+            # socket that very port and it talks to itself (free_port() avoids
+            # the range; callers may not). dnsd never sends a query back as is.
+            if data == pkt:
+                continue
             if len(pkt) < 2 or data[:2] == pkt[:2]:
                 return data
 

@@ -19,18 +19,12 @@ import dns.edns
 import dns.message
 import dns.rcode
 
-from harness import (ORIGIN, DnsdTestCase, opt_rr, query, tcp_connect, tcp_recv,
+from harness import (free_port, ORIGIN, DnsdTestCase, opt_rr, query, tcp_connect, tcp_recv,
                      tcp_send, wait_closed)
 
 RATE, SLIP = 10, 2
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
 SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
-
-
-def free_tcp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port):
@@ -90,7 +84,7 @@ def udp_from(port, src, pkt, timeout=2.0):
 class AbuseServerMixin:
     @classmethod
     def metrics_extra(cls, more):
-        cls.metrics_port = free_tcp_port()
+        cls.metrics_port = free_port(False)
         return 'metrics: "127.0.0.1:%d"\n%s' % (cls.metrics_port, more)
 
     def metrics(self):

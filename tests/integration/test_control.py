@@ -21,7 +21,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (BINARY_DIR, DNSD, ORIGIN, DnsdTestCase, Server, _die_with_parent,
+from harness import (free_port, BINARY_DIR, DNSD, ORIGIN, DnsdTestCase, Server, _die_with_parent,
                      check_clean_exit, query, udp_exchange)
 from pooltest import server, snapshot_text
 
@@ -90,7 +90,7 @@ def control_server(workers=2, tcp=True, state=True, zones=None):
     srv = Server(workers=workers, zones=zones)
     ctl = {"unix": srv.path("ctl.sock")}
     if tcp:
-        srv.ctl_port = free_tcp_port()
+        srv.ctl_port = free_port(False)
         ctl["tcp"] = '"127.0.0.1:%d"' % srv.ctl_port
         ctl["key_file"] = write_key(srv.path("ctl.key"))
     extra = "control: {%s}\n" % ", ".join("%s: %s" % kv for kv in ctl.items())
@@ -101,12 +101,6 @@ def control_server(workers=2, tcp=True, state=True, zones=None):
     srv.config = srv.write_config()
     srv.sock = srv.path("ctl.sock")
     return srv
-
-
-def free_tcp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --------------------------------------------------------------------------

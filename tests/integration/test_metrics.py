@@ -14,7 +14,7 @@ import unittest
 import dns.edns
 import dns.message
 
-from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, header, query,
+from harness import (free_port, BINARY_DIR, ORIGIN, DnsdTestCase, header, query,
                      tcp_connect, tcp_recv, tcp_send, wire_name)
 from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
 
@@ -22,17 +22,11 @@ DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
 SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
 
 
-def free_tcp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MetricsServer(PoolServer):
     """The pool server with metrics, control.unix and a state_dir."""
 
     def __init__(self):
-        self.metrics_port = free_tcp_port()
+        self.metrics_port = free_port(False)
         super().__init__(snapshot=pool_snapshot(), state={})
 
     def write_config(self):
