@@ -380,6 +380,46 @@ def udp_exchange(port, pkt, timeout=2.0, addr="127.0.0.1"):
                 return data
 
 
+def recv_until_eof(s):
+    """Everything a stream socket delivers until the peer closes it."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def http(port, request, timeout=5.0):
+    """Sends raw request bytes to 127.0.0.1:port; returns (status, headers text,
+    body), or None on a connection closed without a response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        data = recv_until_eof(s)
+    if not data:
+        return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode(), body
+
+
+METRICS_SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
+
+
+def parse_metrics(text):
+    """{sample name with labels: value} of a Prometheus text page; any line
+    that is neither a comment nor a sample fails the test."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = METRICS_SAMPLE_RE.match(line)
+        if not m:
+            raise AssertionError("not a sample line: %r" % line)
+        out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
 def tcp_connect(port, addr="127.0.0.1", timeout=3.0):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)

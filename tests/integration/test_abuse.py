@@ -7,7 +7,6 @@ Sources are distinct 127.x.y.z addresses (all of 127/8 is loopback on Linux),
 so each test case has its own /24 and its own RRL bucket."""
 
 import os
-import re
 import resource
 import select
 import socket
@@ -19,30 +18,19 @@ import dns.edns
 import dns.message
 import dns.rcode
 
-from harness import (free_port, ORIGIN, DnsdTestCase, opt_rr, query, tcp_connect, tcp_recv,
-                     tcp_send, wait_closed)
+from harness import (ORIGIN, DnsdTestCase, free_port, http, opt_rr, parse_metrics, query,
+                     tcp_recv, tcp_send, wait_closed)
 
 RATE, SLIP = 10, 2
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
-SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
 
 
 def scrape(port):
     """{sample: value} of GET /metrics."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    out = {}
-    for line in data.partition(b"\r\n\r\n")[2].decode().splitlines():
-        m = SAMPLE_RE.match(line)
-        if m:
-            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    return out
+    r = http(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    if r is None or r[0] != 200:
+        raise AssertionError("GET /metrics: %r" % (r,))
+    return parse_metrics(r[2].decode())
 
 
 def cookie_opt(data):

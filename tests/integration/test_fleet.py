@@ -5,7 +5,6 @@ that node as failed and exits non-zero while the four others serve the new
 serial; once it is back with its old serial, a fleet status marks it, and only
 it, as lagging."""
 
-import os
 import re
 import unittest
 

@@ -14,12 +14,12 @@ import unittest
 import dns.edns
 import dns.message
 
-from harness import (free_port, BINARY_DIR, ORIGIN, DnsdTestCase, header, query,
-                     tcp_connect, tcp_recv, tcp_send, wire_name)
+from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, free_port, header, http,
+                     parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
+                     tcp_send, wire_name)
 from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
 
 DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
-SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
 
 
 class MetricsServer(PoolServer):
@@ -37,37 +37,6 @@ class MetricsServer(PoolServer):
         return path
 
 
-def http(port, request, timeout=5.0):
-    """Sends raw request bytes; returns (status, headers text, body) or None on
-    a connection closed without a response."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(request)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    if not data:
-        return None
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    return status, head.decode(), body
-
-
-def parse(text):
-    """{sample name with labels: value} of a Prometheus text page."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE_RE.match(line)
-        if not m:
-            raise AssertionError("not a sample line: %r" % line)
-        out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    return out
-
-
 class MetricsTest(DnsdTestCase):
 
     @classmethod
@@ -83,7 +52,7 @@ class MetricsTest(DnsdTestCase):
         self.assertEqual(status, 200)
         self.assertIn("Content-Type: text/plain; version=0.0.4", head)
         self.assertIn("Content-Length: %d\r\n" % len(body), head + "\r\n")
-        return parse(body.decode())
+        return parse_metrics(body.decode())
 
     def udp_once(self, wire, src="127.0.0.1"):
         """One datagram, one reply: no retry that could count twice."""
@@ -191,12 +160,7 @@ class MetricsTest(DnsdTestCase):
             s.settimeout(5)
             s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
             s.shutdown(socket.SHUT_WR)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = recv_until_eof(s)
         head, _, body = data.partition(b"\r\n\r\n")
         self.assertTrue(head.startswith(b"HTTP/1.1 200 OK"))
         length = int(re.search(rb"Content-Length: (\d+)", head).group(1))

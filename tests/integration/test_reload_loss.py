@@ -5,7 +5,6 @@ be lost or answered with anything but NOERROR. Runs under ASan too (ctest of
 the -DDNSD_SANITIZE=ON build)."""
 
 import json
-import os
 import re
 import subprocess
 import time
