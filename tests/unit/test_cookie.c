@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "testaddr.h"
 #include "cookie.h"
 
 static void hex(const char *s, uint8_t *out, size_t n)
@@ -19,18 +20,6 @@ static void hex(const char *s, uint8_t *out, size_t n)
         sscanf(s + 2 * i, "%2x", &b);
         out[i] = (uint8_t)b;
     }
-}
-
-static struct sockaddr_storage addr(const char *text)
-{
-    struct sockaddr_storage ss = {0};
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, text, &a4->sin_addr) == 1)
-        a4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1)
-        a6->sin6_family = AF_INET6;
-    return ss;
 }
 
 /* Key 00..0f, message 00..n-1: vectors from the SipHash paper's reference code. */
@@ -104,7 +93,7 @@ static void test_rfc9018_vectors(void)
     uint8_t secret[16], client[8], got[16], want[16];
     CHECK_INT_EQ(cookie_secret_parse("e5e973e5a6b2a43f48e7dc849e37bfcf", secret), 0);
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-        struct sockaddr_storage ss = addr(v[i].ip);
+        struct sockaddr_storage ss = test_addr(v[i].ip);
         hex(v[i].client, client, 8);
         hex(v[i].want, want, 16);
         cookie_make(secret, client, (struct sockaddr *)&ss, v[i].at, got);
@@ -119,9 +108,9 @@ static void test_rfc9018_vectors(void)
 static void test_check(void)
 {
     uint8_t secret[16], opt[40];
-    struct sockaddr_storage ss = addr("198.51.100.100"), other = addr("198.51.100.101");
-    struct sockaddr_storage v6 = addr("2001:db8::1"),
-                            mapped = addr("::ffff:198.51.100.100");
+    struct sockaddr_storage ss = test_addr("198.51.100.100"), other = test_addr("198.51.100.101");
+    struct sockaddr_storage v6 = test_addr("2001:db8::1"),
+                            mapped = test_addr("::ffff:198.51.100.100");
     const struct sockaddr *sa = (struct sockaddr *)&ss;
     const uint32_t t0 = 1559731985;
 

@@ -10,25 +10,14 @@
 
 #include "cfg.h"
 #include "check.h"
+#include "testaddr.h"
 #include "rrl.h"
 
 #define T0 5000000u /* an arbitrary monotonic time, ms */
 
-static struct sockaddr_storage addr(const char *text)
-{
-    struct sockaddr_storage ss = {0};
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, text, &a4->sin_addr) == 1)
-        a4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1)
-        a6->sin6_family = AF_INET6;
-    return ss;
-}
-
 static rrl_verdict_t ask(rrl_t *r, const char *ip, uint64_t now)
 {
-    struct sockaddr_storage ss = addr(ip);
+    struct sockaddr_storage ss = test_addr(ip);
     return rrl_check(r, (struct sockaddr *)&ss, now);
 }
 
