@@ -156,7 +156,7 @@ static void srv_sess_on_timer(uv_timer_t *t);
 /* A refused frame: counted, one ERR naming it, then a lingering close. */
 static void srv_sess_refuse(srv_sess_t *s, int rc)
 {
-    s->ctl->st.errors[-rc < 17 ? -rc : 0]++;
+    s->ctl->st.errors[-rc <= SRV_CTL_REFUSALS_MAX ? -rc : 0]++;
     log_msg(LOG_DEBUG, "control: connection refused: %s", ctl_strerror(rc));
     s->refused = true;
     srv_sess_send(s, CTL_T_ERR, ctl_error_json(ctl_strerror(rc), NULL, 0), true);

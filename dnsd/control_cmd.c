@@ -265,6 +265,21 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     out->json = srv_jb_done(&b);
 }
 
+size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
+                        srv_ctl_refusal_t out[SRV_CTL_REFUSALS_MAX])
+{
+    size_t n = 0;
+    for (int k = 1; k <= SRV_CTL_REFUSALS_MAX; k++) {
+        if (k > 8 && !st->errors[k])
+            continue;
+        snprintf(out[n].name, sizeof out[n].name, "%s", ctl_strerror(-k));
+        for (char *q = out[n].name; *q; q++)
+            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+        out[n++].count = st->errors[k];
+    }
+    return n;
+}
+
 static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
 {
     srv_jb_add(b,
@@ -277,20 +292,11 @@ static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
                (unsigned long long)st->requests[CTL_T_STATUS],
                (unsigned long long)st->requests[CTL_T_RELOAD],
                (unsigned long long)st->requests[CTL_T_STATS]);
-    /* Names from ctl_strerror, "bad MAC" -> "bad_mac". The protocol's refusals
-     * (1..8) always appear, so a monitor sees zeros rather than absent keys. */
-    bool first = true;
-    for (int k = 1; k < 17; k++) {
-        if (k > 8 && !st->errors[k])
-            continue;
-        char name[64];
-        snprintf(name, sizeof name, "%s", ctl_strerror(-k));
-        for (char *q = name; *q; q++)
-            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
-        srv_jb_add(b, "%s\"%s\": %llu", first ? "" : ", ", name,
-                   (unsigned long long)st->errors[k]);
-        first = false;
-    }
+    srv_ctl_refusal_t r[SRV_CTL_REFUSALS_MAX];
+    size_t n = srv_ctl_refusals(st, r);
+    for (size_t i = 0; i < n; i++)
+        srv_jb_add(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
+                   (unsigned long long)r[i].count);
     srv_jb_add(b,
                "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
                "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "

@@ -15,13 +15,16 @@
 #include "ctl.h"
 #include "metrics.h"
 
+/* Protocol refusal codes counted: -CTL_ERR_MAGIC (1) .. -CTL_ERR_CONNECT (16). */
+#define SRV_CTL_REFUSALS_MAX 16
+
 /* Control counters: only the control thread writes and reads them. */
 typedef struct srv_ctl_stats {
     uint64_t conns_unix, conns_tcp;
-    uint64_t conns_refused;             /* over SRV_CTL_MAX_CONNS */
-    uint64_t idle_closed;               /* idle between frames past the timeout */
-    uint64_t requests[CTL_T_STATS + 1]; /* by request type */
-    uint64_t errors[17];                /* protocol refusals by -CTL_ERR_* */
+    uint64_t conns_refused;                    /* over SRV_CTL_MAX_CONNS */
+    uint64_t idle_closed;                      /* idle between frames past the timeout */
+    uint64_t requests[CTL_T_STATS + 1];        /* by request type */
+    uint64_t errors[SRV_CTL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
     uint64_t push_refused_by[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
@@ -57,11 +60,24 @@ struct srv_control {
     struct {
         time_t time;
         char trigger[16]; /* "start", "SIGHUP", "RELOAD" */
-        char result[CFG_ERR_MAX + 160]; /* "ok", "ok; X changed: restart needed", "error: ..." */
+        /* "ok", "ok; X changed: restart needed", "error: ..." */
+        char result[CFG_ERR_MAX + 160];
     } last_reload;
     srv_ctl_stats_t st;
     struct srv_metrics *metrics; /* the /metrics responder, or NULL */
 };
+
+/* Protocol refusals as STATS and /metrics report them: named after
+ * ctl_strerror ("bad MAC" -> "bad_mac"); the protocol's own (1..8) always, so a
+ * monitor sees zeros rather than absent keys, the others once they happened. */
+typedef struct srv_ctl_refusal {
+    char name[32];
+    uint64_t count;
+} srv_ctl_refusal_t;
+
+/* Fills out[] in code order; returns how many. */
+size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
+                        srv_ctl_refusal_t out[SRV_CTL_REFUSALS_MAX]);
 
 /* A reply to send: JSON text (malloc'd; taken over). */
 typedef struct srv_ctl_reply {

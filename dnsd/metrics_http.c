@@ -99,21 +99,13 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
     return o;
 }
 
-/* Control refusals named as in STATS: "bad MAC" -> "bad_mac". */
+/* Control refusals labelled as in STATS (srv_ctl_refusals). */
 static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *out,
-                                 char names[][32])
+                                 srv_ctl_refusal_t *r)
 {
-    size_t n = 0;
-    for (int k = 1; k < 17; k++) {
-        if (k > 8 && !st->errors[k])
-            continue;
-        snprintf(names[n], 32, "%s", ctl_strerror(-k));
-        for (char *q = names[n]; *q; q++)
-            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
-        out[n].label = names[n];
-        out[n].value = st->errors[k];
-        n++;
-    }
+    size_t n = srv_ctl_refusals(st, r);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (met_label_count_t){.label = r[i].name, .value = r[i].count};
     return n;
 }
 
@@ -124,8 +116,8 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
     const srv_data_t *d = srv_current; /* only this thread replaces it */
     srv_stats_t *st = calloc(1, sizeof *st);
     met_origin_t *origins = srv_metrics_origins(d);
-    met_label_count_t frames[16];
-    char names[16][32];
+    met_label_count_t frames[SRV_CTL_REFUSALS_MAX];
+    srv_ctl_refusal_t refusals[SRV_CTL_REFUSALS_MAX];
     char *out = NULL;
     if (st && origins) {
         srv_workers_stats(c->ws, st);
@@ -146,7 +138,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
                              c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
             .frames_refused = frames,
-            .n_frames_refused = srv_metrics_frames(&c->st, frames, names),
+            .n_frames_refused = srv_metrics_frames(&c->st, frames, refusals),
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
