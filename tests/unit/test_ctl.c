@@ -570,6 +570,22 @@ static int raw_frame(int fd, ctl_reader_t *r, ctl_frame_t *f)
     }
 }
 
+/* A connection to a forked MAC-requiring test server: its HELLO read and
+ * taken, the reader set for MACs. sv[0] is ours; returns the server's pid. */
+static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r, ctl_frame_t *f,
+                         int sv[2])
+{
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = tsrv_fork((tsrv_t){k, true, 1}, sv[1], false, sv[0]);
+    close(sv[1]);
+    ctl_conn_client_init(c, k);
+    ctl_reader_init(r, 0, false);
+    CHECK_INT_EQ(raw_frame(sv[0], r, f), 1);
+    CHECK_INT_EQ(ctl_conn_open(c, f), 0);
+    ctl_reader_set_mac(r, true);
+    return pid;
+}
+
 static void test_replay_and_truncation(void)
 {
     ctl_key_t k;
@@ -581,15 +597,8 @@ static void test_replay_and_truncation(void)
     key_of(&k, 'k');
 
     /* Connection 1: a real client's STATUS frame, recorded as sent. */
-    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    pid_t pid = tsrv_fork((tsrv_t){&k, true, 1}, sv[1], false, sv[0]);
-    close(sv[1]);
     ctl_conn_t c;
-    ctl_conn_client_init(&c, &k);
-    ctl_reader_init(&r, 0, false);
-    CHECK_INT_EQ(raw_frame(sv[0], &r, &f), 1);
-    CHECK_INT_EQ(ctl_conn_open(&c, &f), 0);
-    ctl_reader_set_mac(&r, true);
+    pid_t pid = raw_connect(&k, &c, &r, &f, sv);
     ctl_conn_seal(&c, CTL_T_STATUS, NULL, 0, hdr, mac, &mac_len);
     memcpy(rec, hdr, 8);
     memcpy(rec + 8, mac, CTL_MAC_LEN);
@@ -609,14 +618,7 @@ static void test_replay_and_truncation(void)
 
     /* Connection 2: the same frame as its first request (seq 0 again) fails
      * because the nonce differs. */
-    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    pid = tsrv_fork((tsrv_t){&k, true, 1}, sv[1], false, sv[0]);
-    close(sv[1]);
-    ctl_conn_client_init(&c, &k);
-    ctl_reader_init(&r, 0, false);
-    CHECK_INT_EQ(raw_frame(sv[0], &r, &f), 1);
-    CHECK_INT_EQ(ctl_conn_open(&c, &f), 0);
-    ctl_reader_set_mac(&r, true);
+    pid = raw_connect(&k, &c, &r, &f, sv);
     CHECK_INT_EQ(write(sv[0], rec, sizeof(rec)), sizeof(rec));
     CHECK_INT_EQ(raw_frame(sv[0], &r, &f), 1);
     CHECK_INT_EQ(ctl_conn_open(&c, &f), 0);
@@ -626,14 +628,7 @@ static void test_replay_and_truncation(void)
     reap(pid, false);
 
     /* Connection 3: a truncated frame, then half-close: the server says so. */
-    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    pid = tsrv_fork((tsrv_t){&k, true, 1}, sv[1], false, sv[0]);
-    close(sv[1]);
-    ctl_conn_client_init(&c, &k);
-    ctl_reader_init(&r, 0, false);
-    CHECK_INT_EQ(raw_frame(sv[0], &r, &f), 1);
-    CHECK_INT_EQ(ctl_conn_open(&c, &f), 0);
-    ctl_reader_set_mac(&r, true);
+    pid = raw_connect(&k, &c, &r, &f, sv);
     ctl_frame_write_header(hdr, CTL_T_PUSH, 100);
     CHECK_INT_EQ(write(sv[0], hdr, 8), 8);
     CHECK_INT_EQ(write(sv[0], "{\"serial\"", 9), 9);
