@@ -284,8 +284,13 @@ class DnsdTestCase(unittest.TestCase):
     server_args = {}
 
     @classmethod
+    def make_server(cls):
+        """The daemon the class tests (not started); override for another kind."""
+        return Server(**cls.server_args)
+
+    @classmethod
     def setUpClass(cls):
-        cls.server = Server(**cls.server_args)
+        cls.server = cls.make_server()
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
 

@@ -191,10 +191,8 @@ class ControlTestCase(DnsdTestCase):
     """One daemon with control.unix, control.tcp and a state_dir per class."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = control_server()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return control_server()
 
     def ctl(self, *args, **kw):
         return dnsdctl("-s", self.server.sock, *args, **kw)

@@ -27,10 +27,8 @@ class GeoCase(DnsdTestCase):
     server_kw = {}
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = PoolServer(pool_snapshot(), **cls.server_kw)
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return PoolServer(pool_snapshot(), **cls.server_kw)
 
     def ask(self, name, rdtype="A", src=DE_SRC, ecs=None):
         with Client(self.port, src) as c:
@@ -217,7 +215,7 @@ class RealDatabaseTest(DnsdTestCase):
     config/sample-snapshot.json and config/pool.ntp.org.zone."""
 
     @classmethod
-    def setUpClass(cls):
+    def make_server(cls):
         config = os.path.join(SOURCE_DIR, "config")
         with open(os.path.join(config, "sample-snapshot.json")) as f:
             cls.sample = f.read()
@@ -225,10 +223,8 @@ class RealDatabaseTest(DnsdTestCase):
             master = f.read()
         with open(os.path.join(config, "dnsd.yaml")) as f:
             cls.country_path = re.search(r"country_path:\s*(\w+)", f.read()).group(1)
-        cls.server = PoolServer(cls.sample, db=REAL_DB, country_path=cls.country_path,
-                                master=master)
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+        return PoolServer(cls.sample, db=REAL_DB, country_path=cls.country_path,
+                          master=master)
 
     def test_db_maps_the_german_prefix_to_de(self):
         if not shutil.which("mmdblookup"):

@@ -40,10 +40,8 @@ class MetricsServer(PoolServer):
 class MetricsTest(DnsdTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = MetricsServer()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return MetricsServer()
 
     def scrape(self):
         r = http(self.server.metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")

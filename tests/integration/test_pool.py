@@ -28,10 +28,8 @@ class PoolCase(DnsdTestCase):
     """One dnsd with the pooltest snapshot and test DB per class."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = pool_server()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return pool_server()
 
     def client(self, src):
         c = Client(self.port, src)
@@ -207,10 +205,8 @@ class AaaaAllTest(PoolCase):
     """`aaaa: all` serves IPv6 on every pool name."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = PoolServer(pool_snapshot(), options={"aaaa": "all", "vendors": "[debian]"})
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return PoolServer(pool_snapshot(), options={"aaaa": "all", "vendors": "[debian]"})
 
     def test_aaaa_on_every_pool_name(self):
         # de has 6 IPv6 servers (< 8: every quarter is all of them), europe
@@ -305,12 +301,10 @@ class WeightedSelectionTest(DnsdTestCase):
     CHI2_DF4_P1E6 = 33.377
 
     @classmethod
-    def setUpClass(cls):
+    def make_server(cls):
         servers = [server(ip, ["se", "europe"], score, ns) for ip, score, ns, _ in cls.SERVERS]
         servers.append(server("10.150.0.1", ["europe"]))  # never needed: answers 1
-        cls.server = PoolServer(snapshot_text(7, servers), options={"answers": 1})
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+        return PoolServer(snapshot_text(7, servers), options={"answers": 1})
 
     def test_shares_match_weights(self):
         counts = {ip: 0 for ip, _, _, _ in self.SERVERS}

@@ -75,10 +75,8 @@ class PoolCase(DnsdTestCase):
     server_kw = {}
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = PoolServer(**cls.server_kw)
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.start()
+    def make_server(cls):
+        return PoolServer(**cls.server_kw)
 
     def diagnose(self):
         with Client(self.port, DE_SRC) as c:
