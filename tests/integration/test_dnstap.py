@@ -89,14 +89,19 @@ class FstrmReader(threading.Thread):
             f.write(control_frame(STOP, None))
 
 
-def decode(path):
-    """dnstap-ldns -q lines: [(kind, address, transport, name, type)]."""
-    p = subprocess.run([DNSTAP_LDNS, "-q", "-r", path], capture_output=True, text=True,
+def dnstap_ldns(mode, path):
+    """The text `dnstap-ldns MODE -r PATH` prints; fails the test if it fails."""
+    p = subprocess.run([DNSTAP_LDNS, mode, "-r", path], capture_output=True, text=True,
                        timeout=30)
     if p.returncode != 0:
         raise AssertionError("dnstap-ldns failed: %s" % p.stderr)
+    return p.stdout
+
+
+def decode(path):
+    """dnstap-ldns -q lines: [(kind, address, transport, name, type)]."""
     out = []
-    for line in p.stdout.splitlines():
+    for line in dnstap_ldns("-q", path).splitlines():
         # 2026-11-24 15:46:49.379814 AQ 127.0.0.1 UDP 30b "pool.ntp.org." IN SOA
         f = line.split()
         out.append((f[2], f[3], f[4], f[6].strip('"'), f[8]))
@@ -105,12 +110,8 @@ def decode(path):
 
 def decode_endpoints(path):
     """dnstap-ldns -y (YAML): per message, its address and port fields."""
-    p = subprocess.run([DNSTAP_LDNS, "-y", "-r", path], capture_output=True, text=True,
-                       timeout=30)
-    if p.returncode != 0:
-        raise AssertionError("dnstap-ldns failed: %s" % p.stderr)
     out = []
-    for doc in p.stdout.split("\n---"):
+    for doc in dnstap_ldns("-y", path).split("\n---"):
         fields = dict(re.findall(r"^\s+(query_address|query_port|response_address|"
                                  r"response_port): (\S+)$", doc, re.M))
         if fields or "message:" in doc:
