@@ -140,6 +140,12 @@ class RawCtl:
     def close(self):
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def recv_exact(self, n):
         buf = b""
         while len(buf) < n:
@@ -264,11 +270,8 @@ class PushTest(ControlTestCase):
         self.assertIn("10.9.9.300", p.stderr)
         self.assertIn("xx", p.stderr)
         # The daemon's own check, past dnsdctl's: ERR with every error listed.
-        c = RawCtl(self.server.sock)
-        try:
+        with RawCtl(self.server.sock) as c:
             ftype, rep = c.request(PUSH, push_payload(bad))
-        finally:
-            c.close()
         self.assertEqual(ftype, ERR)
         self.assertEqual(rep["error"], "invalid snapshot")
         details = "\n".join(rep["details"])
@@ -297,8 +300,7 @@ class PushTest(ControlTestCase):
     def test_unknown_origin_and_malformed_payload_refused_connection_kept(self):
         old = self.serial()
         s = (old or 1000) + 1
-        c = RawCtl(self.server.sock)
-        try:
+        with RawCtl(self.server.sock) as c:
             ftype, rep = c.request(PUSH, push_payload(snapshot_for(s), origin="nope.example"))
             self.assertEqual((ftype, rep["error"]), (ERR, "unknown origin"))
             ftype, rep = c.request(PUSH, b"\x80\x00{}")  # an unknown flag bit
@@ -306,8 +308,6 @@ class PushTest(ControlTestCase):
             # The same connection still works, and the named origin does too.
             ftype, rep = c.request(PUSH, push_payload(snapshot_for(s), origin=ORIGIN))
             self.assertEqual(ftype, OK, rep)
-        finally:
-            c.close()
         self.assertEqual(rep["origin"], ORIGIN)
         self.assertEqual(rep["new_serial"], s)
         self.assertEqual(rep["old_serial"], old)
@@ -496,15 +496,12 @@ class ProtocolRefusalTest(ControlTestCase):
         p = dnsdctl("-S", addr, "-k", keyfile, "status")
         self.assertEqual(json.loads(p.stdout)["zones"][0]["serial"], s)
         # Our own client: replies carry MACs that verify with the key.
-        c = RawCtl(self.tcp_addr(), key=self.key())
-        try:
+        with RawCtl(self.tcp_addr(), key=self.key()) as c:
             self.assertTrue(c.mac)
             self.assertEqual(c.identity, self.server.identity)
             for _ in range(3):
                 ftype, rep = c.request(STATUS)
                 self.assertEqual(ftype, OK)
-        finally:
-            c.close()
 
     def test_wrong_key_refused(self):
         s = self.serial()
@@ -515,13 +512,10 @@ class ProtocolRefusalTest(ControlTestCase):
         self.assertIn("auth failed", p.stderr)
         self.assertEqual(self.serial(), s)
         before = self.stats()["control"]["refused"]["bad_mac"]
-        c = RawCtl(self.tcp_addr(), key=b"x" * 32)
-        try:
+        with RawCtl(self.tcp_addr(), key=b"x" * 32) as c:
             c.sock.sendall(c.frame(PUSH, push_payload(snapshot_for(s + 1), force=True)))
             ftype, payload, _ = c.read_frame()
             self.assertEqual((ftype, json.loads(payload)["error"]), (ERR, "bad MAC"))
-        finally:
-            c.close()
         self.assertEqual(self.stats()["control"]["refused"]["bad_mac"], before + 1)
         self.assertEqual(self.serial(), s)
         self.assertStillServing()
@@ -530,24 +524,20 @@ class ProtocolRefusalTest(ControlTestCase):
         s = self.serial()
         p = dnsdctl("-S", "127.0.0.1:%d" % self.server.ctl_port, "status")
         self.assertEqual(p.returncode, 2, "dnsdctl -S without -k must refuse")
-        c = RawCtl(self.tcp_addr())
-        try:
+        with RawCtl(self.tcp_addr()) as c:
             self.assertTrue(c.mac, "TCP HELLO must ask for a MAC")
             # Without the key a client can only send a MAC it made up.
             payload = push_payload(snapshot_for(s + 1), True)
             c.sock.sendall(header(PUSH, len(payload)) + payload + b"\0" * 32)
             ftype, payload, _ = c.read_frame()
             self.assertEqual((ftype, json.loads(payload)["error"]), (ERR, "bad MAC"))
-        finally:
-            c.close()
         self.assertEqual(self.serial(), s)
         self.assertStillServing()
 
     def test_replayed_frame_refused_on_a_new_and_the_same_connection(self):
         s = self.next_serial()
         key = self.key()
-        c1 = RawCtl(self.tcp_addr(), key=key)
-        try:
+        with RawCtl(self.tcp_addr(), key=key) as c1:
             recorded = c1.frame(PUSH, push_payload(snapshot_for(s), force=True))
             c1.sock.sendall(recorded)
             c1.seq_out += 1
@@ -557,15 +547,10 @@ class ProtocolRefusalTest(ControlTestCase):
             # On the same connection: the sequence number has moved on.
             c1.sock.sendall(recorded)
             self.assertRefused(c1, "bad MAC")
-        finally:
-            c1.close()
         # On a new connection: another nonce.
-        c2 = RawCtl(self.tcp_addr(), key=key)
-        try:
+        with RawCtl(self.tcp_addr(), key=key) as c2:
             c2.sock.sendall(recorded)
             self.assertRefused(c2, "bad MAC")
-        finally:
-            c2.close()
         self.assertEqual(self.serial(), s + 1, "a replayed forced push took effect")
         self.assertEqual(served_serial(self.port), s + 1)
         self.assertStillServing()
@@ -574,41 +559,32 @@ class ProtocolRefusalTest(ControlTestCase):
         s = self.serial()
         for address, key in ((self.tcp_addr(), self.key()), (self.server.sock, None)):
             with self.subTest(address=address):
-                c = RawCtl(address, key=key)
-                try:
+                with RawCtl(address, key=key) as c:
                     frame = c.frame(PUSH, push_payload(snapshot_for(s + 1), force=True))
                     c.sock.sendall(frame[:len(frame) // 2])
                     c.sock.shutdown(socket.SHUT_WR)
                     self.assertRefused(c, "truncated frame")
-                finally:
-                    c.close()
         self.assertEqual(self.serial(), s)
         self.assertGreaterEqual(self.stats()["control"]["refused"]["truncated_frame"], 2)
         self.assertStillServing()
 
     def test_truncated_frame_by_idle_timeout_refused(self):
         s = self.serial()
-        c = RawCtl(self.server.sock, timeout=20)
-        try:
+        with RawCtl(self.server.sock, timeout=20) as c:
             frame = c.frame(PUSH, push_payload(snapshot_for(s + 1), force=True))
             start = time.monotonic()
             c.sock.sendall(frame[:20])
             self.assertRefused(c, "truncated frame")
             self.assertLess(time.monotonic() - start, 15)
-        finally:
-            c.close()
         self.assertEqual(self.serial(), s)
 
     def test_oversize_length_refused_before_reading(self):
         s = self.serial()
         for address, key in ((self.tcp_addr(), self.key()), (self.server.sock, None)):
             with self.subTest(address=address):
-                c = RawCtl(address, key=key)
-                try:
+                with RawCtl(address, key=key) as c:
                     c.sock.sendall(header(PUSH, 0xFFFFFFF0) + b"\x01\x00{")
                     self.assertRefused(c, "oversize frame")
-                finally:
-                    c.close()
         self.assertGreaterEqual(self.stats()["control"]["refused"]["oversize_frame"], 2)
         self.assertEqual(self.serial(), s)
         self.assertStillServing()
@@ -619,12 +595,9 @@ class ProtocolRefusalTest(ControlTestCase):
                             (b"DC\x01\x09\0\0\0\0", "unknown type"),
                             (header(OK, 2) + b"{}", "unexpected frame")):
             with self.subTest(error=error):
-                c = RawCtl(self.server.sock)
-                try:
+                with RawCtl(self.server.sock) as c:
                     c.sock.sendall(data)
                     self.assertRefused(c, error)
-                finally:
-                    c.close()
         self.assertStillServing()
 
     def test_10mb_snapshot_accepted(self):
