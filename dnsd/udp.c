@@ -117,6 +117,17 @@ static void udp_batch_arm(udp_batch_t *b, bool pktinfo)
     }
 }
 
+/* The IP_PKTINFO or IPV6_PKTINFO message of a received datagram, or NULL. */
+static const struct cmsghdr *udp_pktinfo(const struct msghdr *in)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c;
+         c = CMSG_NXTHDR((struct msghdr *)in, c))
+        if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ||
+            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO))
+            return c;
+    return NULL;
+}
+
 /*
  * Turns the destination address of a received datagram into the source of its
  * reply. IPv4: ipi_spec_dst is the source to use; ifindex 0 lets routing pick
@@ -125,25 +136,23 @@ static void udp_batch_arm(udp_batch_t *b, bool pktinfo)
  */
 static size_t udp_reply_pktinfo(const struct msghdr *in, udp_cmsg_t *out)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c;
-         c = CMSG_NXTHDR((struct msghdr *)in, c)) {
-        struct cmsghdr *o = &out->align;
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            pi.ipi_spec_dst = pi.ipi_addr;
-            pi.ipi_ifindex = 0;
-            o->cmsg_level = IPPROTO_IP, o->cmsg_type = IP_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-            return CMSG_SPACE(sizeof(pi));
-        }
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            o->cmsg_level = IPPROTO_IPV6, o->cmsg_type = IPV6_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-            memcpy(CMSG_DATA(o), CMSG_DATA(c), sizeof(struct in6_pktinfo));
-            return CMSG_SPACE(sizeof(struct in6_pktinfo));
-        }
+    const struct cmsghdr *c = udp_pktinfo(in);
+    struct cmsghdr *o = &out->align;
+    if (c && c->cmsg_level == IPPROTO_IP) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+        pi.ipi_spec_dst = pi.ipi_addr;
+        pi.ipi_ifindex = 0;
+        o->cmsg_level = IPPROTO_IP, o->cmsg_type = IP_PKTINFO;
+        o->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+        return CMSG_SPACE(sizeof(pi));
+    }
+    if (c) {
+        o->cmsg_level = IPPROTO_IPV6, o->cmsg_type = IPV6_PKTINFO;
+        o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+        memcpy(CMSG_DATA(o), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+        return CMSG_SPACE(sizeof(struct in6_pktinfo));
     }
     return 0;
 }
@@ -158,19 +167,15 @@ static const struct sockaddr *udp_local(const udp_sock_t *s, const struct msghdr
     if (!s->pktinfo)
         return (const struct sockaddr *)&s->local;
     *tmp = s->local;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c;
-         c = CMSG_NXTHDR((struct msghdr *)in, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-            tmp->ss_family == AF_INET) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            ((struct sockaddr_in *)tmp)->sin_addr = pi.ipi_addr;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-                   tmp->ss_family == AF_INET6) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            ((struct sockaddr_in6 *)tmp)->sin6_addr = pi.ipi6_addr;
-        }
+    const struct cmsghdr *c = udp_pktinfo(in);
+    if (c && c->cmsg_level == IPPROTO_IP && tmp->ss_family == AF_INET) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+        ((struct sockaddr_in *)tmp)->sin_addr = pi.ipi_addr;
+    } else if (c && c->cmsg_level == IPPROTO_IPV6 && tmp->ss_family == AF_INET6) {
+        struct in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+        ((struct sockaddr_in6 *)tmp)->sin6_addr = pi.ipi6_addr;
     }
     return (const struct sockaddr *)tmp;
 }
