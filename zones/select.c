@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/random.h>
 
+#include "balance.h"
 #include "pool_int.h"
 
 /* ---- xoshiro256** (Blackman, Vigna 2018), seeded through splitmix64 ---- */
@@ -180,5 +181,88 @@ size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const in
         if (t && t->n)
             sel_zone(pool, t, walk[w], want, rng, out);
     }
+    return out->n;
+}
+
+/* ---- selection with spill per slot (docs/balancing.md) ----------------- */
+
+/* One more distinct server from table t into out; false when t has none left. */
+static bool sel_one(const zone_pool_t *pool, const pool_table_t *t, int id,
+                    zone_rng_t *rng, zone_pick_t *out)
+{
+    size_t before = out->n;
+
+    if (!t || !t->n)
+        return false;
+    sel_zone(pool, t, id, out->n + 1, rng, out);
+    return out->n > before;
+}
+
+/*
+ * The walk position a slot starts at: one uniform x in [0, 1); at each zone
+ * with servers, x < keep stops there, else x is rescaled to the rest, which
+ * is again uniform, so one draw decides the whole walk. Zones without servers
+ * pass on without a draw; so does keep 1 (no draw at all: with nothing to
+ * spill the slot costs what it did before balancing).
+ */
+static size_t sel_start(const zone_pool_t *pool, const zone_keep_t *keep, int family,
+                        const int *walk, size_t n_walk, size_t home, zone_rng_t *rng)
+{
+    double x = -1;
+
+    for (size_t w = home; w + 1 < n_walk; w++) {
+        const pool_table_t *t = pool_table(pool, walk[w], family, -1);
+        if (!t || !t->n)
+            continue;
+        double k = keep->keep[walk[w]][family == 6];
+        if (k >= 1)
+            return w;
+        if (x < 0)
+            x = (double)(zone_rng_next(rng) >> 11) * 0x1.0p-53;
+        if (x < k)
+            return w;
+        x = (x - k) / (1 - k);
+    }
+    return n_walk - 1;
+}
+
+size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
+                           const int *walk, size_t n_walk, size_t want,
+                           const zone_keep_t *keep, zone_rng_t *rng, zone_pick_t *out,
+                           zone_pick_info_t *info)
+{
+    size_t home = 0;
+
+    info->home = -1;
+    info->spilled = false;
+    for (; home < n_walk; home++) {
+        const pool_table_t *t = pool_table(pool, walk[home], family, -1);
+        if (t && t->n) {
+            info->home = walk[home];
+            break;
+        }
+    }
+    if (!keep)
+        return zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, out);
+    out->n = 0;
+    out->zone = -1;
+    out->backfill = false;
+    if (want > ZONE_PICK_MAX)
+        want = ZONE_PICK_MAX;
+    bool backfill = false;
+    while (out->n < want && home < n_walk) {
+        size_t w = sel_start(pool, keep, family, walk, n_walk, home, rng), start = w;
+        info->spilled |= w > home;
+        while (w < n_walk && !sel_one(pool, pool_table(pool, walk[w], family, quarter),
+                                      walk[w], rng, out))
+            w++;
+        if (w == n_walk)
+            break;
+        backfill |= w > start;
+    }
+    /* sel_zone() marks any second zone as backfill; here that is spill unless a
+     * slot had to move on because its zone was used up. */
+    out->zone = out->n ? info->home : -1;
+    out->backfill = backfill;
     return out->n;
 }
