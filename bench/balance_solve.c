@@ -2,8 +2,8 @@
  * dnsd-balance-solve: how long the keep-fraction solver takes on a problem of
  * the size the pool has (docs/balancing.md "Cost"): 5,000 servers, 250 zones
  * (the root, 7 continents, 242 countries), every server in its country and
- * continent, one in twenty also in a second country, weights and demand
- * heavy-tailed so that many zones spill. Prints the median and worst of
+ * continent, one in twenty also in a second country, in one of four quarters, weights and
+ * demand heavy-tailed so that many zones spill. Prints the median and worst of
  * `--runs` solves of fresh demand tables, and the build of the problem.
  *
  *     build/bin/dnsd-balance-solve [--servers 5000] [--zones 250] [--runs 200]
@@ -60,9 +60,13 @@ int main(int argc, char **argv)
         /* Countries by a Zipf-like law: a few hold most servers. */
         double u = (double)(zone_rng_next(&rng) >> 11) * 0x1.0p-53;
         int c = 8 + (int)((n_zones - 8) * pow(u, 3));
-        int zones[3] = {c, next[c], 8 + (int)zone_rng_below(&rng, (uint64_t)n_zones - 8)};
+        int zones[4] = {0, c, next[c],
+                        8 + (int)zone_rng_below(&rng, (uint64_t)n_zones - 8)};
+        /* One quarter per server, as the pool splits zones into four for
+         * the numbered names: the solver corrects for light quarters. */
+        int q = (int)zone_rng_below(&rng, 4), quarters[4] = {q, q, q, q};
         uint64_t w = 1000 * (1 + zone_rng_below(&rng, 1000));
-        if (zone_bal_add(b, w, zones, i % 20 == 0 ? 3 : 2) < 0)
+        if (zone_bal_add(b, w, zones, quarters, i % 20 == 0 ? 4 : 3) < 0)
             return 1;
     }
     double build = now_ms() - t0;

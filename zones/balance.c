@@ -29,10 +29,18 @@
 #define BAL_EPS 1e-10
 #define BAL_SET_ZONES 8
 
+/* Servers with the same zones, in the same quarter of each, share one
+ * constraint: sum over their zones of c x r <= R, where c corrects for the
+ * quarter: numbered names draw 1/4 of a zone's load from each quarter, so a
+ * server in a light quarter carries W_z / (4 W_zq) times the zone's r. */
 typedef struct bal_set {
     uint16_t zone[BAL_SET_ZONES]; /* ascending, root excluded */
+    int8_t q[BAL_SET_ZONES];      /* quarter in each, -1 for none */
+    int8_t q0;                    /* quarter in the root */
     uint8_t n;
     uint8_t used;
+    float c[BAL_SET_ZONES]; /* quarter corrections, set by bal_pack() */
+    float c0;
 } bal_set_t;
 
 struct zone_bal {
@@ -40,21 +48,30 @@ struct zone_bal {
     int *next, *depth;
     int *order;      /* zones, deepest first */
     double *w;       /* weight per zone; w[0] is the total */
+    double (*wq)[4]; /* weight per zone and quarter */
     bal_set_t *sets; /* open-addressed hash table */
     size_t cap, n_sets;
     /* solver scratch, n_zones each */
     double *k, *f_in, *load, *r, *rfull, *allowed;
-    bal_set_t *dense; /* the sets, packed, for the solver's loops */
+    double *slot_cap;     /* per zone: the share of slots it can serve at keep 1 */
+    uint8_t (*tables)[5]; /* per zone: answers, then up to 4 table sizes (0: none) */
+    bal_set_t *dense;     /* the sets, packed, for the solver's loops */
     size_t n_dense;
     double *budget; /* per dense set */
 };
 
-static uint64_t bal_hash(const uint16_t *z, size_t n)
+static uint64_t bal_hash(const bal_set_t *s)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ z[i]) * 0x100000001b3ull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s->n ^ ((uint64_t)(uint8_t)s->q0 << 8);
+    for (size_t i = 0; i < s->n; i++)
+        h = (h ^ s->zone[i] ^ ((uint64_t)(uint8_t)s->q[i] << 16)) * 0x100000001b3ull;
     return h ^ (h >> 29);
+}
+
+static bool bal_same(const bal_set_t *a, const bal_set_t *b)
+{
+    return a->n == b->n && a->q0 == b->q0 &&
+           !memcmp(a->zone, b->zone, a->n * sizeof *a->zone) && !memcmp(a->q, b->q, a->n);
 }
 
 static int bal_grow(zone_bal_t *b)
@@ -67,7 +84,7 @@ static int bal_grow(zone_bal_t *b)
     for (size_t i = 0; i < b->cap; i++) {
         if (!b->sets[i].used)
             continue;
-        size_t h = bal_hash(b->sets[i].zone, b->sets[i].n) & (cap - 1);
+        size_t h = bal_hash(&b->sets[i]) & (cap - 1);
         while (sets[h].used)
             h = (h + 1) & (cap - 1);
         sets[h] = b->sets[i];
@@ -90,12 +107,18 @@ zone_bal_t *zone_bal_new(int n_zones, const int *next)
     b->depth = calloc(n, sizeof *b->depth);
     b->order = malloc(n * sizeof *b->order);
     b->w = calloc(n, sizeof *b->w);
-    double **scratch[] = {&b->k, &b->f_in, &b->load, &b->r, &b->rfull, &b->allowed};
+    b->wq = calloc(n, sizeof *b->wq);
+    double **scratch[] = {&b->k,     &b->f_in,    &b->load,    &b->r,
+                          &b->rfull, &b->allowed, &b->slot_cap};
     for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++)
         if (!(*scratch[i] = calloc(n, sizeof(double))))
             goto fail;
-    if (!b->next || !b->depth || !b->order || !b->w || bal_grow(b) < 0)
+    b->tables = calloc(n, sizeof *b->tables);
+    if (!b->next || !b->depth || !b->order || !b->w || !b->wq || !b->tables ||
+        bal_grow(b) < 0)
         goto fail;
+    for (size_t z = 0; z < n; z++)
+        b->slot_cap[z] = 1;
     memcpy(b->next, next, n * sizeof *next);
     b->next[0] = -1;
     for (int z = 1; z < n_zones; z++) {
@@ -131,6 +154,7 @@ void zone_bal_free(zone_bal_t *b)
     free(b->depth);
     free(b->order);
     free(b->w);
+    free(b->wq);
     free(b->sets);
     free(b->k);
     free(b->f_in);
@@ -138,81 +162,137 @@ void zone_bal_free(zone_bal_t *b)
     free(b->r);
     free(b->rfull);
     free(b->allowed);
+    free(b->slot_cap);
+    free(b->tables);
     free(b->budget);
     free(b->dense);
     free(b);
 }
 
-int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, size_t n)
+int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *quarters,
+                 size_t n)
 {
-    uint16_t z[BAL_SET_ZONES];
-    size_t m = 0;
+    bal_set_t key = {.q0 = -1};
 
     if (weight == 0)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (zones[i] < 0 || zones[i] >= b->n_zones)
+        int q = quarters ? quarters[i] : -1;
+        if (zones[i] < 0 || zones[i] >= b->n_zones || q < -1 || q > 3)
             return -1;
-        if (zones[i] == 0)
+        if (zones[i] == 0) {
+            key.q0 = (int8_t)q;
             continue;
-        size_t j = m;
+        }
+        size_t j = key.n;
         bool dup = false;
-        for (size_t x = 0; x < m; x++)
-            dup |= z[x] == zones[i];
-        if (dup || m == BAL_SET_ZONES)
+        for (size_t x = 0; x < key.n; x++)
+            dup |= key.zone[x] == zones[i];
+        if (dup || key.n == BAL_SET_ZONES)
             continue;
-        while (j > 0 && z[j - 1] > zones[i]) { /* keep ascending */
-            z[j] = z[j - 1];
+        while (j > 0 && key.zone[j - 1] > zones[i]) { /* keep ascending */
+            key.zone[j] = key.zone[j - 1];
+            key.q[j] = key.q[j - 1];
             j--;
         }
-        z[j] = (uint16_t)zones[i];
-        m++;
+        key.zone[j] = (uint16_t)zones[i];
+        key.q[j] = (int8_t)q;
+        key.n++;
     }
     if ((b->n_sets + 1) * 2 > b->cap && bal_grow(b) < 0)
         return -1;
-    size_t h = bal_hash(z, m) & (b->cap - 1);
-    while (b->sets[h].used &&
-           (b->sets[h].n != m || memcmp(b->sets[h].zone, z, m * sizeof *z) != 0))
+    size_t h = bal_hash(&key) & (b->cap - 1);
+    while (b->sets[h].used && !bal_same(&b->sets[h], &key))
         h = (h + 1) & (b->cap - 1);
     if (!b->sets[h].used) {
-        memcpy(b->sets[h].zone, z, m * sizeof *z);
-        b->sets[h].n = (uint8_t)m;
+        b->sets[h] = key;
         b->sets[h].used = 1;
         b->n_sets++;
     }
+    b->n_dense = (size_t)-1; /* pack again before solving */
     b->w[0] += (double)weight;
-    for (size_t i = 0; i < m; i++)
-        b->w[z[i]] += (double)weight;
+    if (key.q0 >= 0)
+        b->wq[0][key.q0] += (double)weight;
+    for (size_t i = 0; i < key.n; i++) {
+        b->w[key.zone[i]] += (double)weight;
+        if (key.q[i] >= 0)
+            b->wq[key.zone[i]][key.q[i]] += (double)weight;
+    }
     return 0;
 }
 
-zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family)
+/* The quarter of each server in "@" ([i][0]) and in each zone it lists
+ * ([i][1 + j] for s->zones[j]), -1 where the zone is not split; from the
+ * pool's tables, so it is whatever rule pool.c applies. */
+static int8_t (*bal_quarters(const zone_pool_t *pool, int family))[9]
 {
-    int next[ZONE_ID_MAX], walk[3], ids[8];
+    const zone_snapshot_t *snap = pool->snap;
+    int8_t(*q)[9] = malloc((snap->n_servers + 1) * sizeof *q);
+
+    if (!q)
+        return NULL;
+    memset(q, -1, (snap->n_servers + 1) * sizeof *q);
+    for (int z = 0; z < pool->n_ids; z++) {
+        const pool_zone_t *pz = &pool->zones[z][family == 6];
+        if (pz->quarter[0].idx == pz->all.idx)
+            continue; /* not split: every quarter is the whole zone */
+        for (int k = 0; k < 4; k++) {
+            for (uint32_t i = 0; i < pz->quarter[k].n; i++) {
+                uint32_t srv = pz->quarter[k].idx[i];
+                const zone_server_t *s = &snap->servers[srv];
+                for (size_t j = 0; z && j < s->n_zones && j < 8; j++)
+                    if (s->zones[j] == z)
+                        q[srv][1 + j] = (int8_t)k;
+                if (!z)
+                    q[srv][0] = (int8_t)k;
+            }
+        }
+    }
+    return q;
+}
+
+zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned answers)
+{
+    int next[ZONE_ID_MAX], walk[3], ids[9], qs[9];
     int n_ids = pool->n_ids;
+    int8_t(*quarter)[9] = bal_quarters(pool, family);
+    zone_bal_t *b = NULL;
 
     for (int z = 0; z < n_ids; z++) {
         size_t n = zone_walk(z, walk);
         next[z] = n > 1 ? walk[1] : -1;
     }
-    zone_bal_t *b = zone_bal_new(n_ids, next);
-    if (!b)
-        return NULL;
+    if (!quarter || !(b = zone_bal_new(n_ids, next)))
+        goto fail;
     for (size_t i = 0; i < pool->snap->n_servers; i++) {
         const zone_server_t *s = &pool->snap->servers[i];
         uint64_t w = zone_weight(s, &pool->params);
-        size_t n = 0;
+        size_t n = 1;
         if (s->family != family || !w)
             continue;
+        ids[0] = ZONE_GLOBAL;
+        qs[0] = quarter[i][0];
         for (size_t j = 0; j < s->n_zones && j < 8; j++)
-            if (s->zones[j] < n_ids)
-                ids[n++] = s->zones[j];
-        if (zone_bal_add(b, w, ids, n) < 0) {
-            zone_bal_free(b);
-            return NULL;
-        }
+            if (s->zones[j] < n_ids) {
+                ids[n] = s->zones[j];
+                qs[n++] = quarter[i][1 + j];
+            }
+        if (zone_bal_add(b, w, ids, qs, n) < 0)
+            goto fail;
     }
+    for (int z = 1; z < n_ids; z++) {
+        unsigned sizes[4];
+        for (int q = 0; q < 4; q++)
+            sizes[q] = pool_table(pool, z, family, q)->n;
+        if (sizes[0] && zone_bal_set_tables(b, z, answers, sizes, 4) < 0)
+            goto fail;
+    }
+    free(quarter);
     return b;
+fail:
+    free(quarter);
+    zone_bal_free(b);
+    return NULL;
 }
 
 typedef struct bal_run {
@@ -220,6 +300,16 @@ typedef struct bal_run {
     const double *d, *e; /* spillable and pinned demand */
     double D, R;
 } bal_run_t;
+
+/* The quarter correction: how much more than the zone's r a server in
+ * quarter q carries when numbered names spread the zone's load evenly over
+ * its quarters. Never below 1: names without a number draw from the whole
+ * zone, so a heavy quarter is not taken to relieve its servers. */
+static double bal_quarter_c(const zone_bal_t *b, int z, int q)
+{
+    double wq = q >= 0 ? b->wq[z][q] : 0;
+    return wq > 0 ? fmax(1, b->w[z] / (4 * wq)) : 1;
+}
 
 /* Packs the hash table's sets into one array (after servers were added). */
 static int bal_pack(zone_bal_t *b)
@@ -240,6 +330,12 @@ static int bal_pack(zone_bal_t *b)
     for (size_t i = 0; i < b->cap; i++)
         if (b->sets[i].used)
             b->dense[b->n_dense++] = b->sets[i];
+    for (size_t i = 0; i < b->n_dense; i++) {
+        bal_set_t *s = &b->dense[i];
+        s->c0 = (float)bal_quarter_c(b, 0, s->q0);
+        for (size_t j = 0; j < s->n; j++)
+            s->c[j] = (float)bal_quarter_c(b, s->zone[j], s->q[j]);
+    }
     return 0;
 }
 
@@ -248,7 +344,17 @@ static double bal_pinned(const bal_run_t *x, int z)
     return x->e ? x->e[z] : 0;
 }
 
-/* Flows from the deepest zones up, then every zone's r and r at keep 1. */
+/* The draws zone z serves of F spillable and e pinned ones; the rest move on
+ * to the next zone. Its share is keep x cap: a zone with fewer servers than an
+ * answer has slots backfills the rest (pinned draws too). */
+static double bal_serve(zone_bal_t *b, int z, double F, double e)
+{
+    double load = b->k[z] * b->slot_cap[z] * F + b->slot_cap[z] * e;
+    b->f_in[b->next[z]] += F + e - load;
+    return load;
+}
+
+/* Flows from the deepest zones up, then every zone's r. */
 static void bal_flows(const bal_run_t *x)
 {
     zone_bal_t *b = x->b;
@@ -266,19 +372,17 @@ static void bal_flows(const bal_run_t *x)
             b->f_in[b->next[z]] += F + e;
             continue;
         } else {
-            b->load[z] = b->k[z] * F + e;
-            b->f_in[b->next[z]] += (1 - b->k[z]) * F;
+            b->load[z] = bal_serve(b, z, F, e);
         }
         b->r[z] = b->load[z] / x->D * W / b->w[z];
-        b->rfull[z] = (F + e) / x->D * W / b->w[z];
     }
 }
 
 static double bal_set_ratio(const zone_bal_t *b, const bal_set_t *s)
 {
-    double t = b->r[0];
+    double t = s->c0 * b->r[0];
     for (size_t j = 0; j < s->n; j++)
-        t += b->r[s->zone[j]];
+        t += s->c[j] * b->r[s->zone[j]];
     return t;
 }
 
@@ -290,13 +394,14 @@ static void bal_budgets(const bal_run_t *x, int level, double rho)
 
     for (size_t i = 0; i < b->n_dense; i++) {
         const bal_set_t *s = &b->dense[i];
-        double B = x->R - rho;
+        double B = x->R - s->c0 * rho;
         for (size_t j = 0; s->used && j < s->n; j++) {
             int z = s->zone[j];
             if (b->depth[z] > level)
-                B -= b->r[z];
+                B -= s->c[j] * b->r[z];
             else if (b->depth[z] == level && b->w[z] > 0)
-                B -= bal_pinned(x, z) / x->D * b->w[0] / b->w[z];
+                B -= s->c[j] * b->slot_cap[z] * bal_pinned(x, z) / x->D * b->w[0] /
+                     b->w[z];
         }
         b->budget[i] = B;
     }
@@ -314,9 +419,9 @@ static double bal_set_use(const zone_bal_t *b, const bal_set_t *s, int level,
         int z = s->zone[j];
         if (b->depth[z] != level)
             continue;
-        used += b->k[z] * b->rfull[z];
+        used += s->c[j] * b->k[z] * b->rfull[z];
         if (b->k[z] < 1)
-            *free_p += b->rfull[z];
+            *free_p += s->c[j] * b->rfull[z];
     }
     return used;
 }
@@ -336,7 +441,7 @@ static void bal_level(const bal_run_t *x, int level, double rho)
         double p = 0;
         for (size_t j = 0; s->used && j < s->n; j++)
             if (b->depth[s->zone[j]] == level)
-                p += b->rfull[s->zone[j]];
+                p += s->c[j] * b->rfull[s->zone[j]];
         double f = p > 0 ? b->budget[i] / p : 1;
         f = f < 0 ? 0 : f > 1 ? 1 : f;
         for (size_t j = 0; s->used && j < s->n; j++)
@@ -383,7 +488,8 @@ static double bal_eval(const bal_run_t *x, double rho)
             if (b->depth[z] != level)
                 continue;
             b->k[z] = 1;
-            b->rfull[z] = b->w[z] > 0 ? b->f_in[z] / x->D * W / b->w[z] : 0;
+            b->rfull[z] =
+                b->w[z] > 0 ? b->slot_cap[z] * b->f_in[z] / x->D * W / b->w[z] : 0;
             if (b->rfull[z] <= 0)
                 b->k[z] = b->w[z] > 0; /* nothing to spill: untouched */
         }
@@ -397,8 +503,7 @@ static double bal_eval(const bal_run_t *x, double rho)
                 b->f_in[b->next[z]] += F + e;
                 continue;
             }
-            b->r[z] = (b->k[z] * F + e) / x->D * W / b->w[z];
-            b->f_in[b->next[z]] += (1 - b->k[z]) * F;
+            b->r[z] = bal_serve(b, z, F, e) / x->D * W / b->w[z];
         }
     }
     return (b->f_in[0] + bal_pinned(x, 0)) / x->D;
@@ -426,16 +531,16 @@ static bool bal_repair(const bal_run_t *x, unsigned *passes)
             return true;
         for (size_t i = 0; i < b->n_dense; i++) {
             const bal_set_t *s = &b->dense[i];
-            double t = s->used ? bal_set_ratio(b, s) : 0, var = t - b->r[0];
+            double t = s->used ? bal_set_ratio(b, s) : 0, var = t - s->c0 * b->r[0];
             if (!s->used || t <= x->R * (1 + 1e-9) || var <= 0)
                 continue;
-            double factor = fmax(0, (x->R - b->r[0]) / var) * (1 - 1e-9);
+            double factor = fmax(0, (x->R - s->c0 * b->r[0]) / var) * (1 - 1e-9);
             for (size_t j = 0; j < s->n; j++) {
                 int z = s->zone[j];
-                double F = b->f_in[z];
+                double F = b->f_in[z] * b->slot_cap[z];
                 if (F <= 0)
                     continue;
-                double k = (b->load[z] * factor - bal_pinned(x, z)) / F;
+                double k = (b->load[z] * factor - b->slot_cap[z] * bal_pinned(x, z)) / F;
                 b->k[z] = fmin(b->k[z], k < 0 ? 0 : k);
             }
         }
@@ -465,6 +570,62 @@ static double bal_report(const bal_run_t *x, zone_bal_result_t *res, bool with)
     return bal_worst(b);
 }
 
+/* E[min(Binomial(A, k), n)] / A averaged over the zone's tables: the share
+ * of an answer's slots a zone serves when each slot stays with probability
+ * k and the zone's table has n servers. k itself without tables. */
+static double bal_served(const zone_bal_t *b, int z, double k)
+{
+    const uint8_t *t = b->tables[z];
+    double sum = 0;
+    int A = t[0], n_t = 0;
+
+    if (!A)
+        return k;
+    for (int i = 1; i <= 4 && t[i]; i++, n_t++)
+        for (int j = 1; j <= A; j++) {
+            double c = 1; /* C(A, j) */
+            for (int m = 1; m <= j; m++)
+                c = c * (A - j + m) / m;
+            sum += (j < t[i] ? j : t[i]) * c * pow(k, j) * pow(1 - k, A - j);
+        }
+    return n_t ? sum / (A * n_t) : k;
+}
+
+/* The keep fraction per slot that makes zone z serve `served` of the slots
+ * reaching it (bal_served inverted by bisection; it grows with k). */
+static double bal_slot_keep(const zone_bal_t *b, int z, double served)
+{
+    double lo = 0, hi = 1;
+
+    if (served >= b->slot_cap[z] * (1 - 1e-12))
+        return 1;
+    for (int i = 0; i < 50; i++) {
+        double mid = (lo + hi) / 2;
+        if (bal_served(b, z, mid) < served)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}
+
+int zone_bal_set_tables(zone_bal_t *b, int zone, unsigned answers, const unsigned *sizes,
+                        size_t n)
+{
+    if (zone < 0 || zone >= b->n_zones || answers < 1 || answers > ZONE_PICK_MAX || n > 4)
+        return -1;
+    memset(b->tables[zone], 0, sizeof b->tables[zone]);
+    b->tables[zone][0] = (uint8_t)answers;
+    for (size_t i = 0; i < n; i++)
+        b->tables[zone][1 + i] = (uint8_t)(sizes[i] < answers ? sizes[i] : answers);
+    b->slot_cap[zone] = 1;
+    if (n && !memchr(b->tables[zone] + 1, 0, n))
+        b->slot_cap[zone] = bal_served(b, zone, 1);
+    else if (n)
+        b->slot_cap[zone] = 0; /* an empty table serves nothing */
+    return 0;
+}
+
 static void bal_finish(const bal_run_t *x, zone_bal_result_t *res)
 {
     zone_bal_t *b = x->b;
@@ -475,9 +636,12 @@ static void bal_finish(const bal_run_t *x, zone_bal_result_t *res)
         double own = x->d[z] + bal_pinned(x, z);
         o->demand_share = x->D > 0 ? own / x->D : 0;
         o->capacity_share = b->w[0] > 0 ? b->w[z] / b->w[0] : 0;
-        o->keep = z == 0 ? 1 : b->w[z] > 0 ? b->k[z] : 0;
+        o->keep = z == 0        ? 1
+                  : b->w[z] > 0 ? bal_slot_keep(b, z, b->k[z] * b->slot_cap[z])
+                                : 0;
         if (b->w[z] > 0)
-            local += z == 0 ? own : b->k[z] * x->d[z] + bal_pinned(x, z);
+            local +=
+                z == 0 ? own : b->slot_cap[z] * (b->k[z] * x->d[z] + bal_pinned(x, z));
     }
     res->local_share = x->D > 0 ? local / x->D : 1;
     memcpy(b->allowed, b->k, (size_t)b->n_zones * sizeof *b->k); /* saved */
@@ -545,7 +709,7 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
     res->iterations++;
     if (!bal_repair(&x, &res->repairs)) {
         for (int z = 1; z < b->n_zones; z++)
-            b->k[z] = 0; /* R >= 1 and everything at the root: every ratio <= 1 */
+            b->k[z] = 0; /* everything at the root: ratios 1 (x quarter corrections) */
         res->fallback = true;
     }
     bal_finish(&x, res);
@@ -556,4 +720,10 @@ void zone_keep_init(zone_keep_t *k)
 {
     for (int z = 0; z < ZONE_ID_MAX; z++)
         k->keep[z][0] = k->keep[z][1] = 1;
+}
+
+double zone_bal_target(double max_ratio)
+{
+    double t = max_ratio * ZONE_BAL_HEADROOM;
+    return t < 1 ? 1 : t;
 }

@@ -44,14 +44,25 @@ typedef struct zone_bal zone_bal_t;
 zone_bal_t *zone_bal_new(int n_zones, const int *next);
 void zone_bal_free(zone_bal_t *b);
 
-/* Adds a server: weight > 0, zones listed (root implied; duplicates and the
- * root ignored; at most 8). 0, or -1 when out of memory or a zone is out of
- * range. */
-int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, size_t n);
+/* Adds a server: weight > 0, the zones it is in (root implied; duplicates
+ * ignored; at most 8 besides the root) and, when quarters is not NULL, its
+ * quarter (0..3, or -1 for a zone not split) in each, the root included when
+ * listed. 0, or -1 when out of memory or a zone or quarter is out of range. */
+int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *quarters,
+                 size_t n);
+
+/* The tables an answer's slots are drawn from in `zone` (one per quarter),
+ * by their eligible servers: a table with fewer servers than `answers`
+ * serves only that many slots of an answer and the rest backfill to the next
+ * zone, which the solver then counts as that zone's load. Without this call
+ * a zone is taken to serve every slot. 0, or -1 for bad arguments. */
+int zone_bal_set_tables(zone_bal_t *b, int zone, unsigned answers, const unsigned *sizes,
+                        size_t n);
 
 /* The problem of one pool and family (4 or 6): its eligible servers, the walk
- * country -> continent -> "@" of zone_walk(). NULL when out of memory. */
-zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family);
+ * country -> continent -> "@" of zone_walk(), the quarter tables of every
+ * zone for answers of `answers` records. NULL when out of memory. */
+zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned answers);
 
 /*
  * Solves: demand[z] >= 0 is the rate of draws whose walk starts at zone z and
@@ -61,6 +72,18 @@ zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family);
  */
 int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
                    double max_ratio, zone_bal_result_t *res);
+
+/*
+ * The ratio callers solve for, given the operator's max_load_ratio: the
+ * model counts a draw of an answer as independent of the others, but an
+ * answer's draws are without replacement, so a light server gains a little
+ * whenever a heavy one of the same table is already in the answer. The
+ * simulator measures that at up to 8% above the model on the pool-like
+ * snapshot (docs/balancing.md "Headroom"); solving for 92% of the bound keeps
+ * the realised worst below it. Never below 1 (everything at "@").
+ */
+#define ZONE_BAL_HEADROOM 0.92
+double zone_bal_target(double max_ratio);
 
 /* ---- the keep table the query path reads ------------------------------- */
 
