@@ -140,6 +140,16 @@ static void sim_keep_from(sim_t *s, const zone_bal_result_t *res, int n)
 
 #define SIM_HITS_MIN 400
 
+/* Whether every table numbered names draw from in `zone` holds a whole
+ * answer: only then can all of its clients' answers stay in the country. */
+static bool sim_full(const sim_t *s, int zone)
+{
+    for (int q = 0; q < 4; q++)
+        if (zone_pool_members(s->pool, zone, s->family, q, NULL, 0) < (size_t)s->answers)
+            return false;
+    return true;
+}
+
 static double o_cap(const zone_bal_result_t *res, int z)
 {
     return res->zones[z].capacity_share;
@@ -147,7 +157,7 @@ static double o_cap(const zone_bal_result_t *res, int z)
 
 static void sim_report(const sim_t *s, const zone_bal_result_t *res, int n)
 {
-    double worst[2] = {0, 0}, suff_min = 1, suff_sum = 0, suff_d = 0, D = 0;
+    double worst[2] = {0, 0}, suff_min = 1, suff_rel = 1, suff_sum = 0, suff_d = 0, D = 0;
     int worst_zone[2] = {-1, -1}, n_suff = 0;
 
     for (int z = 0; z < n; z++)
@@ -175,9 +185,10 @@ static void sim_report(const sim_t *s, const zone_bal_result_t *res, int n)
         printf("%s\t%u\t%.6f\t%.6f\t%.4f\t%.3f\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\n",
                zone_id_name(z), elig, s->demand[z] / D, o->capacity_share, o->keep,
                o->ratio_without, o->ratio_with, r[0], r[1], loc[0], loc[1]);
-        if (o->keep >= 1 && elig >= (unsigned)s->answers && s->demand[z] > 0) {
+        if (o->keep >= 1 && sim_full(s, z) && s->demand[z] > 0) {
             n_suff++;
             suff_min = fmin(suff_min, loc[1]);
+            suff_rel = fmin(suff_rel, loc[0] > 0 ? loc[1] / loc[0] : 1);
             suff_sum += loc[1] * s->demand[z];
             suff_d += s->demand[z];
         }
@@ -189,9 +200,12 @@ static void sim_report(const sim_t *s, const zone_bal_result_t *res, int n)
         SIM_HITS_MIN, worst[0], worst_zone[0] >= 0 ? zone_id_name(worst_zone[0]) : "-",
         worst[1], worst_zone[1] >= 0 ? zone_id_name(worst_zone[1]) : "-",
         res->worst_without, res->worst_with);
-    printf("# sufficient countries (keep 1, >= %d eligible servers, some demand): %d; "
-           "in-country after: min %.2f%%, demand-weighted %.2f%%\n",
-           s->answers, n_suff, 100 * suff_min, suff_d > 0 ? 100 * suff_sum / suff_d : 0);
+    printf(
+        "# sufficient countries (the solver keeps all, every quarter has >= %d servers, "
+        "some demand): %d; in-country after: min %.2f%%, demand-weighted %.2f%%; "
+        "after / before: min %.2f%%\n",
+        s->answers, n_suff, 100 * suff_min, suff_d > 0 ? 100 * suff_sum / suff_d : 0,
+        100 * suff_rel);
 }
 
 int main(int argc, char **argv)
