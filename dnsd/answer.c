@@ -152,13 +152,9 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     }
     if (q->ecs && g->scope > q->ecs_source)
         g->scope = q->ecs_source;
-    /* country -> continent -> "@", the continent being the database's when it
-     * has one (zone_walk() would take the built-in table's). */
-    if (g->country >= 0)
-        g->walk[g->n_walk++] = g->country;
-    if (g->continent >= 0)
-        g->walk[g->n_walk++] = g->continent;
-    g->walk[g->n_walk++] = ZONE_GLOBAL;
+    /* The continent is the database's when it has one (zone_walk() would take
+     * the built-in table's). */
+    g->n_walk = zone_walk_geo(g->country, g->continent, g->walk);
 }
 
 /* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED. */
