@@ -256,6 +256,30 @@ class RealDatabaseTest(DnsdTestCase):
                 self.assertEqual(len(got), 4)
                 self.assertTrue(set(got) <= eligible, got)
 
+    def test_portuguese_client_gets_four_disjoint_numbered_answers(self):
+        # pt has 9 eligible IPv4 servers: 2 or 3 per quarter, so every numbered
+        # answer is topped up from europe and @, which must not bring in a
+        # server of another number.
+        eligible = [s["ip"] for s in json.loads(self.sample)["servers"]
+                    if "pt" in s["zones"] and ":" not in s["ip"] and s["score"] >= 10
+                    and s["netspeed"] > 0]
+        self.assertGreaterEqual(len(eligible), 8)
+        ecs = ("193.136.0.0", 24)
+        with Client(self.port, UNMAPPED_SRC) as c:
+            txt = country_txt(c.ask("_country." + ORIGIN, "TXT", ecs=ecs)[1])
+            self.assertEqual((txt["country"], txt["zone"]), ("PT", "pt"))
+            numbers = []
+            for i in range(4):
+                seen = set()
+                for _ in range(50):
+                    got = addrs(c.ask("%d.%s" % (i, ORIGIN), ecs=ecs)[1])
+                    self.assertEqual(len(set(got)), 4, got)
+                    seen |= set(got)
+                numbers.append(seen)
+        for i in range(4):
+            for j in range(i + 1, 4):
+                self.assertEqual(numbers[i] & numbers[j], set(), "%d and %d" % (i, j))
+        self.assertEqual(set().union(*numbers) & set(eligible), set(eligible))
 
 if __name__ == "__main__":
     unittest.main()
