@@ -412,11 +412,15 @@ static size_t ans_limit(const wire_query_t *q, ans_transport_t t, size_t cap)
 }
 
 /* Header, echoed question; the flags of the request that a response keeps:
- * opcode, RD and CD (RFC 1035 4.1.1, RFC 6840 5.9). */
+ * the opcode, and for QUERY RD and CD (RFC 1035 4.1.1, RFC 6840 5.9). Any
+ * other opcode gets NOTIMP (RFC 8906 section 8.1.4) with no flag but QR, as
+ * ISC's compliance checks expect: RD and CD are defined for QUERY only. */
 static void ans_begin(ans_resp_t *r, const uint8_t *pkt, const wire_query_t *q)
 {
+    uint16_t keep = q->opcode == 0 ? WIRE_RD | WIRE_CD : 0;
+
     wire_put16(r->out, q->id);
-    wire_put16(r->out + 2, (uint16_t)(WIRE_QR | (q->flags & (0x7800 | WIRE_RD | WIRE_CD))));
+    wire_put16(r->out + 2, (uint16_t)(WIRE_QR | (q->flags & (0x7800 | keep))));
     memset(r->out + 4, 0, 8);
     r->len = WIRE_HEADER;
     if (q->question_ok) {
