@@ -190,9 +190,9 @@ static int geo_private_copy(const char *path, char *err, size_t errlen)
 
     if (in < 0 || fstat(in, &st) != 0)
         goto fail;
-    if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        snprintf(err, errlen, GEO_ERR_PREFIX "cannot open %s: not a regular file", path);
+    if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+        snprintf(err, errlen, GEO_ERR_PREFIX "cannot open %s: %s", path,
+                 S_ISREG(st.st_mode) ? "the file is empty" : "not a regular file");
         goto out;
     }
     out = memfd_create("dnsd-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -263,6 +263,7 @@ static void test_bad_open(void)
     write_file(tmp_path("empty.mmdb"), "", 0);
     CHECK(geo_open(tmp_path("empty.mmdb"), "country_code", err, sizeof err) == NULL);
     CHECK_STR_HAS(err, "empty.mmdb");
+    CHECK_STR_HAS(err, "the file is empty");
 
     err[0] = '\0';
     CHECK(geo_open(tmp_path("cc0.mmdb"), "country..code", err, sizeof err) == NULL);
