@@ -149,8 +149,8 @@ static int geo_verify(geo_t *g, const char *path, char *err, size_t errlen);
 /* Copy chunk: big enough that a 10 MB database takes a few hundred reads. */
 #define GEO_COPY_CHUNK (256u * 1024)
 
-/* Copies in -> out, exactly `size` bytes; -1 with errno, or EIO when the
- * file ends early (it changed while being read). */
+/* Copies in -> out, exactly `size` bytes; -1 with errno, ENODATA when the
+ * file ends early (it changed while being read; read() never sets ENODATA). */
 static int geo_copy_bytes(int in, int out, off_t size, char *buf)
 {
     while (size > 0) {
@@ -159,7 +159,7 @@ static int geo_copy_bytes(int in, int out, off_t size, char *buf)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            errno = r == 0 ? EIO : errno;
+            errno = r == 0 ? ENODATA : errno;
             return -1;
         }
         for (ssize_t done = 0; done < r;) {
@@ -206,7 +206,7 @@ static int geo_private_copy(const char *path, char *err, size_t errlen)
 fail:
     e = errno;
     snprintf(err, errlen, GEO_ERR_PREFIX "cannot open %s: %s", path,
-             e == EIO ? "the file changed while it was read" : strerror(e));
+             e == ENODATA ? "the file shrank while it was read" : strerror(e));
 out:
     free(buf);
     if (out >= 0)
