@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "control_int.h"
+#include "demand.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -109,6 +110,23 @@ static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *o
     return n;
 }
 
+/* Appends the balancing block (taken over) to the page; the page is dropped
+ * when memory runs out, as for any other part. */
+static void srv_metrics_append(char **out, size_t *len, char *more)
+{
+    size_t n = more ? strlen(more) : 0;
+    char *p = *out && more ? realloc(*out, *len + n + 1) : NULL;
+    if (p) {
+        memcpy(p + *len, more, n + 1);
+        *out = p;
+        *len += n;
+    } else if (*out) {
+        free(*out);
+        *out = NULL;
+    }
+    free(more);
+}
+
 /* Renders the current counters; NULL when out of memory. */
 static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
 {
@@ -148,6 +166,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;
+        srv_metrics_append(&out, len, srv_bal_metrics(c->bal, st));
     }
     free(st);
     free(origins);

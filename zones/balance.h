@@ -85,6 +85,25 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
 #define ZONE_BAL_HEADROOM 0.92
 double zone_bal_target(double max_ratio);
 
+/* ---- demand tables (dnsdctl demand push) -------------------------------- */
+
+/* Relative query rates per zone of first draw and family:
+ *   {"serial": 7, "demand": {"cn": {"4": 1200.5, "6": 30}, "@": {"4": 40}}}
+ * Zones by name ("uk" and "gb" alike); families "4" and "6"; rates finite
+ * and >= 0; at most one entry per zone and family. */
+typedef struct zone_demand {
+    uint64_t serial;
+    double rate[ZONE_ID_MAX][2]; /* [zone][0] IPv4, [1] IPv6 */
+} zone_demand_t;
+
+/* Parses and validates a demand table (strict JSON, zone_json_t). 0 and
+ * *out filled, or -1 with every problem in errs as "name:line:col: path:
+ * what" (unknown zone or family, negative or non-finite rate, wrong type,
+ * missing or unknown key, duplicates); *out is then unspecified. */
+int zone_demand_parse(const char *name, const char *buf, size_t len, zone_demand_t *out,
+                      zone_errors_t *errs);
+int zone_demand_load(const char *path, zone_demand_t *out, zone_errors_t *errs);
+
 /* ---- the keep table the query path reads ------------------------------- */
 
 typedef struct zone_keep {
