@@ -24,8 +24,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (ORIGIN, check_clean_exit, free_port, http, parse_metrics, query,
-                     udp_exchange)
+from harness import DNSD, ORIGIN, check_clean_exit, free_port, http, parse_metrics
 from test_control import (DNSDCTL, answer_addrs, control_server, dnsdctl, served_serial,
                           servers_for, snapshot_for, write_snapshot)
 
@@ -306,6 +305,17 @@ class CorruptStateTest(StateCase):
 
     def test_directory_in_place_of_the_state_file(self):
         self.check_refused("directory")
+
+    def test_check_reports_but_changes_nothing(self):
+        tmp = STATE_NAME + ".tmp.4242"
+        srv = state_server(state_files={STATE_NAME: "garbage\n", tmp: "{"})
+        self.addCleanup(srv.tmp.cleanup)
+        p = subprocess.run([DNSD, "-c", srv.config, "--check"], capture_output=True,
+                           text=True, timeout=30, cwd=srv.dir, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("err: %s: state file refused: %s" % (ORIGIN, self.state_path(srv)),
+                      p.stderr)
+        self.assertEqual(sorted(os.listdir(srv.path("state"))), sorted([STATE_NAME, tmp]))
 
     def test_corrupted_while_running_reload_keeps_the_push(self):
         srv = self.start(state_server())
