@@ -134,17 +134,19 @@ void srv_data_state_set_aside(const cfg_t *cfg, srv_data_t *d);
 
 /* What srv_state_sweep() removed, for the log. */
 typedef struct srv_state_sweep {
-    unsigned removed, failed;
+    unsigned removed, failed, busy;
     uint64_t bytes;
-    char names[512];    /* the files removed, comma-separated (truncated) */
-    char failures[512]; /* the ones that could not be removed */
+    char names[512];      /* the files removed, comma-separated (truncated) */
+    char failures[512];   /* the ones that could not be removed */
+    char busy_names[512]; /* the ones kept: their writer's pid is alive */
 } srv_state_sweep_t;
 
 /*
  * At start-up, before any push: removes the temporary files an interrupted
  * srv_data_persist() left in state_dir (regular files named
- * "<origin>.snapshot.json.tmp.<pid>"; nothing else is touched). 0, or -1 with
- * a message when state_dir cannot be read.
+ * "<origin>.snapshot.json.tmp.<pid>"; nothing else is touched), except those
+ * whose pid is another live process. 0, or -1 with a message when state_dir
+ * cannot be read.
  */
 int srv_state_sweep(const cfg_t *cfg, srv_state_sweep_t *out, char *err, size_t errlen);
 

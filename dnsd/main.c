@@ -340,6 +340,11 @@ static void dnsd_state_tidy(const cfg_t *cfg, srv_data_t *d)
                 "interrupted write: %s",
                 sw.removed, sw.removed == 1 ? "" : "s", (unsigned long long)sw.bytes,
                 sw.names);
+    if (sw.busy)
+        log_msg(LOG_WARN,
+                "state_dir: kept %u temporary file%s of another live process (a second "
+                "dnsd on this state_dir?): %s",
+                sw.busy, sw.busy == 1 ? "" : "s", sw.busy_names);
     if (sw.failed)
         log_msg(LOG_ERR, "state_dir: cannot remove %u stale temporary file%s: %s",
                 sw.failed, sw.failed == 1 ? "" : "s", sw.failures);

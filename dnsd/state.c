@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,20 +121,31 @@ void srv_data_state_set_aside(const cfg_t *cfg, srv_data_t *d)
 /* Stale temporary files                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Whether `name` is "<origin>.snapshot.json.tmp.<pid>", a name only
- * srv_data_persist() makes. */
-static bool srv_state_is_tmp(const char *name)
+/* The writer's pid when `name` is "<origin>.snapshot.json.tmp.<pid>", a name
+ * only srv_data_persist() makes; else 0. */
+static long srv_state_tmp_pid(const char *name)
 {
     const char *t = strstr(name, SRV_STATE_SUFFIX SRV_STATE_TMP);
     if (!t || t == name)
-        return false;
+        return 0;
     const char *pid = t + strlen(SRV_STATE_SUFFIX SRV_STATE_TMP);
-    if (!*pid)
+    if (!*pid || strlen(pid) > 9)
+        return 0;
+    for (const char *p = pid; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return atol(pid);
+}
+
+/* Whether the process that named a temporary file may still be writing it:
+ * another live process (a second dnsd started on the same state_dir by
+ * mistake). Ours has no write under way at start-up, and a pid reused by
+ * an unrelated process only delays the removal to a later start. */
+static bool srv_state_writer_alive(long pid)
+{
+    if (pid == (long)getpid())
         return false;
-    for (; *pid; pid++)
-        if (*pid < '0' || *pid > '9')
-            return false;
-    return true;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
 /* Appends ", name" (or "name") to a summary; truncation is acceptable. */
@@ -161,10 +173,15 @@ int srv_state_sweep(const cfg_t *cfg, srv_state_sweep_t *out, char *err, size_t 
     while ((e = readdir(dir))) {
         /* Regular files only, never followed through a link: what a write of
          * ours left, and nothing else. */
-        if (!srv_state_is_tmp(e->d_name) ||
-            fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        long pid = srv_state_tmp_pid(e->d_name);
+        if (!pid || fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISREG(st.st_mode))
             continue;
+        if (srv_state_writer_alive(pid)) {
+            out->busy++;
+            srv_state_list(out->busy_names, sizeof out->busy_names, e->d_name);
+            continue;
+        }
         if (unlinkat(dirfd(dir), e->d_name, 0) != 0) {
             out->failed++;
             srv_state_list(out->failures, sizeof out->failures, e->d_name);

@@ -179,11 +179,13 @@ class StaleTempTest(StateCase):
 
     def test_stale_temp_files_removed_at_start_nothing_else(self):
         big = '{"serial": 1, "servers": [' + " " * (4 << 20)  # half a write, 4 MiB
-        ours = {STATE_NAME + ".tmp.12345": big, STATE_NAME + ".tmp.1": "{",
-                "example.net.snapshot.json.tmp.777": ""}
+        # pids past any pid_max: their writers are surely gone.
+        ours = {STATE_NAME + ".tmp.99999991": big, STATE_NAME + ".tmp.99999992": "{",
+                "example.net.snapshot.json.tmp.99999993": ""}
+        live = STATE_NAME + ".tmp.%d" % os.getpid()  # a live writer: not ours to remove
         others = {"notes.txt": "mine\n", STATE_NAME + ".tmp.12x": "x",
                   STATE_NAME + ".tmp.": "x", STATE_NAME + ".corrupt-20260101T000000Z": "x",
-                  ".tmp.55": "x", STATE_NAME: snapshot_for(5000)}
+                  ".tmp.55": "x", STATE_NAME: snapshot_for(5000), live: "{"}
         srv = state_server(state_files=dict(ours, **others))
         os.mkdir(self.state_path(srv, "dir.snapshot.json.tmp.8"))
         outside = srv.write("outside.json", "outside\n")
@@ -199,6 +201,8 @@ class StaleTempTest(StateCase):
         self.assertRegex(log, r"warn: state_dir: removed 3 stale temporary files \(\d+ bytes\)")
         for name in ours:
             self.assertIn(name, log)
+        self.assertIn("kept 1 temporary file of another live process", log)
+        self.assertIn(live, log)
         self.assertEqual(self.metrics(srv)["dnsd_state_temp_files_removed_total"], 3)
         self.assertServes(srv, 5000, "the state file is served")
         self.push(srv, 5001)  # and the next write works
@@ -307,7 +311,7 @@ class CorruptStateTest(StateCase):
         self.check_refused("directory")
 
     def test_check_reports_but_changes_nothing(self):
-        tmp = STATE_NAME + ".tmp.4242"
+        tmp = STATE_NAME + ".tmp.99999994"
         srv = state_server(state_files={STATE_NAME: "garbage\n", tmp: "{"})
         self.addCleanup(srv.tmp.cleanup)
         p = subprocess.run([DNSD, "-c", srv.config, "--check"], capture_output=True,
