@@ -438,6 +438,8 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
     if (cfg_load(nc, c->cfg->path, err, errlen) != 0)
         return NULL;
     srv_data_t *next = srv_data_new(nc, err, errlen);
+    if (next)
+        srv_data_state_set_aside(nc, next);
     if (next && srv_data_keep_newer(next, srv_current) != 0) {
         snprintf(err, errlen, "out of memory");
         srv_data_free(next);
@@ -450,7 +452,7 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
 
 int srv_ctl_reload(srv_control_t *c, const char *trigger)
 {
-    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160];
+    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160], line[2048];
     cfg_t nc;
     srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
     if (!next) {
@@ -462,8 +464,13 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
         c->st.reload_failed++;
         return -1;
     }
-    for (size_t i = 0; i < next->n_origins; i++)
-        log_msg(next->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", next->origins[i].note);
+    for (size_t i = 0; i < next->n_origins; i++) {
+        bool refused = srv_origin_describe(&next->origins[i], line, sizeof line);
+        log_msg(refused                 ? LOG_ERR
+                : next->origins[i].pool ? LOG_INFO
+                                        : LOG_WARN,
+                "%s", line);
+    }
     if (next->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
     srv_restart_needed(c->boot, &nc, changed, sizeof changed);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -591,6 +592,20 @@ int zone_snapshot_parse(const char *name, const char *buf, size_t len,
     return 0;
 }
 
+/* fopen() succeeds on a directory, whose size then reads as LONG_MAX and
+ * fails the malloc: EISDIR says what is wrong. */
+static int zone_snapshot_not_dir(FILE *f)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    return 0;
+}
+
 int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *errs)
 {
     FILE *f;
@@ -600,8 +615,8 @@ int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *e
 
     *out = NULL;
     errno = 0;
-    if (!(f = fopen(path, "rb")) || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
+    if (!(f = fopen(path, "rb")) || zone_snapshot_not_dir(f) != 0 ||
+        fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
         goto fail;
     if (!(buf = malloc((size_t)size + 1)))
         goto fail;
