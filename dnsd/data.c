@@ -123,13 +123,14 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
         zone_snapshot_free(from_state);
     }
     if (!snap) {
-        srv_data_note(o, "%s: no valid snapshot%s%s; pool names answer NODATA until one is pushed",
-                 z->origin, why[0] ? ": " : "", why);
+        srv_data_note(
+            o, "%s: no valid snapshot%s%s; pool names answer NODATA until one is pushed",
+            z->origin, why[0] ? ": " : "", why);
         return;
     }
     srv_data_note(o, "%s: serial %llu from %s (%zu servers)%s%s", z->origin,
-             (unsigned long long)snap->serial, src, snap->n_servers, why[0] ? "; skipped " : "",
-             why);
+                  (unsigned long long)snap->serial, src, snap->n_servers,
+                  why[0] ? "; skipped " : "", why);
     if ((o->pool = zone_pool_new(snap, &o->params)) &&
         !(o->pool_share = srv_share_new(SRV_SHARE_POOL, o->pool)))
         o->pool = NULL;
@@ -137,10 +138,11 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
 }
 
-static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o, char *err,
-                           size_t errlen)
+static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o,
+                           char *err, size_t errlen)
 {
-    o->stat = zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
+    o->stat =
+        zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
     if (!o->stat)
         return -1;
     if (!(o->stat_share = srv_share_new(SRV_SHARE_STATIC, o->stat))) {
@@ -207,12 +209,18 @@ void srv_data_free(srv_data_t *d)
 /* Deriving new data from the running one (push, reload)                    */
 /* ------------------------------------------------------------------------ */
 
+/* Names compare case-insensitively with the trailing dot optional, as the
+ * config's origins do ("pool.ntp.org." is "pool.ntp.org"); the config keeps
+ * them without the dot. */
 int srv_data_origin_index(const srv_data_t *d, const char *origin)
 {
+    size_t len = strlen(origin);
     if (!origin[0])
         return d->n_origins ? 0 : -1;
+    len -= len > 1 && origin[len - 1] == '.';
     for (size_t i = 0; i < d->n_origins; i++)
-        if (strcasecmp(d->origins[i].name, origin) == 0)
+        if (strlen(d->origins[i].name) == len &&
+            strncasecmp(d->origins[i].name, origin, len) == 0)
             return (int)i;
     return -1;
 }
@@ -253,8 +261,9 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
         return NULL;
     }
     const zone_snapshot_t *snap = zone_pool_snapshot(pool);
-    snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
-             origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
+    snprintf(origins[i].note, sizeof origins[i].note,
+             "%s: serial %llu pushed (%zu servers)", origins[i].name,
+             (unsigned long long)snap->serial, snap->n_servers);
     return n;
 }
 
