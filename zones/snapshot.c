@@ -72,6 +72,9 @@ static const char *snap_shown(const zone_json_token_t *t, char buf[48])
 
     if (n > 40)
         n = 40;
+    /* Cut at a character boundary: the message travels in JSON replies. */
+    while (n < t->len && n > 0 && ((unsigned char)t->text[n] & 0xc0) == 0x80)
+        n--;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)t->text[i];
         buf[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);

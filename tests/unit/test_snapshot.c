@@ -474,6 +474,19 @@ static void test_addresses(void)
              "\"netspeed\": 1, \"zones\": []},\n{\"ip\": \"::ffff:10.0.0.1\", \"score\": "
              "20, \"netspeed\": 1, \"zones\": []}]}");
     one_error(text, strlen(text), "t:2:8: servers[1].ip: unusable address: IPv4-mapped");
+    /* A value shown in a message is cut at a character boundary (40 bytes at
+     * most): the message travels in JSON replies. */
+    size_t n =
+        (size_t)snprintf(text, sizeof text, "{\"serial\": 1, \"servers\": [{\"ip\": \"");
+    for (int i = 0; i < 30; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "\xc3\xa9");
+    snprintf(text + n, sizeof text - n,
+             "\", \"score\": 20, \"netspeed\": 1, \"zones\": []}]}");
+    strcpy(want, "t:1:34: servers[0].ip: not an IPv4 or IPv6 address (got \"");
+    for (int i = 0; i < 20; i++)
+        strcat(want, "\xc3\xa9");
+    strcat(want, "...\")");
+    one_error(text, strlen(text), want);
 }
 
 /* "[" x N "]" x N inside "servers" is refused at the 33rd level at once: the
