@@ -141,7 +141,7 @@ int srv_bal_start(srv_bal_t *b, uv_loop_t *loop, srv_workers_t *ws)
     b->timer_ok = true;
     /* Once a second: the decay is exact per tick and cheap (a sum of the
      * workers' counters); solving waits for each origin's interval. */
-    return uv_timer_start(&b->timer, srv_bal_on_timer, 1000, 1000);
+    return uv_timer_start(&b->timer, srv_bal_on_timer, 0, 1000); /* first: at once */
 }
 
 void srv_bal_close(srv_bal_t *b)

@@ -16,7 +16,27 @@ import unittest
 
 from harness import ORIGIN, check_clean_exit, http, parse_metrics, free_port
 from pooltest import (ALL4, EUROPE4, LU4, PoolServer, Client, addrs, pool_snapshot)
-from test_control import dnsdctl
+from test_control import RawCtl, dnsdctl, push_payload
+
+DEMAND_PUSH = 6
+ERR = 0x81
+
+# All of the demand in lu, whose two servers hold 2 of 42.25 units of weight.
+LU_TABLE = '{"serial": %d, "demand": {"lu": {"4": 1000}, "de": {"4": 10}}}\n'
+# Every kind of error, one per line: the daemon must name each (line:col).
+BAD_TABLE = ('{"serial": 9,\n'
+             ' "demand": {"xx": {"4": 1},\n'
+             '  "de": {"4": -3},\n'
+             '  "fr": {"5": 2},\n'
+             '  "uk": {"4": 1e999},\n'
+             '  "us": {"4": "many"}},\n'
+             ' "extra": 1}\n')
+BAD_ERRORS = ["demand:2:13: demand.xx: unknown zone",
+              "demand:3:15: demand.de.4: negative",
+              "demand:4:10: demand.fr.5: unknown family",
+              "demand:5:15: demand.uk.4: not finite",
+              "demand:6:15: demand.us.4: wrong type",
+              "demand:7:2: extra: unknown key"]
 
 LU_ECS = ("127.0.4.0", 24)
 OUTSIDE_EUROPE = ALL4 - EUROPE4
@@ -50,6 +70,20 @@ class BalanceServer(PoolServer):
         if status != 200:
             raise AssertionError("metrics: HTTP %d" % status)
         return parse_metrics(body.decode())
+
+    def start(self, timeout=10.0):
+        super().start(timeout)
+        return self
+
+    def wait_solved(self, timeout=10):
+        """The balance reply once the first solve after a start is in."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bal = self.balance_json()
+            if bal["families"]:
+                return bal
+            time.sleep(0.2)
+        raise AssertionError("no solve within %d s: %s" % (timeout, bal))
 
     def balance_json(self):
         p = self.ctl("balance", "--json")
@@ -152,6 +186,150 @@ class LocalModeTest(unittest.TestCase):
         rows = [l.split() for l in p.stdout.splitlines() if l.startswith("10.35.")]
         self.assertEqual(sorted(r[0] for r in rows), sorted(LU4))
         self.assertTrue(all(float(r[2]) > 0 for r in rows), p.stdout)
+
+
+def spilled_share(port, n=200):
+    """Share of LU answers holding a server from outside europe (only spill
+    to "@" gives one)."""
+    answers = ask_many(port, n)
+    return sum(1 for a in answers if set(a) & OUTSIDE_EUROPE) / n
+
+
+class PushedModeTest(unittest.TestCase):
+    """A pushed table is validated like a snapshot, stored in state_dir and
+    served again after kill -9 and a restart."""
+
+    def setUp(self):
+        self.srv = BalanceServer(balance={"mode": "pushed", "interval": 1})
+        self.addCleanup(self.srv.kill)
+        self.srv.start()
+
+    def tearDown(self):
+        if self.srv.proc:
+            check_clean_exit(*self.srv.stop())
+
+    def push(self, text, *args):
+        return self.srv.ctl("demand", "push", self.srv.write("table.json", text), *args)
+
+    def test_pushed_table_survives_kill_9_and_restart(self):
+        self.assertLess(spilled_share(self.srv.port, 100), 0.01)  # nothing pushed yet
+        p = self.push(LU_TABLE % 5)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("demand table", p.stdout)
+        bal = self.srv.balance_json()
+        keep = zone_row(bal, "lu")["keep"]
+        self.assertEqual(bal["pushed_serial"], 5)
+        self.assertLess(keep, 0.2)
+        self.assertGreater(spilled_share(self.srv.port), 0.3)
+        state = self.srv.path("state/%s.demand.json" % ORIGIN)
+        with open(state) as f:
+            self.assertEqual(f.read(), LU_TABLE % 5)
+        self.srv.proc.send_signal(signal.SIGKILL)
+        self.srv.proc.wait()
+        self.srv.start()
+        bal = self.srv.wait_solved()
+        self.assertEqual(bal["pushed_serial"], 5)
+        self.assertAlmostEqual(zone_row(bal, "lu")["keep"], keep, places=6)
+        self.assertGreater(spilled_share(self.srv.port), 0.3)
+        # An older serial is refused without --force, and accepted with it.
+        p = self.push(LU_TABLE % 4)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("old serial", p.stderr)
+        self.assertEqual(self.srv.balance_json()["pushed_serial"], 5)
+        p = self.push(LU_TABLE % 4, "--force")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.srv.balance_json()["pushed_serial"], 4)
+
+    def test_bad_tables_are_refused_with_every_error_and_change_nothing(self):
+        self.assertEqual(self.push(LU_TABLE % 5).returncode, 0)
+        before = self.srv.balance_json()
+        state = self.srv.path("state/%s.demand.json" % ORIGIN)
+        with open(state, "rb") as f:
+            stored = f.read()
+        # dnsdctl checks locally: every error, nothing sent.
+        p = self.push(BAD_TABLE)
+        self.assertEqual(p.returncode, 1)
+        for want in BAD_ERRORS:
+            self.assertIn(want.replace("demand:", "table.json:", 1).split(": ", 1)[0],
+                          p.stderr)
+        self.assertIn("nothing sent", p.stderr)
+        # Sent anyway (a raw frame): the daemon names every error itself.
+        with RawCtl(self.srv.sock) as c:
+            ftype, reply = c.request(DEMAND_PUSH, push_payload(BAD_TABLE))
+            self.assertEqual(ftype, ERR)
+            self.assertEqual(reply["error"], "invalid demand table")
+            self.assertEqual(len(reply["details"]), len(BAD_ERRORS), reply)
+            for got, want in zip(reply["details"], BAD_ERRORS):
+                self.assertTrue(got.startswith(want), (got, want))
+            for text, error in (("{\"serial\": 6, \"demand\": [[[[", "invalid demand table"),
+                                (LU_TABLE % 3, "old serial")):
+                ftype, reply = c.request(DEMAND_PUSH, push_payload(text))
+                self.assertEqual((ftype, reply["error"]), (ERR, error))
+            ftype, reply = c.request(DEMAND_PUSH, push_payload(LU_TABLE % 7, origin="nope.org"))
+            self.assertEqual((ftype, reply["error"]), (ERR, "unknown origin"))
+        after = self.srv.balance_json()
+        self.assertEqual(after["pushed_serial"], 5)
+        self.assertEqual(zone_row(after, "lu")["keep"], zone_row(before, "lu")["keep"])
+        with open(state, "rb") as f:
+            self.assertEqual(f.read(), stored)
+        m = self.srv.metrics()
+        self.assertEqual(m['dnsd_balance_demand_pushes_total{result="invalid"}'], 2)
+        self.assertEqual(m['dnsd_balance_demand_pushes_total{result="old_serial"}'], 1)
+        self.assertEqual(m['dnsd_balance_demand_pushes_total{result="unknown_origin"}'], 1)
+        self.assertEqual(m['dnsd_balance_demand_pushes_total{result="ok"}'], 1)
+
+
+class FleetTest(unittest.TestCase):
+    """dnsdctl --nodes balance across 5 daemons, one down: the sum of the
+    four others' local demand reaches all four, the table names the down one."""
+
+    def test_fleet_balance_with_one_node_down(self):
+        nodes = []
+        for i in range(5):
+            srv = BalanceServer(balance={"mode": "pushed", "interval": 1}, workers=1)
+            srv.name = "node-%d" % (i + 1)
+            self.addCleanup(srv.kill)
+            nodes.append(srv.start())
+        nodes_file = nodes[0].write("nodes.yaml", "timeout: 5\nnodes:\n" + "".join(
+            "  - {name: %s, unix: %s}\n" % (n.name, n.sock) for n in nodes))
+        # Demand is local to two nodes: lu clients on node-1 and node-2 only.
+        ask_many(nodes[0].port, 150)
+        ask_many(nodes[1].port, 150)
+        down = nodes[3]
+        check_clean_exit(*down.stop())
+        time.sleep(1.5)  # a tick folds the counters into the local demand
+        p = dnsdctl("--nodes", nodes_file, "demand", timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        rows = {l.split()[0]: l for l in p.stdout.splitlines() if l.startswith("node-")}
+        self.assertEqual(sorted(rows), ["node-%d" % i for i in range(1, 6)])
+        self.assertRegex(rows["node-4"], r"connection (refused|failed)")
+        self.assertTrue(all(rows[n].rstrip().endswith("ok") for n in rows if n != "node-4"))
+        lu = [l for l in p.stdout.splitlines() if l.startswith("lu ")]
+        self.assertEqual(len(lu), 1, p.stdout)
+        self.assertGreaterEqual(float(lu[0].split()[1]), 299)  # both nodes' lu demand
+
+        p = dnsdctl("--nodes", nodes_file, "balance", timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        rows = {l.split()[0]: l for l in p.stdout.splitlines() if l.startswith("node-")}
+        self.assertEqual(sorted(rows), ["node-%d" % i for i in range(1, 6)])
+        self.assertRegex(rows["node-4"], r"connection (refused|failed)")
+        for name in rows:
+            if name != "node-4":
+                self.assertTrue(rows[name].rstrip().endswith("ok"), rows[name])
+        self.assertIn("sum of 4 of 5 nodes", p.stdout)
+        serials = set()
+        for srv in nodes:
+            if srv is down:
+                continue
+            bal = srv.balance_json()
+            serials.add(bal["pushed_serial"])
+            self.assertLess(zone_row(bal, "lu")["keep"], 0.2, srv.name)
+            # node-5 saw no lu client itself, yet acts on the fleet's demand.
+            self.assertGreater(spilled_share(srv.port, 100), 0.3, srv.name)
+        self.assertEqual(len(serials), 1)
+        for srv in nodes:
+            if srv is not down:
+                check_clean_exit(*srv.stop())
 
 
 class OffTest(unittest.TestCase):

@@ -435,6 +435,68 @@ static void test_from_pool(void)
     zone_pool_free(pool);
 }
 
+/* ---- demand tables ------------------------------------------------------ */
+
+static int parse(const char *text, zone_demand_t *t, zone_errors_t *e)
+{
+    zone_errors_init(e);
+    return zone_demand_parse("d.json", text, strlen(text), t, e);
+}
+
+static void test_demand_parse(void)
+{
+    static zone_demand_t t;
+    zone_errors_t e;
+
+    CHECK_INT_EQ(parse("{\"serial\": 7, \"demand\": {\"cn\": {\"4\": 1200.5, \"6\": 30},"
+                       " \"gb\": {\"4\": 310}, \"@\": {\"4\": 40}}}",
+                       &t, &e),
+                 0);
+    CHECK_INT_EQ(t.serial, 7);
+    NEAR(t.rate[zid("cn")][0], 1200.5, 0);
+    NEAR(t.rate[zid("cn")][1], 30, 0);
+    NEAR(t.rate[zid("uk")][0], 310, 0); /* gb is uk's alias */
+    NEAR(t.rate[zid("@")][0], 40, 0);
+    NEAR(t.rate[zid("de")][0], 0, 0);
+    zone_errors_deinit(&e);
+
+    /* Every error, each with its line and column; nothing after a syntax
+     * error is trusted, everything before it is reported. */
+    CHECK_INT_EQ(parse("{\"serial\": -1,\n"
+                       " \"demand\": {\"xx\": {\"4\": 1},\n"
+                       "  \"de\": {\"4\": -3, \"5\": 2, \"6\": 1e999, \"4\": 1},\n"
+                       "  \"fr\": [1], \"uk\": {\"4\": 1}, \"gb\": {\"4\": 2}},\n"
+                       " \"extra\": true}",
+                       &t, &e),
+                 -1);
+    const char *want[] = {
+        "d.json:1:12: serial: must be a non-negative integer (got \"-1\")",
+        "d.json:2:13: demand.xx: unknown zone",
+        "d.json:3:15: demand.de.4: negative (got \"-3\")",
+        "d.json:3:19: demand.de.5: unknown family, expected \"4\" or \"6\"",
+        "d.json:3:32: demand.de.6: not finite (got \"1e999\")",
+        "d.json:3:39: demand.de.4: duplicate family",
+        "d.json:4:9: demand.fr: wrong type: expected an object of families (got an "
+        "array)",
+        "d.json:4:30: demand.gb: duplicate zone",
+        "d.json:5:2: extra: unknown key",
+    };
+    CHECK_INT_EQ(e.n, sizeof want / sizeof *want);
+    for (size_t i = 0; i < e.n && i < sizeof want / sizeof *want; i++)
+        CHECK_STR_EQ(e.msgs[i], want[i]);
+    zone_errors_deinit(&e);
+
+    CHECK_INT_EQ(parse("{\"demand\": {}}", &t, &e), -1);
+    CHECK_INT_EQ(e.n, 1);
+    CHECK_STR_HAS(e.n ? e.msgs[0] : "", "d.json:1:1: (document): missing key \"serial\"");
+    zone_errors_deinit(&e);
+    CHECK_INT_EQ(parse("{\"serial\": 1, \"demand\": {}} x", &t, &e), -1);
+    CHECK_STR_HAS(e.n ? e.msgs[0] : "", "syntax error");
+    zone_errors_deinit(&e);
+    CHECK_INT_EQ(parse("", &t, &e), -1);
+    zone_errors_deinit(&e);
+}
+
 int main(void)
 {
     test_one_country();
@@ -449,5 +511,6 @@ int main(void)
     test_pick_shares();
     test_pick_slots();
     test_from_pool();
+    test_demand_parse();
     return check_summary("test_balance");
 }
