@@ -327,6 +327,17 @@ class FleetTest(unittest.TestCase):
             # node-5 saw no lu client itself, yet acts on the fleet's demand.
             self.assertGreater(spilled_share(srv.port, 100), 0.3, srv.name)
         self.assertEqual(len(serials), 1)
+        # Answers per server, summed over the four nodes that answer.
+        p = dnsdctl("--nodes", nodes_file, "servers", "--zone", "lu", timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        rows = {l.split()[0]: l.split() for l in p.stdout.splitlines()
+                if l.startswith("10.35.0.")}
+        self.assertEqual(sorted(rows), sorted(LU4))
+        per_node = [srv.ctl("servers", "--json") for srv in nodes if srv is not down]
+        for ip, row in rows.items():
+            want = sum(s["answers"] for rep in per_node
+                       for s in json.loads(rep.stdout)["servers"] if s["ip"] == ip)
+            self.assertEqual(float(row[2]), want, ip)
         for srv in nodes:
             if srv is not down:
                 check_clean_exit(*srv.stop())
