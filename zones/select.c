@@ -242,7 +242,10 @@ size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
             break;
         }
     }
-    if (!keep)
+    /* Nothing can spill when the first zone with servers keeps everything:
+     * the per-slot loop would draw exactly what zone_pool_pick() draws
+     * (test_balance), only slower. Most countries take this path. */
+    if (!keep || home == n_walk || keep->keep[walk[home]][family == 6] >= 1)
         return zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, out);
     out->n = 0;
     out->zone = -1;
