@@ -25,7 +25,8 @@
 
 typedef struct srv_bal_origin {
     char name[256];
-    const zone_pool_t *pool; /* the pool prob[] was built for */
+    const zone_pool_t *pool; /* the pool prob[] was built for ... */
+    unsigned answers;        /* ... and the answer size */
     zone_bal_t *prob[2];
     double rate[2][2][ZONE_ID_MAX];   /* decayed local demand [family][explicit][zone] */
     uint64_t seen[2][2][ZONE_ID_MAX]; /* counter sums at the last tick */
@@ -213,7 +214,7 @@ static zone_keep_t *srv_bal_solve(srv_bal_t *b, size_t i, const srv_origin_t *so
     if (!keep)
         return NULL;
     zone_keep_init(keep);
-    if (o->pool != so->pool) { /* a new snapshot: new problems */
+    if (o->pool != so->pool || o->answers != so->answers) { /* new snapshot or size */
         for (int f = 0; f < 2; f++) {
             zone_bal_free(o->prob[f]);
             o->prob[f] =
@@ -221,6 +222,7 @@ static zone_keep_t *srv_bal_solve(srv_bal_t *b, size_t i, const srv_origin_t *so
             o->solved[f] = false;
         }
         o->pool = so->pool;
+        o->answers = so->answers;
     }
     for (int f = 0; f < 2; f++) {
         o->solved[f] = false;
@@ -285,25 +287,6 @@ void srv_bal_tick(srv_bal_t *b, bool force)
         b->o[i].next_ns = now + (uint64_t)bc->interval * 1000000000ull;
         srv_bal_publish(b, i, srv_bal_solve(b, i, &cur->origins[i]));
     }
-}
-
-size_t srv_bal_views(const srv_bal_t *b, srv_bal_view_t *out, size_t cap)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones && n < cap; i++, n++) {
-        const srv_bal_origin_t *o = &b->o[i];
-        out[n] = (srv_bal_view_t){.origin = o->name,
-                                  .mode = b->cfg->zones[i].balance.mode,
-                                  .recomputes = o->recomputes,
-                                  .have_pushed = o->pushed != NULL,
-                                  .pushed_serial = o->pushed ? o->pushed->serial : 0};
-        for (int f = 0; f < 2; f++) {
-            out[n].solved[f] = o->solved[f];
-            out[n].res[f] = o->solved[f] ? &o->res[f] : NULL;
-        }
-    }
-    return n;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -37,17 +37,6 @@ void srv_bal_set_cfg(srv_bal_t *b, const cfg_t *cfg);
  * publishes new data where keep fractions changed. */
 void srv_bal_tick(srv_bal_t *b, bool force);
 
-/* Counters for the metrics: per origin index < STAT_BAL_ORIGINS. */
-typedef struct srv_bal_view {
-    const char *origin;
-    cfg_balance_mode_t mode;
-    bool solved[2];
-    const zone_bal_result_t *res[2]; /* per family, when solved */
-    uint64_t recomputes, pushed_serial;
-    bool have_pushed;
-} srv_bal_view_t;
-size_t srv_bal_views(const srv_bal_t *b, srv_bal_view_t *out, size_t cap);
-
 /* Demand pushes by result, for the metrics (bad input is counted). */
 typedef enum {
     SRV_BAL_PUSH_OK = 0,

@@ -9,6 +9,9 @@
 #include "balance.h"
 #include "pool_int.h"
 
+/* Walks are country -> continent -> "@" at most (zone_walk, zone_walk_geo). */
+#define ZONE_WALK_MAX 4
+
 /* ---- xoshiro256** (Blackman, Vigna 2018), seeded through splitmix64 ---- */
 
 static uint64_t rng_splitmix(uint64_t *x)
@@ -186,18 +189,6 @@ size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const in
 
 /* ---- selection with spill per slot (docs/balancing.md) ----------------- */
 
-/* One more distinct server from table t into out; false when t has none left. */
-static bool sel_one(const zone_pool_t *pool, const pool_table_t *t, int id,
-                    zone_rng_t *rng, zone_pick_t *out)
-{
-    size_t before = out->n;
-
-    if (!t || !t->n)
-        return false;
-    sel_zone(pool, t, id, out->n + 1, rng, out);
-    return out->n > before;
-}
-
 /*
  * The walk position a slot starts at: one uniform x in [0, 1); at each zone
  * with servers, x < keep stops there, else x is rescaled to the rest, which
@@ -243,28 +234,37 @@ size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
         }
     }
     /* Nothing can spill when the first zone with servers keeps everything:
-     * the per-slot loop would draw exactly what zone_pool_pick() draws
-     * (test_balance), only slower. Most countries take this path. */
+     * what follows would draw exactly what zone_pool_pick() draws
+     * (test_balance), only after a loop of no use. Most countries take this. */
     if (!keep || home == n_walk || keep->keep[walk[home]][family == 6] >= 1)
         return zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, out);
+    /* Where each record starts (one draw per record), then the zones in walk
+     * order, each drawing the records that start there plus any its
+     * predecessors could not give (backfill): the same calls as
+     * zone_pool_pick(), so a spilled record costs one draw more, not a walk. */
+    size_t starts[ZONE_WALK_MAX] = {0}, target = 0;
+    bool backfill = false;
     out->n = 0;
     out->zone = -1;
     out->backfill = false;
     if (want > ZONE_PICK_MAX)
         want = ZONE_PICK_MAX;
-    bool backfill = false;
-    while (out->n < want && home < n_walk) {
-        size_t w = sel_start(pool, keep, family, walk, n_walk, home, rng), start = w;
+    if (n_walk > ZONE_WALK_MAX)
+        n_walk = ZONE_WALK_MAX;
+    for (size_t k = 0; k < want; k++) {
+        size_t w = sel_start(pool, keep, family, walk, n_walk, home, rng);
+        starts[w]++;
         info->spilled |= w > home;
-        while (w < n_walk && !sel_one(pool, pool_table(pool, walk[w], family, quarter),
-                                      walk[w], rng, out))
-            w++;
-        if (w == n_walk)
-            break;
-        backfill |= w > start;
+    }
+    for (size_t w = home; w < n_walk && out->n < want; w++) {
+        const pool_table_t *t = pool_table(pool, walk[w], family, quarter);
+        backfill |= out->n < target; /* an earlier zone ran out */
+        target += starts[w];
+        if (target > out->n && t && t->n)
+            sel_zone(pool, t, walk[w], target, rng, out);
     }
     /* sel_zone() marks any second zone as backfill; here that is spill unless a
-     * slot had to move on because its zone was used up. */
+     * zone ran out of servers for the records that started in it. */
     out->zone = out->n ? info->home : -1;
     out->backfill = backfill;
     return out->n;
