@@ -52,7 +52,6 @@ stat_is() {
         return 1
     }
 }
-installed() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^ii'; }
 known() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^[a-z][a-z]'; }
 absent() {
     local p
@@ -100,12 +99,31 @@ trap 'exit 1' INT TERM
 
 # --- build -----------------------------------------------------------------
 version=$(grep '^project' "$root/CMakeLists.txt" | grep -o 'VERSION [0-9.]*' | cut -c9-)
+# What scripts/build-deb builds: the tracked files as in the working tree.
+rev=$(git -C "$root" stash create)
+rev=${rev:-HEAD}
 if ! "$root/scripts/build-deb" --out "$tmp/out" >"$tmp/build-deb.log" 2>&1; then
     not_ok "build: scripts/build-deb" "$(tail -n 40 "$tmp/build-deb.log")"
-    printf '%d passed, %d failed\n' "$passed" "$((failed))"
+    printf '%d passed, %d failed\n' "$passed" "$failed"
     exit 1
 fi
 ok "build: scripts/build-deb"
+# The version has one source: a changelog that disagrees stops the build.
+mkdir "$tmp/vchk"
+git -C "$root" archive "$rev" debian CMakeLists.txt | tar -x -C "$tmp/vchk"
+sed -i 's/^project(dnsd VERSION [0-9.]*/project(dnsd VERSION 99.0.0/' "$tmp/vchk/CMakeLists.txt"
+version_guard() {
+    local out
+    if out=$(cd "$tmp/vchk" && debian/rules override_dh_auto_configure 2>&1); then
+        echo "the build went on: $out"
+        return 1
+    fi
+    grep -q 'add a changelog entry (dch -v 99.0.0)' <<<"$out" || {
+        echo "$out"
+        return 1
+    }
+}
+check "build: a CMake version the changelog lacks stops the build" version_guard
 deb=$tmp/out/dnsd_${version}_$(dpkg --print-architecture).deb
 ctl=$tmp/out/dnsdctl_${version}_$(dpkg --print-architecture).deb
 check "build: packages carry the CMake project version $version" test -f "$deb" -a -f "$ctl"
@@ -116,9 +134,8 @@ check "build: dh_auto_test ran the unit tests" \
 # --- lintian ---------------------------------------------------------------
 # Lintian reads the packages from a directory of their own: run from inside
 # the source tree's parent it printed nothing at all.
-rev=$(git -C "$root" stash create)
 mkdir -p "$tmp/src/dnsd"
-git -C "$root" archive "${rev:-HEAD}" | tar -x -C "$tmp/src/dnsd"
+git -C "$root" archive "$rev" | tar -x -C "$tmp/src/dnsd"
 (cd "$tmp/src" && dpkg-source -q -b dnsd >/dev/null 2>&1)
 lint() { (cd "$tmp" && lintian --fail-on error,warning "$@"); }
 check "lintian: binary packages" lint "$tmp"/out/*.changes
