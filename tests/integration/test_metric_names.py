@@ -10,6 +10,9 @@ test fails once dnsd exports one of them, so the list stays exact."""
 import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import unittest
 
 import yaml
@@ -207,6 +210,20 @@ class DashboardModelTest(unittest.TestCase):
                      "pool answers by zone and backfill", "spill", "push", "serial per node",
                      "drops by reason"):
             self.assertIn(want, titles)
+
+    @unittest.skipUnless(shutil.which("promtool"), "promtool: scripts/setup --tests")
+    def test_queries_parse(self):
+        """promtool parses every panel's query (Grafana's variables filled in)."""
+        rules = {"groups": [{"name": "panels", "rules": [
+            {"record": "dnsd:panel_%d" % i,
+             "expr": e.replace("$__rate_interval", "5m").replace("$node", ".*")}
+            for i, (_, e) in enumerate(dashboard_exprs())]}]}
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+            json.dump(rules, f)
+            f.flush()
+            p = subprocess.run(["promtool", "check", "rules", f.name], capture_output=True,
+                               text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_node_variable_is_applied(self):
         """Every metric a panel queries is selected with $node, except the
