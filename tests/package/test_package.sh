@@ -153,9 +153,9 @@ check "install: dnsd --version is the package's" \
 check "install: /usr/sbin/dnsd" stat_is /usr/sbin/dnsd root:root 755
 check "install: /usr/bin/dnsdctl" stat_is /usr/bin/dnsdctl root:root 755
 check "install: dnsd.service" stat_is /lib/systemd/system/dnsd.service root:root 644
-check "install: /etc/dnsd" stat_is /etc/dnsd root:dnsd 750
-check "install: /etc/dnsd/dnsd.yaml" stat_is /etc/dnsd/dnsd.yaml root:root 644
-check "install: /etc/dnsd/pool.ntp.org.zone" stat_is /etc/dnsd/pool.ntp.org.zone root:root 644
+check "install: /etc/dnsd" stat_is /etc/dnsd root:root 755
+check "install: /etc/dnsd/dnsd.yaml" stat_is /etc/dnsd/dnsd.yaml root:dnsd 640
+check "install: /etc/dnsd/pool.ntp.org.zone" stat_is /etc/dnsd/pool.ntp.org.zone root:dnsd 640
 check "install: /var/lib/dnsd" stat_is /var/lib/dnsd dnsd:dnsd 750
 check "install: man pages" test -f /usr/share/man/man8/dnsd.8.gz -a \
     -f /usr/share/man/man5/dnsd.yaml.5.gz -a -f /usr/share/man/man8/dnsdctl.8.gz
@@ -218,6 +218,21 @@ check "run: pool answer after the push" bash -c \
     "test \$(kdig @127.0.0.1 -p $port +short +time=2 +retry=0 0.pool.ntp.org A | grep -c .) = 4"
 check "run: metrics scrape" bash -c \
     "curl -sf http://127.0.0.1:$mport/metrics | grep -qx 'dnsd_build_info{version=\"$version\"} 1'"
+# A reload (systemctl reload: SIGHUP) reads the config and the master file
+# again, now as dnsd: root:dnsd 0640 must be enough.
+reloaded() {
+    local i
+    kill -HUP "$pid" || return 1
+    for i in $(seq 25); do
+        curl -sf "http://127.0.0.1:$mport/metrics" | grep -qx 'dnsd_reloads_total{result="ok"} 1' &&
+            return 0
+        sleep 0.2
+    done
+    curl -sf "http://127.0.0.1:$mport/metrics" | grep -E '^dnsd_(reloads_total|last_reload)'
+    tail -n 5 "$tmp/dnsd.log"
+    return 1
+}
+check "run: SIGHUP reload as dnsd succeeds" reloaded
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
