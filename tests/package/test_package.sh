@@ -180,6 +180,15 @@ check "install: systemd-analyze verify dnsd.service, no output" \
 [[ -n $verify_out ]] && printf '       %s\n' "$verify_out"
 check "install: dnsd -c /etc/dnsd/dnsd.yaml --check" /usr/sbin/dnsd -c /etc/dnsd/dnsd.yaml --check
 
+# An operator's edit survives a reinstall (an upgrade's conffile handling),
+# and the modes are set again.
+echo "# edited by the operator" >>/etc/dnsd/dnsd.yaml
+apt-get install -y -qq --reinstall "$deb" >"$tmp/reinstall.log" 2>&1
+check "install: reinstall" test "$?" = 0
+check "install: the edited conffile is kept" \
+    bash -c "tail -n 1 /etc/dnsd/dnsd.yaml | grep -qx '# edited by the operator'"
+check "install: its owner and mode are kept" stat_is /etc/dnsd/dnsd.yaml root:dnsd 640
+
 # --- run -------------------------------------------------------------------
 # The unit runs `dnsd -c /etc/dnsd/dnsd.yaml` as root in /run/dnsd's world.
 # The config listens on port 53 and serves metrics on 9153, which a real
