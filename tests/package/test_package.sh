@@ -21,9 +21,12 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export DEBIAN_FRONTEND=noninteractive
+# Waits for dpkg's lock rather than failing while another apt-get runs.
+apt=(apt-get -y -qq -o DPkg::Lock::Timeout=300)
 passed=0
 failed=0
 pid=
+summarized=0
 user_existed=0
 tmp=
 
@@ -63,13 +66,22 @@ absent() {
     done
 }
 
+summary() {
+    printf '%d passed, %d failed\n' "$passed" "$failed"
+    summarized=1
+}
+
 cleanup() {
+    if ((!summarized)); then
+        not_ok "the test was interrupted"
+        summary
+    fi
     if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
         kill -KILL "$pid"
         wait "$pid" 2>/dev/null
     fi
     if known dnsd || known dnsdctl; then
-        apt-get purge -y -qq dnsd dnsdctl >/dev/null 2>&1
+        "${apt[@]}" purge dnsd dnsdctl >/dev/null 2>&1
     fi
     if ((!user_existed)) && getent passwd dnsd >/dev/null; then
         userdel dnsd
@@ -82,16 +94,16 @@ if ((EUID != 0)); then
     echo "test_package: needs root (it installs and purges the packages)" >&2
     exit 2
 fi
-if known dnsd || known dnsdctl; then
-    echo "test_package: dnsd or dnsdctl is installed here; purge it first" >&2
-    exit 2
-fi
 # One run at a time on a machine: the packages are system-wide.
 exec 9>/run/lock/dnsd-package-test.lock
 flock -w 600 9 || {
     echo "test_package: another run holds /run/lock/dnsd-package-test.lock" >&2
     exit 2
 }
+if known dnsd || known dnsdctl; then
+    echo "test_package: dnsd or dnsdctl is installed here; purge it first" >&2
+    exit 2
+fi
 getent passwd dnsd >/dev/null && user_existed=1
 tmp=$(mktemp -d /tmp/dnsd-pkg.XXXXXX)
 trap cleanup EXIT
@@ -104,7 +116,7 @@ rev=$(git -C "$root" stash create)
 rev=${rev:-HEAD}
 if ! "$root/scripts/build-deb" --out "$tmp/out" >"$tmp/build-deb.log" 2>&1; then
     not_ok "build: scripts/build-deb" "$(tail -n 40 "$tmp/build-deb.log")"
-    printf '%d passed, %d failed\n' "$passed" "$failed"
+    summary
     exit 1
 fi
 ok "build: scripts/build-deb"
@@ -142,9 +154,9 @@ check "lintian: binary packages" lint "$tmp"/out/*.changes
 check "lintian: source package" lint "$tmp"/src/dnsd_*.dsc
 
 # --- install ---------------------------------------------------------------
-if ! apt-get install -y -qq "$deb" "$ctl" >"$tmp/install.log" 2>&1; then
+if ! "${apt[@]}" install "$deb" "$ctl" >"$tmp/install.log" 2>&1; then
     not_ok "install: apt-get install ./dnsd_*.deb ./dnsdctl_*.deb" "$(tail -n 20 "$tmp/install.log")"
-    printf '%d passed, %d failed\n' "$passed" "$failed"
+    summary
     exit 1
 fi
 ok "install: apt-get install ./dnsd_*.deb ./dnsdctl_*.deb"
@@ -183,7 +195,7 @@ check "install: dnsd -c /etc/dnsd/dnsd.yaml --check" /usr/sbin/dnsd -c /etc/dnsd
 # An operator's edit survives a reinstall (an upgrade's conffile handling),
 # and the modes are set again.
 echo "# edited by the operator" >>/etc/dnsd/dnsd.yaml
-apt-get install -y -qq --reinstall "$deb" >"$tmp/reinstall.log" 2>&1
+"${apt[@]}" install --reinstall "$deb" >"$tmp/reinstall.log" 2>&1
 check "install: reinstall" test "$?" = 0
 check "install: the edited conffile is kept" \
     bash -c "tail -n 1 /etc/dnsd/dnsd.yaml | grep -qx '# edited by the operator'"
@@ -250,7 +262,7 @@ check "run: SIGTERM, exit status 0" test "$rc" = 0
 ((rc == 0)) || cat "$tmp/dnsd.log"
 
 # --- remove ----------------------------------------------------------------
-apt-get remove -y -qq dnsd dnsdctl >"$tmp/remove.log" 2>&1
+"${apt[@]}" remove dnsd dnsdctl >"$tmp/remove.log" 2>&1
 check "remove: apt-get remove" test "$?" = 0
 check "remove: binaries and unit gone" \
     absent /usr/sbin/dnsd /usr/bin/dnsdctl /lib/systemd/system/dnsd.service
@@ -261,12 +273,12 @@ check "remove: dnsd is in state config-files" \
     bash -c "dpkg-query -W -f='\${db:Status-Abbrev}' dnsd | grep -q '^rc'"
 
 # --- purge -----------------------------------------------------------------
-apt-get purge -y -qq dnsd dnsdctl >"$tmp/purge.log" 2>&1
+"${apt[@]}" purge dnsd dnsdctl >"$tmp/purge.log" 2>&1
 check "purge: apt-get purge" test "$?" = 0
 check "purge: /etc/dnsd, /var/lib/dnsd and the unit's links gone" absent /etc/dnsd \
     /var/lib/dnsd /var/log/dnsd /etc/systemd/system/multi-user.target.wants/dnsd.service
 check "purge: dpkg forgot both packages" bash -c "! dpkg-query -W dnsd dnsdctl 2>/dev/null | grep -q ."
 check "purge: the user stays (Debian's practice for system users)" getent passwd dnsd
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
+summary
 ((failed == 0))
