@@ -202,6 +202,11 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
     met_one(b, "dnsd_control_connections_total", "socket", "refused",
             s->ctl_conns_refused);
+    met_family(b, "dnsd_control_limits_total", "counter",
+               "Control connections closed, refused or paused by a limit, by event.");
+    for (size_t i = 0; i < s->n_ctl_limits; i++)
+        met_one(b, "dnsd_control_limits_total", "event", s->ctl_limits[i].label,
+                s->ctl_limits[i].value);
     met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
     for (int i = 0; i < 4; i++)
         met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);

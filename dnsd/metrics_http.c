@@ -34,6 +34,7 @@ typedef struct srv_mconn {
     uv_shutdown_t sreq;
     srv_metrics_t *m;
     struct srv_mconn *prev, *next;
+    uint64_t due; /* loop ms of the deadline */
     int handles;
     bool answered, closing;
     bool writing, eof; /* response in flight; the client half-closed meanwhile */
@@ -118,7 +119,10 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
     met_origin_t *origins = srv_metrics_origins(d);
     met_label_count_t frames[SRV_CTL_REFUSALS_MAX];
     srv_ctl_refusal_t refusals[SRV_CTL_REFUSALS_MAX];
+    met_label_count_t limits[SRV_CTL_LIMITS];
     char *out = NULL;
+    for (int i = 0; i < SRV_CTL_LIMITS; i++)
+        limits[i] = (met_label_count_t){srv_ctl_limit_names[i], c->st.limits[i]};
     if (st && origins) {
         srv_workers_stats(c->ws, st);
         double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
@@ -134,11 +138,12 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .ctl_conns_unix = c->st.conns_unix,
             .ctl_conns_tcp = c->st.conns_tcp,
             .ctl_conns_refused = c->st.conns_refused,
-            .ctl_idle_closed = c->st.idle_closed,
             .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
                              c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
             .frames_refused = frames,
             .n_frames_refused = srv_metrics_frames(&c->st, frames, refusals),
+            .ctl_limits = limits,
+            .n_ctl_limits = SRV_CTL_LIMITS,
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
@@ -255,9 +260,23 @@ static void srv_metrics_on_connection(uv_stream_t *server, int status)
         srv_mconn_close(k);
         return;
     }
+    k->due = uv_now(&m->ctl->loop) + SRV_METRICS_TIMEOUT_MS;
     uv_timer_start(&k->timer, srv_mconn_on_timer, SRV_METRICS_TIMEOUT_MS, 0);
     if (uv_read_start((uv_stream_t *)&k->tcp, srv_mconn_on_alloc, srv_mconn_on_read) < 0)
         srv_mconn_close(k);
+}
+
+void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms)
+{
+    if (!m)
+        return;
+    uint64_t now = uv_now(&m->ctl->loop);
+    for (srv_mconn_t *k = m->conns; k; k = k->next) {
+        if (k->closing)
+            continue;
+        k->due += ms;
+        uv_timer_start(&k->timer, srv_mconn_on_timer, k->due > now ? k->due - now : 0, 0);
+    }
 }
 
 int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t errlen)

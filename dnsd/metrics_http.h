@@ -12,6 +12,7 @@
 #define DNSD_METRICS_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SRV_METRICS_HEAD_MAX 8192
 #define SRV_METRICS_TIMEOUT_MS 5000
@@ -24,6 +25,10 @@ typedef struct srv_metrics srv_metrics_t;
  * set). 0, or -1 with a message naming the address. */
 int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err,
                        size_t errlen);
+
+/* The control loop stood still for `ms` (a request or reload): every
+ * connection's deadline moves by as much. NULL is fine. */
+void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms);
 
 /* Closes the listener and every connection (from the control loop, at stop);
  * the memory goes once the loop has run their close callbacks. NULL is fine. */
