@@ -256,6 +256,7 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
 static void met_process(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const code[5] = {"200", "400", "404", "405", "other"};
+    static const char *const conn[3] = {"accepted", "evicted", "refused"};
     met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
     met_one(b, "dnsd_build_info", "version", s->version, 1);
     met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
@@ -266,6 +267,11 @@ static void met_process(met_buf_t *b, const met_snap_t *s)
                "HTTP requests to this responder by status code.");
     for (int i = 0; i < 5; i++)
         met_one(b, "dnsd_metrics_requests_total", "code", code[i], s->http_requests[i]);
+    met_family(b, "dnsd_metrics_connections_total", "counter",
+               "Connections to this responder: accepted, evicted for a newcomer when "
+               "all were taken, refused.");
+    for (int i = 0; i < 3; i++)
+        met_one(b, "dnsd_metrics_connections_total", "event", conn[i], s->http_conns[i]);
 }
 
 int met_render(const met_snap_t *s, char **out, size_t *len)

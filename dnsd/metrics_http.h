@@ -4,7 +4,8 @@
  *
  * HTTP/1.x, one request per connection (Connection: close). A request head is
  * bounded to SRV_METRICS_HEAD_MAX bytes and the whole exchange to
- * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time. Every
+ * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time, a newcomer
+ * closing the oldest unanswered one when they are all taken. Every
  * scrape sums the workers' counters (relaxed reads) and reads the served
  * data, which only the control thread replaces, so no lock is taken.
  */
