@@ -634,6 +634,46 @@ class ProtocolRefusalTest(ControlTestCase):
         self.assertEqual(served_serial(self.port), s)
 
 
+class SlowRequestTest(unittest.TestCase):
+    """A request that runs longer than control.idle_timeout: the time it takes
+    is not idle time. The push is made slow as a loaded machine would: the
+    daemon is stopped (SIGSTOP) for 1.5 s while it parses the snapshot."""
+
+    def test_connection_survives_a_request_longer_than_the_idle_timeout(self):
+        srv = control_server(tcp=False, options={"idle_timeout": 1})
+        self.addCleanup(srv.kill)
+        srv.start()
+        servers = [server("10.%d.%d.%d" % (64 + i // 65536, (i // 256) % 256, i % 256),
+                          ["de", "europe"]) for i in range(40000)]
+        for attempt in range(3):
+            serial = 8_000_001 + attempt
+            with RawCtl(srv.sock, timeout=20) as c:
+                c.sock.sendall(c.frame(PUSH, push_payload(snapshot_text(serial, servers))))
+                c.seq_out += 1
+                time.sleep(0.02)  # the frame is in: the daemon is parsing it
+                srv.proc.send_signal(signal.SIGSTOP)
+                time.sleep(1.5)
+                srv.proc.send_signal(signal.SIGCONT)
+                ftype, rep = c.reply()
+                self.assertEqual(ftype, OK, rep)
+                if rep["build_ms"] < 1200:
+                    continue  # stopped before or after the request: try again
+                # The same connection takes another request, and is closed
+                # once it is really idle for the timeout.
+                ftype, rep = c.request(STATUS)
+                self.assertEqual((ftype, rep["zones"][0]["serial"]), (OK, serial))
+                c.sock.settimeout(5)
+                t0 = time.monotonic()
+                self.assertEqual(c.sock.recv(1), b"")
+                self.assertGreater(time.monotonic() - t0, 0.8)
+                break
+        else:
+            self.fail("no push took longer than the idle timeout")
+        p = dnsdctl("-s", srv.sock, "stats")
+        self.assertGreaterEqual(json.loads(p.stdout)["control"]["limits"]["idle_closed"], 1)
+        check_clean_exit(*srv.stop())
+
+
 class RestartTest(unittest.TestCase):
 
     def test_kill9_after_acknowledged_push_restarts_with_that_serial(self):
