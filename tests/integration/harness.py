@@ -78,10 +78,11 @@ SANITIZER_RE = re.compile(
     r"ThreadSanitizer")
 
 
-def built_with(feature):
+def built_with(feature, default=True):
     """Whether the dnsd under test has an optional feature: "dnstap" or
     "systemd", the CMake options DNSD_DNSTAP and DNSD_SYSTEMD (ON unless the
-    build directory's CMakeCache.txt says OFF)."""
+    build directory's CMakeCache.txt says OFF), or "sanitize" with
+    default=False (DNSD_SANITIZE)."""
     key = "DNSD_%s:BOOL=" % feature.upper()
     try:
         with open(os.path.join(BINARY_DIR, "CMakeCache.txt")) as f:
@@ -90,7 +91,7 @@ def built_with(feature):
                     return line[len(key):].strip().upper() not in ("OFF", "0", "NO", "FALSE")
     except OSError:
         pass
-    return True
+    return default
 
 
 def not_built(feature):
