@@ -374,9 +374,6 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
     return false;
 }
 
-/* What `next` changes that only a restart applies (sockets, threads, the
- * control channel), compared with what the process started with: e.g.
- * "listen/workers". Empty when nothing. */
 /* The abuse limits are set once before the workers start (dnsd/main.c). */
 static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
 {
@@ -387,6 +384,9 @@ static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
             memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
 }
 
+/* What `next` changes that only a restart applies (sockets, threads, the
+ * control channel), compared with what the process started with: e.g.
+ * "listen/workers". Empty when nothing. */
 static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {

@@ -142,6 +142,8 @@ static void met_abuse(met_buf_t *b, const srv_stats_t *st)
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
             st->tcp_write_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "large_message",
+            st->tcp_large_refused);
 }
 
 static void met_pool(met_buf_t *b, const met_snap_t *s)
