@@ -535,19 +535,30 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
     out->json = srv_jb_done(&b);
 }
 
+/* A push, counted by result and timed: the frame is complete when it gets
+ * here, and the reply goes out as this returns. */
+static void srv_ctl_push_counted(srv_control_t *c, const ctl_frame_t *f,
+                                 srv_ctl_reply_t *out)
+{
+    uint64_t t0 = uv_hrtime();
+    srv_ctl_push(c, f, out);
+    bool ok = out->type == CTL_T_OK;
+    met_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
+    if (ok)
+        c->st.push_ok++;
+    else {
+        c->st.push_refused++;
+        c->st.push_refused_by[out->refusal]++;
+    }
+}
+
 void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
 {
     out->json = NULL;
     out->type = CTL_T_ERR;
     switch (f->type) {
     case CTL_T_PUSH:
-        srv_ctl_push(c, f, out);
-        if (out->type == CTL_T_OK)
-            c->st.push_ok++;
-        else {
-            c->st.push_refused++;
-            c->st.push_refused_by[out->refusal]++;
-        }
+        srv_ctl_push_counted(c, f, out);
         break;
     case CTL_T_STATUS:
         srv_ctl_status(c, out);

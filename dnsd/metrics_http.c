@@ -157,6 +157,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .state_temp_removed = srv_state_temp_removed(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
+        memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;

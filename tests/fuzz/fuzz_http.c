@@ -101,6 +101,7 @@ static void fh_render(const uint8_t *p, size_t n)
                     .n_origins = 3,
                     .frames_refused = fr,
                     .n_frames_refused = 1};
+    met_hist_observe(&s.push_duration[n & 1], (double)n / 100);
     char *out = NULL;
     size_t len = 0;
     if (met_render(&s, &out, &len) != 0)

@@ -2,7 +2,8 @@
 before and after a known set of queries and pushes moves every counter by
 exactly the expected amount and no other counter at all; other paths and
 methods get 404/405/400/431; a slow or oversized request is cut off while
-the daemon keeps answering."""
+the daemon keeps answering. The push-duration histogram takes one
+observation per push."""
 
 import os
 import re
@@ -110,10 +111,15 @@ class MetricsTest(DnsdTestCase):
         'dnsd_control_connections_total{socket="unix"}': 2,
         # Every query of the workload comes without a DNS cookie.
         'dnsd_cookies_total{result="none"}': 17,
+        'dnsd_control_push_duration_seconds_count{result="accepted"}': 1,
+        'dnsd_control_push_duration_seconds_count{result="refused"}': 1,
     }
-    # Move with the scrapes themselves, or are gauges checked on their own.
+    # Move with the scrapes themselves, or are gauges or timings checked on
+    # their own.
     IGNORED = ("dnsd_metrics_", "dnsd_zone_", "dnsd_tcp_connections_open",
-               "dnsd_last_reload", "dnsd_start_time")
+               "dnsd_last_reload", "dnsd_start_time",
+               "dnsd_control_push_duration_seconds_bucket",
+               "dnsd_control_push_duration_seconds_sum")
 
     def test_counters_move_by_exactly_the_workload(self):
         before = self.scrape()
@@ -139,6 +145,47 @@ class MetricsTest(DnsdTestCase):
         elig = after['dnsd_zone_servers{zone="pool.ntp.org",family="ipv4",state="eligible"}']
         self.assertGreater(total, 0)
         self.assertLessEqual(elig, total)
+
+    def test_push_duration_histogram(self):
+        """One observation per push, by result; the sum grows by the push's
+        time: at least the build_ms of its reply, at most dnsdctl's wall time."""
+        hist = "dnsd_control_push_duration_seconds"
+        before = self.scrape()
+        serial = int(before['dnsd_zone_serial{zone="%s"}' % ORIGIN]) + 1
+        t0 = time.monotonic()
+        p = self.ctl("push", self.server.write("hist.json", pool_snapshot(serial)))
+        wall = time.monotonic() - t0
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        build_s = float(re.search(r"built in ([0-9.]+) ms", p.stdout).group(1)) / 1000
+        after = self.scrape()
+        for result, n in (("accepted", 1), ("refused", 0)):
+            key = '%s_count{result="%s"}' % (hist, result)
+            self.assertEqual(after[key] - before[key], n, key)
+        grew = (after['%s_sum{result="accepted"}' % hist]
+                - before['%s_sum{result="accepted"}' % hist])
+        self.assertGreater(grew, 0)
+        self.assertGreaterEqual(grew, build_s - 0.0001)  # build_ms is printed to 0.1 ms
+        self.assertLessEqual(grew, wall)
+        # A refused push (serial not newer) is an observation of its own.
+        p = self.ctl("push", self.server.write("stale.json", pool_snapshot(serial)))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        again = self.scrape()
+        key = '%s_count{result="refused"}' % hist
+        self.assertEqual(again[key] - after[key], 1)
+        # Buckets: 1 ms .. 30 s, cumulative, +Inf equal to the count.
+        for result in ("accepted", "refused"):
+            buckets = sorted((float(m.group(1)), v) for k, v in again.items()
+                             for m in [re.match(r'%s_bucket\{result="%s",le="([^"]+)"\}$'
+                                                % (hist, result), k)] if m)
+            bounds = [b for b, _ in buckets]
+            self.assertEqual((bounds[0], bounds[-2], bounds[-1]), (0.001, 30, float("inf")))
+            counts = [v for _, v in buckets]
+            self.assertEqual(counts, sorted(counts), result)
+            self.assertEqual(counts[-1], again['%s_count{result="%s"}' % (hist, result)])
+        # The accepted push landed in the first bucket at or above its time.
+        for b in bounds[:-1]:
+            key = '%s_bucket{result="accepted",le="%g"}' % (hist, b)
+            self.assertEqual(again[key] - before[key], 1 if b >= grew else 0, key)
 
     def test_other_paths_methods_and_malformed_requests(self):
         port = self.server.metrics_port

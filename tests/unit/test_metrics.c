@@ -108,6 +108,11 @@ static void test_render(void)
                     .reload_failed = 1,
                     .state_temp_removed = 3};
     s.push_refused[MET_PUSH_STALE] = 3;
+    /* Bounds are inclusive (le); beyond the last one only +Inf counts it. */
+    met_hist_observe(&s.push_duration[0], 0.0005);
+    met_hist_observe(&s.push_duration[0], 0.005);
+    met_hist_observe(&s.push_duration[0], 10);
+    met_hist_observe(&s.push_duration[0], 40);
     s.http_requests[2] = 5;
     char *out = NULL;
     size_t len = 0;
@@ -145,6 +150,22 @@ static void test_render(void)
         "\ndnsd_state_load_errors_total{zone=\"pool.ntp.org\"} 2\n",
         "\ndnsd_state_load_errors_total{zone=\"we\\\"ird\\\\zone\"} 0\n",
         "\ndnsd_state_temp_files_removed_total 3\n",
+        "# TYPE dnsd_control_push_duration_seconds histogram\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.001\"} "
+        "1\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.0025\"} "
+        "1\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.005\"} "
+        "2\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"5\"} 2\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"10\"} 3\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"30\"} 3\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"+Inf\"} "
+        "4\n",
+        "\ndnsd_control_push_duration_seconds_sum{result=\"accepted\"} 50.005500\n",
+        "\ndnsd_control_push_duration_seconds_count{result=\"accepted\"} 4\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"refused\",le=\"+Inf\"} 0\n",
+        "\ndnsd_control_push_duration_seconds_count{result=\"refused\"} 0\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
         "\ndnsd_start_time_seconds 1000.500\n",
