@@ -267,7 +267,7 @@ static void met_histogram(met_buf_t *b, const char *name, const char *result,
     met_add(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
 }
 
-/* How long pushes take. */
+/* How long pushes take, and how old the snapshots they brought are. */
 static void met_push_times(met_buf_t *b, const met_snap_t *s)
 {
     met_family(b, "dnsd_control_push_duration_seconds", "histogram",
@@ -277,6 +277,15 @@ static void met_push_times(met_buf_t *b, const met_snap_t *s)
                   &s->push_duration[0]);
     met_histogram(b, "dnsd_control_push_duration_seconds", "refused",
                   &s->push_duration[1]);
+    met_family(b, "dnsd_zone_snapshot_timestamp_seconds", "gauge",
+               "Unix time this node accepted the served snapshot, by zone: the push, or "
+               "the modification time of the file it was loaded from.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool) {
+            met_add(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.3f\n", s->origins[i].snapshot_time);
+        }
 }
 
 static void met_zones(met_buf_t *b, const met_snap_t *s)

@@ -53,6 +53,7 @@ typedef struct met_origin {
     const char *name;       /* "pool.ntp.org" */
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
+    double snapshot_time;   /* Unix time this node accepted it, when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
 } met_origin_t;

@@ -98,6 +98,7 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
+        o[i].snapshot_time = so->snap_time;
         for (int f = 0; f < 2; f++)
             zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
                              &o[i].servers[f][1]);

@@ -90,6 +90,7 @@ static void fh_render(const uint8_t *p, size_t n)
         o[i].name = names[i];
         o[i].has_pool = k & 1;
         o[i].serial = k * 7919;
+        o[i].snapshot_time = (double)k * 1e8 + 0.5;
     }
     memset(&st, 0, sizeof st);
     memcpy(&st, p, n < sizeof st ? n : sizeof st);

@@ -3,10 +3,15 @@ before and after a known set of queries and pushes moves every counter by
 exactly the expected amount and no other counter at all; other paths and
 methods get 404/405/400/431; a slow or oversized request is cut off while
 the daemon keeps answering. The push-duration histogram takes one
-observation per push."""
+observation per push; a zone's snapshot timestamp is the time its push was
+accepted, or after a restart the state or snapshot file's modification
+time, and `dnsdctl status` shows the same."""
 
+import calendar
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -15,8 +20,8 @@ import unittest
 import dns.edns
 import dns.message
 
-from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, free_port, header, http,
-                     parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
+from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, check_clean_exit, free_port, header,
+                     http, parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
                      tcp_send, wire_name)
 from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
 
@@ -24,11 +29,11 @@ DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
 
 
 class MetricsServer(PoolServer):
-    """The pool server with metrics, control.unix and a state_dir."""
+    """The pool server with metrics, control.unix and (state={}) a state_dir."""
 
-    def __init__(self):
+    def __init__(self, snapshot=pool_snapshot(), state={}):
         self.metrics_port = free_port(False)
-        super().__init__(snapshot=pool_snapshot(), state={})
+        super().__init__(snapshot=snapshot, state=state)
 
     def write_config(self):
         path = super().write_config()
@@ -288,6 +293,117 @@ class MetricsTest(DnsdTestCase):
         key = 'dnsd_metrics_connections_total{event="evicted"}'
         self.assertGreaterEqual(after[key] - before.get(key, 0), 12)
 
+
+
+SNAPSHOT_TIME = 'dnsd_zone_snapshot_timestamp_seconds{zone="%s"}' % ORIGIN
+OLD = 1700000000.25  # 2023-11-14T22:13:20.25Z: a file far older than the test
+
+
+class SnapshotTimeTest(unittest.TestCase):
+    """dnsd_zone_snapshot_timestamp_seconds and status' snapshot_time: when
+    this node accepted the snapshot it serves, across pushes, reloads and
+    restarts."""
+
+    def start(self, srv):
+        self.addCleanup(srv.kill)
+        return srv.start()
+
+    def stop(self, srv):
+        check_clean_exit(*srv.stop())
+
+    def restart(self, srv, before_start=lambda: None):
+        """SIGTERM (must exit 0), before_start(), the same config again."""
+        srv.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(srv.proc.wait(timeout=10), 0, srv.log())
+        srv.stderr.close()
+        before_start()
+        srv.start()
+
+    def sighup(self, srv):
+        done = srv.log().count("SIGHUP: reloaded")
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while srv.log().count("SIGHUP: reloaded") == done:
+            self.assertLess(time.monotonic(), deadline, srv.log())
+            time.sleep(0.05)
+
+    def scrape(self, srv):
+        status, _, body = http(srv.metrics_port, b"GET /metrics HTTP/1.0\r\n\r\n")
+        self.assertEqual(status, 200)
+        return parse_metrics(body.decode())
+
+    def ctl(self, srv, *args):
+        p = subprocess.run([DNSDCTL, "-s", srv.path("ctl.sock")] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def push(self, srv, serial):
+        """Pushes `serial`; returns the Unix times just before and after."""
+        path = srv.write("push-%d.json" % serial, pool_snapshot(serial))
+        t0 = time.time()
+        self.ctl(srv, "push", path)
+        return t0, time.time()
+
+    def assertSnapshotTime(self, srv, lo, hi=None):
+        """The metric lies in [lo, hi] (hi None: equals lo to the ms), and
+        status says the same to the second, with an age that fits."""
+        hi = lo if hi is None else hi
+        got = self.scrape(srv)[SNAPSHOT_TIME]
+        self.assertGreaterEqual(got, lo - 0.0015)
+        self.assertLessEqual(got, hi + 0.0015)
+        zone = json.loads(self.ctl(srv, "status"))["zones"][0]
+        when = calendar.timegm(time.strptime(zone["snapshot_time"], "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(when, int(got), zone)
+        self.assertAlmostEqual(zone["snapshot_age_s"], time.time() - got, delta=3)
+        return got
+
+    def test_configured_snapshot_file_time_at_start(self):
+        """A snapshot loaded from the zone's snapshot: file dates from that
+        file's modification time, not from the start."""
+        srv = MetricsServer()
+        os.utime(srv.path("snapshot.json"), (OLD, OLD))
+        self.start(srv)
+        self.assertSnapshotTime(srv, OLD)
+        self.stop(srv)
+
+    def test_push_time_then_state_file_time_after_restart(self):
+        srv = MetricsServer(snapshot=None)
+        self.start(srv)
+        # No snapshot: no timestamp, and status says null.
+        self.assertNotIn(SNAPSHOT_TIME, self.scrape(srv))
+        zone = json.loads(self.ctl(srv, "status"))["zones"][0]
+        self.assertEqual((zone["snapshot_time"], zone["snapshot_age_s"]), (None, None))
+        t0, t1 = self.push(srv, POOL_SERIAL)
+        pushed = self.assertSnapshotTime(srv, t0, t1)
+        # A reload reads the state file written with the push: the same time.
+        self.sighup(srv)
+        self.assertAlmostEqual(self.scrape(srv)[SNAPSHOT_TIME], pushed, delta=1.0)
+        # A restart must not make the snapshot look fresh: the state file's
+        # modification time (set far back here) is what counts, and a reload
+        # after it keeps that time.
+        state = srv.path(os.path.join("state", ORIGIN + ".snapshot.json"))
+        self.restart(srv, lambda: os.utime(state, (OLD, OLD)))
+        self.assertSnapshotTime(srv, OLD)
+        self.sighup(srv)
+        self.assertSnapshotTime(srv, OLD)
+        # The next push is fresh again.
+        t0, t1 = self.push(srv, POOL_SERIAL + 1)
+        self.assertSnapshotTime(srv, t0, t1)
+        self.stop(srv)
+
+    def test_reload_keeps_the_time_of_a_push_it_keeps(self):
+        """Without a state_dir, a reload keeps the running push over the
+        older configured file, and its time with it."""
+        srv = MetricsServer(state=None)
+        os.utime(srv.path("snapshot.json"), (OLD, OLD))
+        self.start(srv)
+        self.assertSnapshotTime(srv, OLD)
+        t0, t1 = self.push(srv, POOL_SERIAL + 1)
+        pushed = self.assertSnapshotTime(srv, t0, t1)
+        self.sighup(srv)
+        self.assertEqual(self.scrape(srv)[SNAPSHOT_TIME], pushed)
+        self.stop(srv)
 
 if __name__ == "__main__":
     unittest.main()

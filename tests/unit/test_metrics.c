@@ -88,6 +88,7 @@ static void test_render(void)
     met_origin_t o[2] = {{.name = "pool.ntp.org",
                           .has_pool = true,
                           .serial = 42,
+                          .snapshot_time = 1700000000.25,
                           .servers = {{100, 90}, {20, 10}},
                           .state_errors = 2},
                          {.name = "we\"ird\\zone", .has_pool = false}};
@@ -166,6 +167,7 @@ static void test_render(void)
         "\ndnsd_control_push_duration_seconds_count{result=\"accepted\"} 4\n",
         "\ndnsd_control_push_duration_seconds_bucket{result=\"refused\",le=\"+Inf\"} 0\n",
         "\ndnsd_control_push_duration_seconds_count{result=\"refused\"} 0\n",
+        "\ndnsd_zone_snapshot_timestamp_seconds{zone=\"pool.ntp.org\"} 1700000000.250\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
         "\ndnsd_start_time_seconds 1000.500\n",
@@ -175,6 +177,7 @@ static void test_render(void)
         CHECK_STR_HAS(out, want[i]);
     /* A zone without a snapshot has no serial line. */
     CHECK(strstr(out, "dnsd_zone_serial{zone=\"we") == NULL);
+    CHECK(strstr(out, "dnsd_zone_snapshot_timestamp_seconds{zone=\"we") == NULL);
     /* Every non-comment line is NAME{...} VALUE or NAME VALUE; every family
      * has HELP and TYPE before its samples. */
     int families = 0, samples = 0;
