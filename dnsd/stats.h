@@ -66,6 +66,7 @@ typedef struct srv_stats {
     uint64_t tcp_client_refused; /* connections over tcp.max_per_client */
     uint64_t tcp_read_timeouts;  /* a begun message not finished within tcp.read_timeout */
     uint64_t tcp_write_timeouts; /* a response unread by the client for the idle timeout */
+    uint64_t tcp_large_refused;  /* a message over 4 KiB with every large read buffer lent */
     /* Demand-aware balancing: pool answers by origin, zone of first draw,
      * family and name kind (0 geo, 1 explicit zone name), counted while the
      * origin's balance mode is not off; and answers with a spilled record by
