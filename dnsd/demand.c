@@ -34,6 +34,7 @@ typedef struct srv_bal_origin {
     zone_bal_zone_t zones[2][ZONE_ID_MAX];
     zone_bal_result_t res[2];
     bool solved[2];
+    bool active[2]; /* enough demand: the keep fractions are the solver's */
     uint64_t next_ns, recomputes;
     double solve_ms;
 } srv_bal_origin_t;
@@ -234,8 +235,17 @@ static zone_keep_t *srv_bal_solve(srv_bal_t *b, size_t i, const srv_origin_t *so
                            &o->res[f]) < 0)
             continue;
         o->solved[f] = true;
-        for (int id = 0; enough && id < ZONE_ID_MAX && id < zone_id_count(); id++)
-            keep->keep[id][f] = (float)o->zones[f][id].keep;
+        o->active[f] = enough;
+        for (int id = 0; id < ZONE_ID_MAX && id < zone_id_count(); id++) {
+            zone_bal_zone_t *z = &o->zones[f][id];
+            if (!enough) { /* report what is served: nothing spills yet */
+                z->keep = 1;
+                z->ratio_with = z->ratio_without;
+            }
+            keep->keep[id][f] = (float)z->keep;
+        }
+        if (!enough)
+            o->res[f].worst_with = o->res[f].worst_without;
     }
     o->recomputes++;
     o->solve_ms = (double)(uv_hrtime() - t0) / 1e6;
@@ -318,10 +328,10 @@ static void srv_bal_jb_family(srv_jb_t *j, const srv_bal_origin_t *o, int f)
     bool first = true;
 
     srv_jb_add(j,
-               "{\"worst_without\": %.4f, \"worst_with\": %.4f, \"local_share\": %.4f, "
-               "\"fallback\": %s, \"zones\": [",
-               r->worst_without, r->worst_with, r->local_share,
-               r->fallback ? "true" : "false");
+               "{\"active\": %s, \"worst_without\": %.4f, \"worst_with\": %.4f, "
+               "\"local_share\": %.4f, \"fallback\": %s, \"zones\": [",
+               o->active[f] ? "true" : "false", r->worst_without, r->worst_with,
+               r->local_share, r->fallback ? "true" : "false");
     for (int id = 0; id < zone_id_count(); id++) {
         const zone_bal_zone_t *z = &r->zones[id];
         if (z->demand_share <= 0 && z->capacity_share <= 0)
@@ -604,6 +614,18 @@ void srv_bal_count_push(srv_bal_t *b, srv_bal_push_result_t r)
         b->pushes[r]++;
 }
 
+/* A zone that balancing watches (servers in a solved origin): its spill
+ * counter is shown from 0 on, so a rate() has a series before the first spill. */
+static bool srv_bal_may_spill(const srv_bal_t *b, int id)
+{
+    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
+        for (int f = 0; f < 2; f++)
+            if (b->o[i].solved[f] && b->o[i].zones[f][id].capacity_share > 0 &&
+                b->cfg->zones[i].balance.mode != CFG_BALANCE_OFF)
+                return true;
+    return false;
+}
+
 static void srv_bal_metrics_zones(const srv_bal_t *b, srv_jb_t *j)
 {
     srv_jb_add(
@@ -617,8 +639,36 @@ static void srv_bal_metrics_zones(const srv_bal_t *b, srv_jb_t *j)
                 if (z->keep < 1 && z->capacity_share > 0 && z->demand_share > 0)
                     srv_jb_add(j,
                                "dnsd_balance_keep_fraction{origin=\"%s\",zone=\"%s\","
-                               "family=\"%d\"} %.6g\n",
+                               "family=\"ipv%d\"} %.6g\n",
                                b->o[i].name, zone_id_name(id), f ? 6 : 4, z->keep);
+            }
+}
+
+/* The worst expected load ratio of each zone's servers, with the keep
+ * fractions and without: what the operator kit's alert and dashboard read
+ * (dist/prometheus, dist/grafana: spill="with"). */
+static void srv_bal_metrics_ratio(const srv_bal_t *b, srv_jb_t *j)
+{
+    static const char *const fam[2] = {"ipv4", "ipv6"};
+
+    srv_jb_add(j,
+               "# HELP dnsd_balance_load_ratio Worst expected load ratio of a zone's "
+               "servers (share of answers / share of weight), with and without spill.\n"
+               "# TYPE dnsd_balance_load_ratio gauge\n");
+    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
+        for (int f = 0; f < 2; f++)
+            for (int id = 0; b->o[i].solved[f] && id < zone_id_count(); id++) {
+                const zone_bal_zone_t *z = &b->o[i].zones[f][id];
+                if (!(z->capacity_share > 0) ||
+                    b->cfg->zones[i].balance.mode == CFG_BALANCE_OFF)
+                    continue;
+                for (int w = 0; w < 2; w++)
+                    srv_jb_add(j,
+                               "dnsd_balance_load_ratio{origin=\"%s\",zone=\"%s\","
+                               "family=\"%s\",spill=\"%s\"} %.6g\n",
+                               b->o[i].name, zone_id_name(id), fam[f],
+                               w ? "without" : "with",
+                               w ? z->ratio_without : z->ratio_with);
             }
 }
 
@@ -626,27 +676,14 @@ char *srv_bal_metrics(const srv_bal_t *b, const srv_stats_t *st)
 {
     srv_jb_t j = {0};
 
-    srv_jb_add(&j,
-               "# HELP dnsd_balance_load_ratio Worst expected load ratio of any server "
-               "(share of answers / share of weight), with and without spill.\n"
-               "# TYPE dnsd_balance_load_ratio gauge\n");
-    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
-            if (b->o[i].solved[f] && b->cfg->zones[i].balance.mode != CFG_BALANCE_OFF)
-                for (int w = 0; w < 2; w++)
-                    srv_jb_add(&j,
-                               "dnsd_balance_load_ratio{origin=\"%s\",family=\"%d\","
-                               "spill=\"%s\"} %.6g\n",
-                               b->o[i].name, f ? 6 : 4, w ? "with" : "without",
-                               w ? b->o[i].res[f].worst_with
-                                 : b->o[i].res[f].worst_without);
+    srv_bal_metrics_ratio(b, &j);
     srv_bal_metrics_zones(b, &j);
-    srv_jb_add(&j, "# HELP dnsd_balance_spilled_answers_total Pool answers with a record "
-                   "that started past their first zone, by that zone.\n"
-                   "# TYPE dnsd_balance_spilled_answers_total counter\n");
+    srv_jb_add(&j, "# HELP dnsd_balance_spilled_total Pool answers with a record that "
+                   "started past their first zone, by that zone.\n"
+                   "# TYPE dnsd_balance_spilled_total counter\n");
     for (int id = 0; id < zone_id_count(); id++)
-        if (st->pool_spilled[id])
-            srv_jb_add(&j, "dnsd_balance_spilled_answers_total{zone=\"%s\"} %llu\n",
+        if (st->pool_spilled[id] || srv_bal_may_spill(b, id))
+            srv_jb_add(&j, "dnsd_balance_spilled_total{zone=\"%s\"} %llu\n",
                        zone_id_name(id), (unsigned long long)st->pool_spilled[id]);
     srv_jb_add(&j, "# HELP dnsd_balance_recomputations_total Keep fraction solves.\n"
                    "# TYPE dnsd_balance_recomputations_total counter\n");

@@ -28,8 +28,6 @@ DASHBOARD = os.path.join(SOURCE_DIR, "dist", "grafana", "dnsd.json")
 # use them already. Remove a name here when dnsd exports it.
 UPCOMING = {
     "dnsd_dnssec_signature_expiry_seconds",  # gauge {zone}: seconds to the earliest RRSIG expiry
-    "dnsd_balance_load_ratio",               # gauge {zone,family}: worst expected load ratio
-    "dnsd_balance_spilled_total",            # counter {zone}: answers spilled to a later zone
 }
 # Series Prometheus makes itself: up{job="dnsd"} of the scrape job.
 PROMETHEUS_SERIES_RE = re.compile(r'(?<![\w:])up\{job="dnsd"\}')
@@ -120,7 +118,8 @@ class KitServer(PoolServer):
 
     def __init__(self):
         self.metrics_port = free_port(False)
-        super().__init__(snapshot=pool_snapshot(), state={})
+        super().__init__(snapshot=pool_snapshot(), state={},
+                         options={"balance": "{mode: local}"})
 
     def write_config(self):
         path = super().write_config()
