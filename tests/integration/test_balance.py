@@ -180,6 +180,27 @@ class LocalModeTest(unittest.TestCase):
         self.assertGreater(m['dnsd_balance_spilled_total{zone="lu"}'], 100)
         self.assertEqual(m['dnsd_balance_spilled_total{zone="de"}'], 0)  # watched, no spill
 
+    def test_spilled_numbered_names_stay_disjoint_and_aaaa_rule_holds(self):
+        """With lu spilling (this class's other test makes it), 0-3 still give
+        disjoint servers from every split zone of the walk (europe, "@"); only
+        lu's own two (a zone under 8 is not split) are in all four. IPv6 stays
+        on 2.* only."""
+        ask_many(self.srv.port, 300)
+        self.wait_keep("lu", 0.2)
+        seen = {q: set() for q in range(4)}
+        for q in range(4):
+            for a in ask_many(self.srv.port, 150, name="%d.%s" % (q, ORIGIN)):
+                seen[q] |= set(a)
+        self.assertTrue(any(seen[q] & OUTSIDE_EUROPE for q in range(4)), seen)
+        for x in range(4):
+            for y in range(x + 1, 4):
+                self.assertEqual(seen[x] & seen[y] - set(LU4), set(), (x, y))
+        with Client(self.srv.port) as c:
+            _, msg = c.ask("0." + ORIGIN, "AAAA", ecs=LU_ECS)
+            self.assertEqual(addrs(msg, "AAAA"), [])
+            _, msg = c.ask("2." + ORIGIN, "AAAA", ecs=LU_ECS)
+            self.assertGreater(len(addrs(msg, "AAAA")), 0)
+
     def test_dnsdctl_balance_and_servers_tables(self):
         ask_many(self.srv.port, 50)
         p = self.srv.ctl("balance")
@@ -344,6 +365,36 @@ class FleetTest(unittest.TestCase):
             self.assertEqual(float(row[2]), want, ip)
         for srv in nodes:
             if srv is not down:
+                check_clean_exit(*srv.stop())
+
+
+class ExplicitTest(unittest.TestCase):
+    """Explicit zone names spill too by default; explicit: false keeps them."""
+
+    def test_explicit_names_spill_unless_exempt(self):
+        for explicit, spills in (("true", True), ("false", False)):
+            with self.subTest(explicit=explicit):
+                srv = BalanceServer(balance={"mode": "local", "interval": 1,
+                                             "min_queries": 100, "explicit": explicit})
+                self.addCleanup(srv.kill)
+                srv.start()
+                ask_many(srv.port, 300, ecs=None, name="lu." + ORIGIN)
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    row = zone_row(srv.balance_json(), "lu")
+                    if row and row["demand_share"] > 0 and srv.balance_json()[
+                            "families"]["4"]["active"]:
+                        break
+                    time.sleep(0.5)
+                answers = ask_many(srv.port, 200, ecs=None, name="lu." + ORIGIN)
+                beyond = sum(1 for a in answers if set(a) & OUTSIDE_EUROPE)
+                if spills:
+                    self.assertLess(zone_row(srv.balance_json(), "lu")["keep"], 0.2)
+                    self.assertGreater(beyond, 50)
+                else:
+                    # Pinned: lu.pool.ntp.org answers lu, then europe's backfill.
+                    self.assertEqual(beyond, 0, answers[:3])
+                    self.assertTrue(all(set(LU4) <= set(a) for a in answers))
                 check_clean_exit(*srv.stop())
 
 
