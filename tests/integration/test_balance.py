@@ -398,6 +398,35 @@ class ExplicitTest(unittest.TestCase):
                 check_clean_exit(*srv.stop())
 
 
+class ReloadTest(unittest.TestCase):
+    """balance: is read again on reload: off -> local starts balancing, and
+    local -> off stops it, without a restart."""
+
+    def test_reload_turns_balancing_on_and_off(self):
+        srv = BalanceServer(balance={"mode": "off"})
+        self.addCleanup(srv.kill)
+        srv.start()
+        ask_many(srv.port, 200)
+        self.assertEqual(spilled_share(srv.port, 100), 0)
+        for mode, spills in (("local", True), ("off", False)):
+            srv.balance = {"mode": mode, "interval": 1, "min_queries": 100}
+            srv.options["balance"] = "{%s}" % ", ".join("%s: %s" % kv
+                                                        for kv in srv.balance.items())
+            srv.write_config()
+            p = srv.ctl("reload")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            if spills:
+                ask_many(srv.port, 300)
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and spilled_share(srv.port, 50) < 0.3:
+                    time.sleep(0.5)
+                self.assertGreater(spilled_share(srv.port), 0.3)
+            else:
+                self.assertEqual(spilled_share(srv.port), 0)
+                self.assertFalse([t for t in country_txt(srv.port) if t.startswith("spill")])
+        check_clean_exit(*srv.stop())
+
+
 class OffTest(unittest.TestCase):
     """balance: off (and no balance key) answers as before: the _country TXT
     of before, backfill only, no demand counted, nothing to show."""
