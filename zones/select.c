@@ -190,31 +190,31 @@ size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const in
 /* ---- selection with spill per slot (docs/balancing.md) ----------------- */
 
 /*
- * The walk position a slot starts at: one uniform x in [0, 1); at each zone
- * with servers, x < keep stops there, else x is rescaled to the rest, which
- * is again uniform, so one draw decides the whole walk. Zones without servers
- * pass on without a draw; so does keep 1 (no draw at all: with nothing to
- * spill the slot costs what it did before balancing).
+ * Where a record starts: at walk position j with probability keep[j] x the
+ * product of (1 - keep) of the positions before it; positions without
+ * servers pass everything on; the last keeps the rest. As cumulative
+ * bounds, computed once per answer, so each record costs one uniform draw
+ * and at most ZONE_WALK_MAX comparisons. Returns how many positions.
  */
-static size_t sel_start(const zone_pool_t *pool, const zone_keep_t *keep, int family,
-                        const int *walk, size_t n_walk, size_t home, zone_rng_t *rng)
+static size_t sel_bounds(const zone_pool_t *pool, const zone_keep_t *keep, int family,
+                         const int *walk, size_t n_walk, size_t home, double *bound,
+                         size_t *pos)
 {
-    double x = -1;
+    double reach = 1, sum = 0; /* share of records reaching position w */
+    size_t n = 0;
 
-    for (size_t w = home; w + 1 < n_walk; w++) {
+    for (size_t w = home; w < n_walk && reach > 0; w++) {
         const pool_table_t *t = pool_table(pool, walk[w], family, -1);
+        double k = w + 1 == n_walk ? 1 : keep->keep[walk[w]][family == 6];
         if (!t || !t->n)
             continue;
-        double k = keep->keep[walk[w]][family == 6];
-        if (k >= 1)
-            return w;
-        if (x < 0)
-            x = (double)(zone_rng_next(rng) >> 11) * 0x1.0p-53;
-        if (x < k)
-            return w;
-        x = (x - k) / (1 - k);
+        k = k > 1 ? 1 : k < 0 ? 0 : k;
+        sum += reach * k;
+        reach *= 1 - k;
+        pos[n] = w;
+        bound[n++] = w + 1 == n_walk || reach <= 0 ? 2 : sum; /* 2: catches all */
     }
-    return n_walk - 1;
+    return n;
 }
 
 size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
@@ -251,10 +251,16 @@ size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
         want = ZONE_PICK_MAX;
     if (n_walk > ZONE_WALK_MAX)
         n_walk = ZONE_WALK_MAX;
-    for (size_t k = 0; k < want; k++) {
-        size_t w = sel_start(pool, keep, family, walk, n_walk, home, rng);
-        starts[w]++;
-        info->spilled |= w > home;
+    double bound[ZONE_WALK_MAX];
+    size_t pos[ZONE_WALK_MAX], n_pos;
+    n_pos = sel_bounds(pool, keep, family, walk, n_walk, home, bound, pos);
+    for (size_t k = 0; k < want && n_pos; k++) {
+        double x = (double)(zone_rng_next(rng) >> 11) * 0x1.0p-53;
+        size_t j = 0;
+        while (j + 1 < n_pos && x >= bound[j])
+            j++;
+        starts[pos[j]]++;
+        info->spilled |= pos[j] > home;
     }
     for (size_t w = home; w < n_walk && out->n < want; w++) {
         const pool_table_t *t = pool_table(pool, walk[w], family, quarter);
