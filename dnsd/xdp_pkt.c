@@ -52,20 +52,19 @@ static uint32_t xdp_pseudo(const uint8_t *src, const uint8_t *dst, size_t alen,
     return sum + XDP_PROTO_UDP + (uint32_t)ulen;
 }
 
-/* Sources a reply must never go to (RFC 1122 section 3.2.1.3): "this"
- * network, loopback, multicast and the reserved class E with broadcast. */
-static int xdp_bad4(const uint8_t *src, const uint8_t *dst)
+/* Addresses a reply must never go to, nor come from (RFC 1122 section
+ * 3.2.1.3): "this" network, loopback, multicast and the reserved class E with
+ * broadcast. The kernel drops them as martians; so do we, both ways. */
+static int xdp_bad4(const uint8_t *a)
 {
-    return src[0] == 0 || src[0] == 127 || src[0] >= 224 || dst[0] >= 224;
+    return a[0] == 0 || a[0] == 127 || a[0] >= 224;
 }
 
-/* Unspecified, loopback, multicast or IPv4-mapped sources (RFC 4291 section
- * 2.5); a multicast destination would make us answer from a group address. */
-static int xdp_bad6(const uint8_t *src, const uint8_t *dst)
+/* Unspecified, loopback, multicast or IPv4-mapped (RFC 4291 section 2.5). */
+static int xdp_bad6(const uint8_t *a)
 {
     static const uint8_t zero[15], mapped[12] = {[10] = 0xff, [11] = 0xff};
-    return (!memcmp(src, zero, 15) && src[15] <= 1) || src[0] == 0xff ||
-           !memcmp(src, mapped, 12) || dst[0] == 0xff;
+    return (!memcmp(a, zero, 15) && a[15] <= 1) || a[0] == 0xff || !memcmp(a, mapped, 12);
 }
 
 static void xdp_addr(struct sockaddr_storage *ss, int family, const uint8_t *a,
@@ -119,7 +118,7 @@ static xdp_pkt_result_t xdp_parse4(const uint8_t *f, size_t len, uint16_t port,
         return XDP_PKT_NOT_OURS;
     if (xdp_fold(xdp_sum(0, ip, 20)) != 0xffff)
         return XDP_PKT_BAD_CHECKSUM;
-    if (xdp_bad4(ip + 12, ip + 16))
+    if (xdp_bad4(ip + 12) || xdp_bad4(ip + 16))
         return XDP_PKT_BAD_ADDRESS;
     const uint8_t *u = ip + 20;
     xdp_pkt_result_t r = xdp_udp(u, tot - 20, port, 0, p);
@@ -142,7 +141,7 @@ static xdp_pkt_result_t xdp_parse6(const uint8_t *f, size_t len, uint16_t port,
         return XDP_PKT_BAD_FRAME;
     if (ip[6] != XDP_PROTO_UDP)
         return XDP_PKT_NOT_OURS;
-    if (xdp_bad6(ip + 8, ip + 24))
+    if (xdp_bad6(ip + 8) || xdp_bad6(ip + 24))
         return XDP_PKT_BAD_ADDRESS;
     const uint8_t *u = ip + 40;
     xdp_pkt_result_t r = xdp_udp(u, plen, port, 1, p);
@@ -159,8 +158,9 @@ xdp_pkt_result_t xdp_pkt_parse(const uint8_t *frame, size_t len, uint16_t port,
 {
     if (len < XDP_PKT_ETH)
         return XDP_PKT_BAD_FRAME;
-    /* A group (multicast or broadcast) source MAC is never a real sender. */
-    if (frame[6] & 1)
+    /* A group (multicast or broadcast) source MAC is never a real sender, and
+     * one as destination would become our reply's source MAC. */
+    if ((frame[6] & 1) || (frame[0] & 1))
         return XDP_PKT_BAD_ADDRESS;
     switch (xdp_be16(frame + 12)) {
     case XDP_ETHERTYPE_IPV4:
