@@ -429,12 +429,29 @@ static void srv_reload_record(srv_control_t *c, const char *trigger, const char 
     snprintf(c->last_reload.result, sizeof c->last_reload.result, "%s", result);
 }
 
+/* A reload refused over the GeoIP database is counted on its own, and the log
+ * says what still places clients: the running database is a private copy
+ * (geo.h), so the state of the file cannot have touched it. */
+static void srv_reload_geo_refused(srv_control_t *c, const char *trigger, const char *err)
+{
+    if (strncmp(err, GEO_ERR_PREFIX, strlen(GEO_ERR_PREFIX)) != 0)
+        return;
+    c->st.geoip_refused++;
+    if (srv_current->geo)
+        log_msg(LOG_WARN,
+                "%s: new GeoIP database refused; IPv4 and IPv6 clients are still placed "
+                "with the running one (%s)",
+                trigger, geo_describe(srv_current->geo));
+}
+
 /* Builds the new config and data; NULL with a message when anything fails. */
 static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size_t errlen)
 {
     if (cfg_load(nc, c->cfg->path, err, errlen) != 0)
         return NULL;
     srv_data_t *next = srv_data_new(nc, err, errlen);
+    if (next)
+        srv_data_state_set_aside(nc, next);
     if (next && srv_data_keep_newer(next, srv_current) != 0) {
         snprintf(err, errlen, "out of memory");
         srv_data_free(next);
@@ -447,19 +464,25 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
 
 int srv_ctl_reload(srv_control_t *c, const char *trigger)
 {
-    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160];
+    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160], line[2048];
     cfg_t nc;
     srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
     if (!next) {
         log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s", trigger,
                 err);
+        srv_reload_geo_refused(c, trigger, err);
         snprintf(result, sizeof result, "error: %s", err);
         srv_reload_record(c, trigger, result);
         c->st.reload_failed++;
         return -1;
     }
-    for (size_t i = 0; i < next->n_origins; i++)
-        log_msg(next->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", next->origins[i].note);
+    for (size_t i = 0; i < next->n_origins; i++) {
+        bool refused = srv_origin_describe(&next->origins[i], line, sizeof line);
+        log_msg(refused                 ? LOG_ERR
+                : next->origins[i].pool ? LOG_INFO
+                                        : LOG_WARN,
+                "%s", line);
+    }
     if (next->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
     srv_restart_needed(c->boot, &nc, changed, sizeof changed);

@@ -220,6 +220,11 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_reloads_total", "counter", "Reloads (SIGHUP, RELOAD) by result.");
     met_one(b, "dnsd_reloads_total", "result", "ok", s->reload_ok);
     met_one(b, "dnsd_reloads_total", "result", "failed", s->reload_failed);
+    met_family(b, "dnsd_geoip_reloads_refused_total", "counter",
+               "Reloads refused because the GeoIP database could not be used; the "
+               "running one stays.");
+    met_add(b, "dnsd_geoip_reloads_refused_total %llu\n",
+            (unsigned long long)s->geoip_refused);
     met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
                "Unix time of the last load of the configuration (start-up or reload).");
     met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
@@ -248,6 +253,21 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
             }
 }
 
+/* The state directory: what a load could not use, what a crash left there. */
+static void met_state(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(
+        b, "dnsd_state_load_errors_total", "counter",
+        "State files refused (corrupt, not a file) or unreadable at a load, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        met_one(b, "dnsd_state_load_errors_total", "zone", s->origins[i].name,
+                s->origins[i].state_errors);
+    met_family(b, "dnsd_state_temp_files_removed_total", "counter",
+               "Temporary files of interrupted state writes removed at start-up.");
+    met_add(b, "dnsd_state_temp_files_removed_total %llu\n",
+            (unsigned long long)s->state_temp_removed);
+}
+
 static void met_process(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const code[5] = {"200", "400", "404", "405", "other"};
@@ -271,6 +291,7 @@ int met_render(const met_snap_t *s, char **out, size_t *len)
     met_packets(&b, s);
     met_control(&b, s);
     met_zones(&b, s);
+    met_state(&b, s);
     met_process(&b, s);
     if (b.oom || !b.p) {
         free(b.p);

@@ -36,6 +36,7 @@ typedef struct met_origin {
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    uint64_t state_errors;  /* state files refused or unreadable at loads */
 } met_origin_t;
 
 typedef struct met_label_count {
@@ -60,7 +61,9 @@ typedef struct met_snap {
     uint64_t push_ok;
     uint64_t push_refused[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
-    uint64_t http_requests[5]; /* by status: 200, 400, 404, 405, other */
+    uint64_t geoip_refused;      /* reloads refused because of the GeoIP database */
+    uint64_t http_requests[5];   /* by status: 200, 400, 404, 405, other */
+    uint64_t state_temp_removed; /* stale temporary files removed from state_dir */
 } met_snap_t;
 
 /* Renders `s` as Prometheus text into a malloc'd buffer (*out, *len; NUL-

@@ -90,6 +90,7 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         const srv_origin_t *so = &d->origins[i];
         o[i].name = so->name;
         o[i].has_pool = so->pool != NULL;
+        o[i].state_errors = so->state_errors;
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
@@ -158,6 +159,8 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
+            .geoip_refused = c->st.geoip_refused,
+            .state_temp_removed = srv_state_temp_removed(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);

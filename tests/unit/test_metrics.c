@@ -88,7 +88,8 @@ static void test_render(void)
     met_origin_t o[2] = {{.name = "pool.ntp.org",
                           .has_pool = true,
                           .serial = 42,
-                          .servers = {{100, 90}, {20, 10}}},
+                          .servers = {{100, 90}, {20, 10}},
+                          .state_errors = 2},
                          {.name = "we\"ird\\zone", .has_pool = false}};
     met_label_count_t fr[1] = {{"bad_mac", 6}};
     met_snap_t s = {.version = "1.2.3",
@@ -104,7 +105,8 @@ static void test_render(void)
                     .frames_refused = fr,
                     .n_frames_refused = 1,
                     .push_ok = 12,
-                    .reload_failed = 1};
+                    .reload_failed = 1,
+                    .state_temp_removed = 3};
     s.push_refused[MET_PUSH_STALE] = 3;
     s.http_requests[2] = 5;
     char *out = NULL;
@@ -140,6 +142,9 @@ static void test_render(void)
         ("\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv6\",state=\"eligible\"} "
          "10\n"),
         "\ndnsd_zone_servers{zone=\"pool.ntp.org\",family=\"ipv4\",state=\"all\"} 100\n",
+        "\ndnsd_state_load_errors_total{zone=\"pool.ntp.org\"} 2\n",
+        "\ndnsd_state_load_errors_total{zone=\"we\\\"ird\\\\zone\"} 0\n",
+        "\ndnsd_state_temp_files_removed_total 3\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
         "\ndnsd_start_time_seconds 1000.500\n",
