@@ -11,7 +11,8 @@
 #include "cfg_int.h"
 
 /* An interface name as the kernel takes it: 1..15 bytes, no '/', ':' or
- * white space (dev_valid_name in net/core/dev.c). */
+ * white space (dev_valid_name in net/core/dev.c); nor quotes or backslashes,
+ * so the name goes into status JSON and metric labels as it is. */
 static int cfg_xdp_interface(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
                              void *obj)
 {
@@ -21,11 +22,11 @@ static int cfg_xdp_interface(cfg_ctx_t *c, const yaml_node_t *v, const char *pat
     if (cfg_text(c, v, path, "an interface name", &s) < 0)
         return -1;
     size_t n = strlen(s);
-    if (n == 0 || n >= IFNAMSIZ || strpbrk(s, "/: \t\n") || !strcmp(s, ".") ||
+    if (n == 0 || n >= IFNAMSIZ || strpbrk(s, "/: \t\n\"\\") || !strcmp(s, ".") ||
         !strcmp(s, ".."))
         return cfg_fail(c, v, path,
                         "\"%s\" is not an interface name (1..%d bytes, no '/', "
-                        "':' or white space)",
+                        "':', quotes or white space)",
                         cfg_quote(s, q), IFNAMSIZ - 1);
     free(cfg->xdp_interface);
     return cfg_dup(c, v, path, s, &cfg->xdp_interface);
