@@ -6,7 +6,11 @@
  * configured port, IPv4 and IPv6, to one AF_XDP socket per receive queue;
  * everything else, TCP included, goes on to the kernel and dnsd's ordinary
  * sockets. Queue q is served by worker q modulo the worker count, on the
- * worker's own loop: the frames are checked and the replies' headers written
+ * worker's own loop. One socket per queue, not per worker and queue: sockets
+ * bound to one queue share its fill and completion rings (a kernel rule of
+ * shared UMEM), which several workers could only use under a lock; a node
+ * spreads the load by giving the NIC as many queues as workers (ethtool -L).
+ * On the worker's loop the frames are checked and the replies' headers written
  * by xdp_pkt.c, the DNS answers built by the same ans_respond() as the socket
  * path. Per packet: no allocation, no lock, no system call; the rings are
  * kicked once per batch when the kernel asks for it (XDP_USE_NEED_WAKEUP).

@@ -1,7 +1,7 @@
 """xdprig.py - two network namespaces joined by a veth pair, for the AF_XDP
 listener's tests (test_xdp.py) and benchmark (bench/xdp-bench).
 
-The server namespace holds SRV_IF with 198.18.0.1/24 and 2001:db8:53::1/64,
+The server namespace holds SRV_IF (two receive queues) with 198.18.0.1/24 and 2001:db8:53::1/64,
 the client namespace CLI_IF with 198.18.0.2/24, 2001:db8:53::2/64 and the
 extra client addresses asked for (/32, so the GeoIP test DB can tell clients
 apart); 198.18.0.0/15 (RFC 2544 benchmarking) never leaves the namespaces.
@@ -56,8 +56,11 @@ class Rig:
             _ip("netns", "add", self.srv_ns)
             self.made = True
             _ip("netns", "add", self.cli_ns)
-            _ip("link", "add", self.srv_if, "netns", self.srv_ns, "type", "veth", "peer",
-                "name", self.cli_if, "netns", self.cli_ns)
+            # Two queues a side, so the AF_XDP listener runs a socket per
+            # queue on two workers.
+            _ip("link", "add", self.srv_if, "netns", self.srv_ns, "numtxqueues", "2",
+                "numrxqueues", "2", "type", "veth", "peer", "name", self.cli_if, "netns",
+                self.cli_ns, "numtxqueues", "2", "numrxqueues", "2")
             for ns, dev, a4, a6 in ((self.srv_ns, self.srv_if, SRV4, SRV6),
                                     (self.cli_ns, self.cli_if, CLI4, CLI6)):
                 _ip("-n", ns, "addr", "add", a4 + "/24", "dev", dev)
