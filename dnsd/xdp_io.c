@@ -1,9 +1,9 @@
 /*
  * xdp_io.c - the AF_XDP query path (see xdp.h): rings in, answers out. No
- * allocation, no lock, no logging; at most one system call per batch and
- * ring, when the kernel asks to be woken (XDP_USE_NEED_WAKEUP).
+ * allocation, no lock, no logging, no system call per packet: the rings are
+ * kicked per batch when the kernel asks to be woken (XDP_USE_NEED_WAKEUP),
+ * in copy mode once per 32 replies sent (XDP_TX_KICKS).
  */
-#define _LGPL_SOURCE
 #include <errno.h>
 #include <sys/socket.h>
 
