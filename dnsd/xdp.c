@@ -167,6 +167,13 @@ static int xdp_sock_new(srv_xdp_t *x, unsigned q, const cfg_t *cfg, char *err,
     if ((r = xdp_bind(x, s, q, cfg->xdp_zero_copy)) != 0) {
         s->xsk = NULL;
         snprintf(what, sizeof what, "AF_XDP socket on queue %u", q);
+        if (cfg->xdp_zero_copy == CFG_XDP_ZC_ON && (r == -EOPNOTSUPP || r == -EINVAL)) {
+            snprintf(err, errlen,
+                     "xdp %s: %s: %s (the driver lacks zero copy: try "
+                     "zero_copy: auto or off)",
+                     x->ifname, what, strerror(-r));
+            return -1;
+        }
         return xdp_fail(err, errlen, x, what, -r);
     }
     s->fd = xsk_socket__fd(s->xsk);

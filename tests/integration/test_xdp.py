@@ -500,6 +500,19 @@ class XdpStartupTest(unittest.TestCase):
         self.assertEqual(rc, 1, err)
         self.assertIn("xdp nosuch0: interface: No such device", err)
 
+    def test_unsupported_mode_is_a_clear_error(self):
+        # lo has no driver-mode XDP; veth has no zero copy.
+        for xdp, want in (({"interface": "lo", "mode": "native"},
+                           "xdp lo: attaching in native mode: Operation not supported (the "
+                           "driver lacks this XDP mode: try mode: generic or auto)"),
+                          ({"interface": RIG.srv_if, "mode": "native", "zero_copy": "on"},
+                           "xdp %s: AF_XDP socket on queue 0: Operation not supported (the "
+                           "driver lacks zero copy: try zero_copy: auto or off)" % RIG.srv_if)):
+            with self.subTest(xdp=xdp):
+                rc, err = self.run_server(xdp, expect_start=False)
+                self.assertEqual(rc, 1, err)
+                self.assertIn(want, err)
+
     def test_missing_privileges_are_a_clear_error(self):
         # Root without capabilities; ports above 1024 so the sockets bind.
         rc, err = self.run_server({"interface": RIG.srv_if, "port": 5353},
