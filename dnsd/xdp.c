@@ -11,6 +11,7 @@
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +75,40 @@ static int xdp_fail(char *err, size_t errlen, const srv_xdp_t *x, const char *wh
     return -1;
 }
 
-/* Opens and loads the embedded program and sets the port it takes. */
-static int xdp_load(srv_xdp_t *x, uint16_t port, char *err, size_t errlen)
+/* Tells the program the port and the addresses it takes: those of `listen`
+ * (any port), every address of a family listened on by a wildcard. */
+static int xdp_targets(srv_xdp_t *x, const cfg_t *cfg)
+{
+    uint32_t key = 0, value = cfg->xdp_port, any = 0;
+    uint8_t yes = 1;
+    int fd = bpf_object__find_map_fd_by_name(x->obj, "dnsd_port"),
+        fd4 = bpf_object__find_map_fd_by_name(x->obj, "dnsd_addr4"),
+        fd6 = bpf_object__find_map_fd_by_name(x->obj, "dnsd_addr6");
+    if (fd < 0 || fd4 < 0 || fd6 < 0)
+        return -1;
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        const struct sockaddr_storage *a = &cfg->listen[i].addr;
+        int r;
+        if (a->ss_family == AF_INET) {
+            const struct in_addr *in = &((const struct sockaddr_in *)a)->sin_addr;
+            any |= in->s_addr == htonl(INADDR_ANY) ? 1 : 0;
+            r = bpf_map_update_elem(fd4, in, &yes, BPF_ANY);
+        } else {
+            const struct in6_addr *in6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+            any |= IN6_IS_ADDR_UNSPECIFIED(in6) ? 2 : 0;
+            r = bpf_map_update_elem(fd6, in6, &yes, BPF_ANY);
+        }
+        if (r != 0)
+            return -1;
+    }
+    if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0)
+        return -1;
+    key = 1;
+    return bpf_map_update_elem(fd, &key, &any, BPF_ANY);
+}
+
+/* Opens and loads the embedded program and sets what it takes. */
+static int xdp_load(srv_xdp_t *x, const cfg_t *cfg, char *err, size_t errlen)
 {
     LIBBPF_OPTS(bpf_object_open_opts, o, .object_name = "dnsd_xdp");
     x->obj = bpf_object__open_mem(dnsd_xdp_prog_obj, dnsd_xdp_prog_obj_len, &o);
@@ -86,10 +119,8 @@ static int xdp_load(srv_xdp_t *x, uint16_t port, char *err, size_t errlen)
     }
     if (bpf_object__load(x->obj) != 0)
         return xdp_fail(err, errlen, x, "loading the XDP program", errno);
-    uint32_t key = 0, value = port;
-    int fd = bpf_object__find_map_fd_by_name(x->obj, "dnsd_port");
-    if (fd < 0 || bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0)
-        return xdp_fail(err, errlen, x, "setting the port", errno);
+    if (xdp_targets(x, cfg) != 0)
+        return xdp_fail(err, errlen, x, "setting the port and addresses", errno);
     return 0;
 }
 
@@ -225,7 +256,7 @@ srv_xdp_t *srv_xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t e
         xdp_fail(err, errlen, x, "socket table", ENOMEM);
         goto fail;
     }
-    if (xdp_load(x, cfg->xdp_port, err, errlen) != 0 ||
+    if (xdp_load(x, cfg, err, errlen) != 0 ||
         xdp_attach(x, cfg->xdp_mode, err, errlen) != 0)
         goto fail;
     for (x->n_socks = 0; x->n_socks < n; x->n_socks++)

@@ -3,7 +3,8 @@
  * -DDNSD_XDP=ON on libxdp and libbpf).
  *
  * An XDP program on the configured interface (xdp_prog.c) steers UDP to the
- * configured port, IPv4 and IPv6, to one AF_XDP socket per receive queue;
+ * configured port of the listen addresses, IPv4 and IPv6, to one AF_XDP
+ * socket per receive queue;
  * everything else, TCP included, goes on to the kernel and dnsd's ordinary
  * sockets. Queue q is served by worker q modulo the worker count, on the
  * worker's own loop. One socket per queue, not per worker and queue: sockets

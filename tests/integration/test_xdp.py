@@ -8,8 +8,9 @@ network namespaces (xdprig.py), dnsd in one, the clients in the other:
   GeoIP DB); each class checks that XDP, not the socket path, answered;
 - kdig and dig get the same answers over XDP (port 53) as from the same
   daemon's socket path (port 5300), IPv4 and IPv6; dnsperf loses nothing;
-- TCP to the same address, UDP to other ports and fragmented queries reach
-  the kernel; bad frames are dropped and counted; status and metrics show
+- TCP to the same address, UDP to other ports or to addresses dnsd does not
+  listen on, and fragmented queries reach the kernel; bad frames are dropped
+  and counted; status and metrics show
   the queues and the mode;
 - all of it in generic mode, the kdig/dnsperf part in native mode too;
 - start-up: a missing interface or missing privileges are clear errors, and
@@ -383,6 +384,15 @@ class XdpRigTest(unittest.TestCase):
         self.assertEqual(echo.wait(timeout=10), 0)
         self.assertEqual(self.server.xdp_total("rx"), before)
 
+    def test_other_addresses_of_the_host_stay_with_the_kernel(self):
+        # 198.18.0.3 is the server's, but dnsd does not listen on it: the
+        # kernel gets the query and, with no socket there, refuses it. XDP
+        # answering it would speak for an address dnsd was not given.
+        before = self.server.xdp_total("rx")
+        self.assertIsNone(harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"), 1.0,
+                                               xdprig.SRV4_OTHER))
+        self.assertEqual(self.server.xdp_total("rx"), before)
+
     def test_fragmented_query_is_reassembled_by_the_kernel(self):
         # 1800 bytes of EDNS padding (RFC 7830): over the 1500-byte MTU, so
         # the query arrives in fragments, which XDP leaves to the kernel; the
@@ -477,7 +487,8 @@ class XdpNativeRigTest(XdpRigTest):
 
 class XdpStartupTest(unittest.TestCase):
 
-    def run_server(self, xdp, argv_prefix=(), expect_start=True, listen_port=None):
+    def run_server(self, xdp, argv_prefix=(), expect_start=True, listen_port=None,
+                   listen=None):
         rig()
         s = XdpServer(mode=None)
         self.addCleanup(s.tmp.cleanup)
@@ -486,6 +497,8 @@ class XdpStartupTest(unittest.TestCase):
             text = f.read()
         if listen_port:
             text = text.replace(':%d"' % XDP_PORT, ':%d"' % listen_port)
+        if listen:
+            text = "listen: %s\n" % listen + text.split("\n", 1)[1]
         with open(s.config, "w") as f:
             f.write(text + "xdp:\n" + "".join("  %s: %s\n" % kv for kv in xdp.items()))
         if not expect_start:
@@ -494,6 +507,17 @@ class XdpStartupTest(unittest.TestCase):
             return p.returncode, p.stderr
         s.start(argv_prefix=argv_prefix)
         return s
+
+    def test_wildcard_listen_takes_every_address(self):
+        s = self.run_server({"interface": RIG.srv_if, "mode": "generic"},
+                            listen='["0.0.0.0:53", "[::]:53"]')
+        for addr in (SRV4, xdprig.SRV4_OTHER, SRV6):
+            with self.subTest(addr=addr):
+                before = s.xdp_total("tx")
+                self.assertIsNotNone(harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"),
+                                                          2.0, addr))
+                self.assertEqual(s.xdp_total("tx"), before + 1)
+        check_clean_exit(*s.stop())
 
     def test_missing_interface_is_a_clear_error(self):
         rc, err = self.run_server({"interface": "nosuch0"}, expect_start=False)

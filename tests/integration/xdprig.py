@@ -20,6 +20,7 @@ import shutil
 import subprocess
 
 SRV4, CLI4 = "198.18.0.1", "198.18.0.2"
+SRV4_OTHER = "198.18.0.3"  # the server's too, but dnsd does not listen on it
 SRV6, CLI6 = "2001:db8:53::1", "2001:db8:53::2"
 CLONE_NEWNET = 0x40000000
 
@@ -67,6 +68,7 @@ class Rig:
                 _ip("-n", ns, "addr", "add", a6 + "/64", "dev", dev, "nodad")
                 _ip("-n", ns, "link", "set", "lo", "up")
                 _ip("-n", ns, "link", "set", dev, "up")
+            _ip("-n", self.srv_ns, "addr", "add", SRV4_OTHER + "/32", "dev", self.srv_if)
             for a in self.client_addrs:
                 _ip("-n", self.cli_ns, "addr", "add", a + "/32", "dev", self.cli_if)
             # Replies to the extra client addresses: on-link, like the /24.
