@@ -21,6 +21,9 @@
  * before and after it runs) creates and frees srv_data_t: plain counts. */
 typedef struct srv_share srv_share_t;
 
+struct dsec_zone;
+struct dsec_pool;
+
 typedef struct srv_origin {
     zone_static_t *stat;      /* names and static records */
     zone_pool_t *pool;        /* NULL: no valid snapshot; pool names get NODATA */
@@ -35,6 +38,9 @@ typedef struct srv_origin {
     char name[256];           /* the origin as text, "pool.ntp.org" */
     srv_share_t *stat_share;  /* holds stat */
     srv_share_t *pool_share;  /* holds pool; NULL when pool is NULL */
+    struct dsec_zone *dz;     /* DNSSEC: the signed static data; NULL: unsigned */
+    struct dsec_pool *dp;     /* DNSSEC: signed pool answers, made with pool and dz */
+    srv_share_t *dz_share, *dp_share;
 } srv_origin_t;
 
 typedef struct srv_data {
