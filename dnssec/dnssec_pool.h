@@ -56,6 +56,12 @@ uint32_t dsec_pool_expiry(const dsec_pool_t *p);
 const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
                                      int country, int continent, zone_rng_t *rng);
 
+/* Redraws the DSEC_SETS sets of the one slot dsec_pool_answer would read
+ * (tests, and a slot that must change at once); the old ones go to
+ * retired[] (room for DSEC_SETS) as with dsec_pool_refresh. Returns how many. */
+size_t dsec_pool_redraw(dsec_pool_t *p, size_t name, int family, int country,
+                        int continent, uint32_t now, dsec_set_t **retired);
+
 /* Query path: the NODATA NSEC and RRSIGs of a pool name; NULL for others. */
 const zone_rrset_t *dsec_pool_nsec(const dsec_pool_t *p, size_t name);
 

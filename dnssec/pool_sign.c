@@ -385,9 +385,13 @@ uint32_t dsec_pool_expiry(const dsec_pool_t *p)
     return min;
 }
 
-const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
-                                     int country, int continent, zone_rng_t *rng)
+/* The slot a query of `family` at name `name` from (country, continent)
+ * reads; NULL when there is none. */
+static dsec_slot_t *dsec_slot_of(const dsec_pool_t *p, size_t name, int family,
+                                 int country, int continent)
 {
+    if (name >= p->n_names)
+        return NULL;
     int32_t base = p->base[name * 2 + (family == 6)];
     const zone_node_t *node;
     const uint8_t *o;
@@ -402,10 +406,33 @@ const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int fami
         base += p->map[dsec_fq(family, node->quarter)]
                       [(country + 1) * DSEC_MAP_W + (continent + 1)];
     }
-    const dsec_slot_t *s = &p->slots[base];
+    return &p->slots[base];
+}
+
+const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
+                                     int country, int continent, zone_rng_t *rng)
+{
+    const dsec_slot_t *s = dsec_slot_of(p, name, family, country, continent);
+    if (!s)
+        return NULL;
     const dsec_set_t *set = atomic_load_explicit(&s->set[zone_rng_below(rng, DSEC_SETS)],
                                                  memory_order_acquire);
     return &set->rrs;
+}
+
+size_t dsec_pool_redraw(dsec_pool_t *p, size_t name, int family, int country,
+                        int continent, uint32_t now, dsec_set_t **retired)
+{
+    dsec_slot_t *s = dsec_slot_of(p, name, family, country, continent);
+    size_t n = 0;
+    for (size_t j = 0; s && j < DSEC_SETS; j++) {
+        dsec_set_t *old = dsec_replace(p, (size_t)(s - p->slots) * DSEC_SETS + j, now);
+        if (old == (dsec_set_t *)-1)
+            break;
+        if (old)
+            retired[n++] = old;
+    }
+    return n;
 }
 
 const zone_rrset_t *dsec_pool_nsec(const dsec_pool_t *p, size_t name)
