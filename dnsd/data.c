@@ -90,7 +90,9 @@ static int srv_dnssec_zone(const cfg_zone_t *z, srv_origin_t *o, char *err, size
 {
     const cfg_dnssec_t *c = &z->dnssec;
     char why[CFG_ERR_MAX];
-    dsec_params_t params = {c->validity, c->inception_offset, c->refresh};
+    /* The switch the integration tests use to show a validator failing. */
+    dsec_params_t params = {c->validity, c->inception_offset, c->refresh,
+                            getenv("DNSD_TEST_CORRUPT_SIGNATURES") != NULL};
 
     if (!c->enabled)
         return 0;
@@ -101,7 +103,6 @@ static int srv_dnssec_zone(const cfg_zone_t *z, srv_origin_t *o, char *err, size
         snprintf(err, errlen, "%s: dnssec: %s", z->origin, why);
         return -1;
     }
-    o->dz->corrupt = getenv("DNSD_TEST_CORRUPT_SIGNATURES") != NULL;
     if (!(o->dz_share = srv_share_new(SRV_SHARE_DSEC_ZONE, o->dz))) {
         o->dz = NULL;
         snprintf(err, errlen, "%s: out of memory", z->origin);

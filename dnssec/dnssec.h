@@ -72,6 +72,8 @@ typedef struct dsec_params {
     uint32_t validity;         /* expiration - inception */
     uint32_t inception_offset; /* inception = now - this */
     uint32_t refresh;          /* re-sign when less than this is left */
+    bool corrupt;              /* tests only: every signature made invalid, so a
+                                  validator's failure can be shown */
 } dsec_params_t;
 
 /* ------------------------------------------------------------------------ */

@@ -31,7 +31,7 @@ static size_t dsec_online_sigs(const dsec_zone_t *z, const dsec_rrset_in_t *in,
         int n = dsec_sign_rrset(k, in, origin, olen, inc, exp, sig);
         if (n < 0 || len + (size_t)n > cap)
             return 0;
-        if (z->corrupt)
+        if (z->params.corrupt)
             sig[n - 1] ^= 0x5a;
         memcpy(out + len, sig, (size_t)n);
         len += (size_t)n;

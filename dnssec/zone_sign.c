@@ -95,7 +95,7 @@ int dsec_sign_set(const dsec_zone_t *z, dsec_arena_t *a, const dsec_rrset_in_t *
         int n = dsec_sign_rrset(k, in, origin, olen, inc, exp, buf + len);
         if (n < 0)
             return -1;
-        if (z->corrupt)
+        if (z->params.corrupt)
             buf[len + (size_t)n - 1] ^= 0x5a;
         len += (size_t)n;
         out->count++;

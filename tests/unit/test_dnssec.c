@@ -174,7 +174,7 @@ static void test_zone(const char *keypath, bool corrupt)
 {
     char err[512];
     zone_static_t *stat = load_zone();
-    dsec_params_t params = {14 * 86400, 3600, 7 * 86400};
+    dsec_params_t params = {14 * 86400, 3600, 7 * 86400, false};
     dsec_keys_t *ks = load1(keypath, err, sizeof err);
     dsec_zone_t *z = stat && ks ? dsec_zone_new(stat, ks, &params, (uint32_t)time(NULL),
                                                 err, sizeof err)
@@ -194,7 +194,7 @@ static void test_zone(const char *keypath, bool corrupt)
     CHECK_INT_EQ(ldns_rr_list_rr_count(keys), 1);
     CHECK_INT_EQ(verify(origin, olen, dnskey, dsig, keys), LDNS_STATUS_OK);
     if (corrupt) {
-        z->corrupt = true;
+        z->params.corrupt = true;
         dsec_zsigs_t *old = NULL;
         z->params.refresh = 30 * 86400; /* force a re-sign, now corrupt */
         CHECK_INT_EQ(dsec_zone_refresh(z, (uint32_t)time(NULL), &old), 1);
@@ -275,7 +275,7 @@ static void test_inclusion(const char *keypath)
     char err[512];
     zone_static_t *stat = load_zone();
     zone_pool_t *pool = make_pool();
-    dsec_params_t params = {14 * 86400, 3600, 7 * 86400};
+    dsec_params_t params = {14 * 86400, 3600, 7 * 86400, false};
     dsec_zone_t *z = dsec_zone_new(stat, load1(keypath, err, sizeof err), &params,
                                    (uint32_t)time(NULL), err, sizeof err);
     dsec_pool_t *p = z && pool
