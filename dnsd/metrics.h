@@ -36,6 +36,9 @@ typedef struct met_origin {
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    bool dnssec;            /* signed (README "DNSSEC") */
+    double sig_expiry_s;    /* seconds until its earliest signature expires */
+    size_t sig_set_bytes;   /* memory of its signed pool answer sets */
 } met_origin_t;
 
 typedef struct met_label_count {
@@ -61,6 +64,7 @@ typedef struct met_snap {
     uint64_t push_refused[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
     uint64_t http_requests[5]; /* by status: 200, 400, 404, 405, other */
+    uint64_t dnssec_signatures; /* RRSIGs made since start */
 } met_snap_t;
 
 /* Renders `s` as Prometheus text into a malloc'd buffer (*out, *len; NUL-

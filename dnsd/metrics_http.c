@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "control_int.h"
+#include "dnssec.h"
+#include "dnssec_info.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -89,6 +91,9 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         const srv_origin_t *so = &d->origins[i];
         o[i].name = so->name;
         o[i].has_pool = so->pool != NULL;
+        o[i].dnssec = so->dz != NULL;
+        o[i].sig_expiry_s = so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
+        o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
@@ -142,6 +147,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
+            .dnssec_signatures = dsec_signatures_total(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
