@@ -89,13 +89,28 @@ def dnssec_option(keys, publish=(), validity=None, refresh=None, offset=None):
 
 
 class SignedServer(PoolServer):
-    """The pool test daemon, signed; env adds variables for dnsd (tests only)."""
+    """The pool test daemon, signed, with a control socket (self.sock) and a
+    metrics port (self.metrics); env adds variables for dnsd (tests only)."""
 
     def __init__(self, keys, options=None, env=None, **kw):
         opts = {"dnssec": dnssec_option(keys), "vendors": "[debian]", "aaaa": "numbered-2"}
         opts.update(options or {})
         self.env = env or {}
+        self.metrics = free_port(False)
         super().__init__(pool_snapshot(), options=opts, nets=DNSSEC_NETS, **kw)
+
+    def write_config(self):
+        path = super().write_config()
+        self.sock = self.path("ctl.sock")
+        with open(path, "a") as f:
+            f.write("control: {unix: %s}\nmetrics: 127.0.0.1:%d\n" % (self.sock,
+                                                                       self.metrics))
+        return path
+
+    def set_dnssec(self, value):
+        """Rewrites the config with another `dnssec:` value (then SIGHUP)."""
+        self.options["dnssec"] = value
+        self.config = self.write_config()
 
     def start(self, timeout=20.0):
         saved = {k: os.environ.get(k) for k in self.env}
