@@ -103,6 +103,8 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
 {
     memset(g, 0, sizeof *g);
     g->country = g->continent = -1;
+    if (q->ecs)
+        g->source = q->ecs_source;
     if (q->ecs && q->ecs_source > 0) {
         g->from_ecs = true;
         g->family = q->ecs_family == 1 ? 4 : 6;
@@ -124,13 +126,9 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     }
     if (q->ecs && g->scope > q->ecs_source)
         g->scope = q->ecs_source;
-    /* country -> continent -> "@", the continent being the database's when it
-     * has one (zone_walk() would take the built-in table's). */
-    if (g->country >= 0)
-        g->walk[g->n_walk++] = g->country;
-    if (g->continent >= 0)
-        g->walk[g->n_walk++] = g->continent;
-    g->walk[g->n_walk++] = ZONE_GLOBAL;
+    /* The continent is the database's when it has one (zone_walk() would take
+     * the built-in table's). */
+    g->n_walk = zone_walk_geo(g->country, g->continent, g->walk);
 }
 
 /* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED. */
@@ -164,15 +162,23 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     /* The public pool's rule: IPv6 only on the 2.* names unless "aaaa: all". */
     if (family == 6 && o->aaaa == CFG_AAAA_NUMBERED_2 && node->quarter != 2)
         return false;
-    if (node->pool_kind == ZONE_POOL_GEO)
-        r->scope = geo->scope;
-    if (r->dnssec)
-        return ans_dnssec_pool(ctx, r, o, node, geo, family);
+    if (r->dnssec) { /* the same scope rule as below */
+        if (!ans_dnssec_pool(ctx, r, o, node, geo, family))
+            return false;
+        if (node->pool_kind == ZONE_POOL_GEO)
+            r->scope = geo->scope;
+        return true;
+    }
     ans_pick(ctx, o, node, geo, family, &pick);
     if (pick.n == 0) {
         ctx->stats->pool_empty++;
         return false;
     }
+    /* Only a positive answer depends on the place: an empty pick means the
+     * walk's last zone, "@", is empty, which is so for every client, and a
+     * negative answer keeps scope 0 (RFC 7871 section 7.2.1). */
+    if (node->pool_kind == ZONE_POOL_GEO)
+        r->scope = geo->scope;
     ctx->stats->pool_answers++;
     ctx->stats->pool_backfill += pick.backfill;
     if (pick.zone >= 0 && pick.zone < ZONE_ID_MAX)
@@ -231,7 +237,11 @@ static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o
     else
         snprintf(s, sizeof s, "serial none");
     len = ans_txt_add(rd, len, s);
-    r->scope = geo->scope;
+    /* The text names the client's address: a resolver may hand it to that
+     * address only, so the scope is the whole source prefix, with or without
+     * a database (RFC 7871 section 7.2.1 allows a scope longer than the
+     * network that decided). */
+    r->scope = geo->source;
     if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_IN, 0, rd, (uint16_t)len))
         r->an++;
     if (r->dnssec)
@@ -402,11 +412,15 @@ static size_t ans_limit(const wire_query_t *q, ans_transport_t t, size_t cap)
 }
 
 /* Header, echoed question; the flags of the request that a response keeps:
- * opcode, RD and CD (RFC 1035 4.1.1, RFC 6840 5.9). */
+ * the opcode, and for QUERY RD and CD (RFC 1035 4.1.1, RFC 6840 5.9). Any
+ * other opcode gets NOTIMP (RFC 8906 section 8.1.4) with no flag but QR, as
+ * ISC's compliance checks expect: RD and CD are defined for QUERY only. */
 static void ans_begin(ans_resp_t *r, const uint8_t *pkt, const wire_query_t *q)
 {
+    uint16_t keep = q->opcode == 0 ? WIRE_RD | WIRE_CD : 0;
+
     wire_put16(r->out, q->id);
-    wire_put16(r->out + 2, (uint16_t)(WIRE_QR | (q->flags & (0x7800 | WIRE_RD | WIRE_CD))));
+    wire_put16(r->out + 2, (uint16_t)(WIRE_QR | (q->flags & (0x7800 | keep))));
     memset(r->out + 4, 0, 8);
     r->len = WIRE_HEADER;
     if (q->question_ok) {

@@ -35,7 +35,8 @@ typedef struct ans_geo {
     int continent; /* zone id or -1 */
     int walk[3];
     size_t n_walk;
-    uint8_t scope;
+    uint8_t scope;  /* of an answer chosen by place: the DB network, capped */
+    uint8_t source; /* ECS SOURCE PREFIX-LENGTH; 0 without ECS */
 } ans_geo_t;
 
 /* The owner of records at the query name: a pointer to the question (offset 12). */

@@ -426,6 +426,21 @@ static void srv_reload_record(srv_control_t *c, const char *trigger, const char 
     snprintf(c->last_reload.result, sizeof c->last_reload.result, "%s", result);
 }
 
+/* A reload refused over the GeoIP database is counted on its own, and the log
+ * says what still places clients: the running database is a private copy
+ * (geo.h), so the state of the file cannot have touched it. */
+static void srv_reload_geo_refused(srv_control_t *c, const char *trigger, const char *err)
+{
+    if (strncmp(err, GEO_ERR_PREFIX, strlen(GEO_ERR_PREFIX)) != 0)
+        return;
+    c->st.geoip_refused++;
+    if (srv_current->geo)
+        log_msg(LOG_WARN,
+                "%s: new GeoIP database refused; IPv4 and IPv6 clients are still placed "
+                "with the running one (%s)",
+                trigger, geo_describe(srv_current->geo));
+}
+
 /* Builds the new config and data; NULL with a message when anything fails. */
 static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size_t errlen)
 {
@@ -450,6 +465,7 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
     if (!next) {
         log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s", trigger,
                 err);
+        srv_reload_geo_refused(c, trigger, err);
         snprintf(result, sizeof result, "error: %s", err);
         srv_reload_record(c, trigger, result);
         c->st.reload_failed++;

@@ -28,6 +28,7 @@ typedef struct srv_ctl_stats {
     uint64_t push_ok, push_refused;
     uint64_t push_refused_by[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
+    uint64_t geoip_refused; /* reloads failed on the GeoIP database */
     /* The last accepted push, in ms: parse + validate, build the pool, store
      * the state file (fsync), publish (pointer swap + grace period + free). */
     double last_push_ms[4];

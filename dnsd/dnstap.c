@@ -17,12 +17,14 @@
 #include <fstrm.h>
 
 #include "dnstap.pb-c.h"
+#include "dnstap_out.h"
 #include "log.h"
 
 #define SRV_DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
 
 typedef struct srv_dnstap_slot {
     atomic_bool busy; /* set by the worker, cleared by the I/O thread */
+    srv_dnstap_t *dt;
     uint8_t buf[SRV_DNSTAP_SLOT];
 } srv_dnstap_slot_t;
 
@@ -35,28 +37,34 @@ struct srv_dnstap_q {
 
 struct srv_dnstap {
     struct fstrm_iothr *iothr;
+    srv_dnstap_out_t *out;
+    atomic_uint_fast64_t dropped; /* by the I/O thread: not written */
     srv_dnstap_q_t *queues;
     size_t n;
     char identity[256];
     char version[32];
 };
 
-/* The frame is written: its slot is free again (I/O thread). */
-static void srv_dnstap_release(void *buf, void *slot)
+/* libfstrm is done with the message, written or dropped (no reader, a
+ * failed or timed-out write): its slot is free again (I/O thread). */
+static void srv_dnstap_release(void *buf, void *arg)
 {
-    atomic_store_explicit(&((srv_dnstap_slot_t *)slot)->busy, false,
-                          memory_order_release);
+    srv_dnstap_slot_t *slot = arg;
+    if (!srv_dnstap_out_written(slot->dt->out))
+        atomic_fetch_add_explicit(&slot->dt->dropped, 1, memory_order_relaxed);
+    atomic_store_explicit(&slot->busy, false, memory_order_release);
 }
 
 /* The writer for PATH: unix socket or file, as configured or as found. */
-static struct fstrm_writer *srv_dnstap_writer(const cfg_t *cfg, char *err, size_t errlen)
+static struct fstrm_writer *srv_dnstap_writer(srv_dnstap_t *dt, const cfg_t *cfg,
+                                              char *err, size_t errlen)
 {
     const char *path = cfg->dnstap_path;
     struct stat st;
     bool unix_sock = cfg->dnstap_mode == CFG_DNSTAP_UNIX ||
                      (cfg->dnstap_mode == CFG_DNSTAP_AUTO && stat(path, &st) == 0 &&
                       S_ISSOCK(st.st_mode));
-    if (!unix_sock) { /* fstrm opens it in its thread: fail here, with a reason */
+    if (!unix_sock) { /* the I/O thread opens it: fail here, with a reason */
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0) {
             snprintf(err, errlen, "query_log.dnstap %s: %s", path, strerror(errno));
@@ -64,24 +72,16 @@ static struct fstrm_writer *srv_dnstap_writer(const cfg_t *cfg, char *err, size_
         }
         close(fd);
     }
+    if (!(dt->out = srv_dnstap_out_new(path, unix_sock, err, errlen)))
+        return NULL;
+    struct fstrm_rdwr *rdwr = srv_dnstap_out_rdwr(dt->out);
     struct fstrm_writer_options *wopt = fstrm_writer_options_init();
     fstrm_writer_options_add_content_type(wopt, SRV_DNSTAP_CONTENT_TYPE,
                                           strlen(SRV_DNSTAP_CONTENT_TYPE));
-    struct fstrm_writer *w;
-    if (unix_sock) {
-        struct fstrm_unix_writer_options *uopt = fstrm_unix_writer_options_init();
-        fstrm_unix_writer_options_set_socket_path(uopt, path);
-        w = fstrm_unix_writer_init(uopt, wopt);
-        fstrm_unix_writer_options_destroy(&uopt);
-    } else {
-        struct fstrm_file_options *fopt = fstrm_file_options_init();
-        fstrm_file_options_set_file_path(fopt, path);
-        w = fstrm_file_writer_init(fopt, wopt);
-        fstrm_file_options_destroy(&fopt);
-    }
+    struct fstrm_writer *w = rdwr ? fstrm_writer_init(wopt, &rdwr) : NULL;
     fstrm_writer_options_destroy(&wopt);
     if (!w)
-        snprintf(err, errlen, "query_log.dnstap %s: cannot open the %s writer", path,
+        snprintf(err, errlen, "query_log.dnstap %s: cannot set up the %s writer", path,
                  unix_sock ? "unix socket" : "file");
     else
         log_msg(LOG_INFO, "query log: dnstap to %s %s",
@@ -101,7 +101,7 @@ srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size
     dt->n = n_workers;
     snprintf(dt->identity, sizeof dt->identity, "%s", cfg->identity ? cfg->identity : "");
     snprintf(dt->version, sizeof dt->version, "dnsd %s", DNSD_VERSION);
-    if (!(w = srv_dnstap_writer(cfg, err, errlen)))
+    if (!(w = srv_dnstap_writer(dt, cfg, err, errlen)))
         goto fail;
     iopt = fstrm_iothr_options_init();
     fstrm_iothr_options_set_num_input_queues(iopt, (unsigned)n_workers);
@@ -123,6 +123,8 @@ srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size
             snprintf(err, errlen, "query_log.dnstap: out of memory");
             goto fail;
         }
+        for (unsigned k = 0; k < SRV_DNSTAP_SLOTS; k++)
+            q->slots[k].dt = dt;
     }
     return dt;
 fail:
@@ -242,12 +244,27 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
         st->dnstap_dropped++;
 }
 
+uint64_t srv_dnstap_dropped(const srv_dnstap_t *dt)
+{
+    return dt ? atomic_load_explicit(&dt->dropped, memory_order_relaxed) : 0;
+}
+
 void srv_dnstap_free(srv_dnstap_t *dt)
 {
     if (!dt)
         return;
-    if (dt->iothr)
-        fstrm_iothr_destroy(&dt->iothr); /* flushes the queues, joins the thread */
+    if (dt->iothr) {
+        /* Flushes the queues and joins the thread, within SRV_DNSTAP_STOP_MS
+         * whatever the reader does (dnstap_out.h). */
+        srv_dnstap_out_stop(dt->out);
+        fstrm_iothr_destroy(&dt->iothr);
+        uint64_t n = srv_dnstap_dropped(dt);
+        log_msg(n ? LOG_WARN : LOG_INFO,
+                "query log: stopped; %llu dnstap messages not written (reader slow, "
+                "stalled or absent)",
+                (unsigned long long)n);
+    }
+    srv_dnstap_out_free(dt->out);
     for (size_t i = 0; dt->queues && i < dt->n; i++)
         free(dt->queues[i].slots);
     free(dt->queues);

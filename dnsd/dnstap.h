@@ -10,7 +10,10 @@
  * queue is full - a slow or absent reader - the message is dropped and
  * counted (srv_stats_t.dnstap_dropped); an answer never waits for the log.
  * A unix socket reader may come and go: fstrm reconnects. A file is
- * truncated at start.
+ * truncated at start. The socket and file I/O under libfstrm is ours
+ * (dnstap_out.h): every operation has a deadline, so a reader that stalls
+ * costs dropped messages (srv_dnstap_dropped), never a hung I/O thread, and
+ * srv_dnstap_free() returns within SRV_DNSTAP_STOP_MS whatever the reader does.
  */
 #ifndef DNSD_DNSTAP_H
 #define DNSD_DNSTAP_H
@@ -47,8 +50,13 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
                     const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
                     srv_stats_t *st);
 
-/* Writes out what is queued, stops the I/O thread and frees; after the
- * workers have stopped. NULL is fine. */
+/* Messages the I/O thread could not write (no reader, a write that failed or
+ * ran out of time), from any thread; 0 for NULL. */
+uint64_t srv_dnstap_dropped(const srv_dnstap_t *dt);
+
+/* Writes out what is queued within SRV_DNSTAP_STOP_MS, stops the I/O thread,
+ * logs what was dropped and frees; after the workers have stopped. NULL is
+ * fine. */
 void srv_dnstap_free(srv_dnstap_t *dt);
 
 #endif

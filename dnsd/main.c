@@ -289,6 +289,7 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     srv_workers_stop(ws, DNSD_DRAIN_MS);
     if (rc == DNSD_OK)
         dnsd_log_stopped(ws);
+    srv_workers_set_dnstap(ws, NULL);
     srv_dnstap_free(dt); /* the workers are joined: nothing more is queued */
     srv_workers_free(ws);
     uv_loop_close(&loop);

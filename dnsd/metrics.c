@@ -220,6 +220,11 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_reloads_total", "counter", "Reloads (SIGHUP, RELOAD) by result.");
     met_one(b, "dnsd_reloads_total", "result", "ok", s->reload_ok);
     met_one(b, "dnsd_reloads_total", "result", "failed", s->reload_failed);
+    met_family(b, "dnsd_geoip_reloads_refused_total", "counter",
+               "Reloads refused because the GeoIP database could not be used; the "
+               "running one stays.");
+    met_add(b, "dnsd_geoip_reloads_refused_total %llu\n",
+            (unsigned long long)s->geoip_refused);
     met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
                "Unix time of the last load of the configuration (start-up or reload).");
     met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);

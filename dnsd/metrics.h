@@ -63,6 +63,7 @@ typedef struct met_snap {
     uint64_t push_ok;
     uint64_t push_refused[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
+    uint64_t geoip_refused;    /* reloads refused because of the GeoIP database */
     uint64_t http_requests[5]; /* by status: 200, 400, 404, 405, other */
     uint64_t dnssec_signatures; /* RRSIGs made since start */
 } met_snap_t;

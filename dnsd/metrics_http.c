@@ -147,6 +147,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
+            .geoip_refused = c->st.geoip_refused,
             .dnssec_signatures = dsec_signatures_total(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);

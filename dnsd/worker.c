@@ -58,6 +58,7 @@ typedef struct srv_worker {
 struct srv_workers {
     srv_worker_t **w;
     size_t n;
+    const srv_dnstap_t *dnstap; /* its I/O thread's drops count with the workers' */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -364,10 +365,12 @@ void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum)
         for (size_t k = 0; k < words; k++)
             out[k] += __atomic_load_n(&in[k], __ATOMIC_RELAXED);
     }
+    sum->dnstap_dropped += srv_dnstap_dropped(ws->dnstap);
 }
 
 void srv_workers_set_dnstap(srv_workers_t *ws, srv_dnstap_t *dt)
 {
+    ws->dnstap = dt;
     for (size_t i = 0; i < ws->n; i++)
         ws->w[i]->ans.dnstap = srv_dnstap_queue(dt, i);
 }

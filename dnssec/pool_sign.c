@@ -107,14 +107,9 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
             continue;
         for (int t = -1; t < DSEC_MAP_W - 1; t++) {
             int walk[3];
-            size_t n = 0;
             if (t == 0)
                 continue;
-            if (c >= 0)
-                walk[n++] = c;
-            if (t > 0)
-                walk[n++] = t;
-            walk[n++] = ZONE_GLOBAL;
+            size_t n = zone_walk_geo(c, t, walk); /* as ans_locate makes it */
             dsec_walk_t e = dsec_effective(p->pool, family, quarter, walk, n, p->answers);
             memset(&e.z[e.n], 0xff, sizeof(int) * (3 - e.n)); /* -1: one key per walk */
             p->map[fq][(c + 1) * DSEC_MAP_W + (t + 1)] =

@@ -4,7 +4,9 @@
  *
  * Wraps libmaxminddb; no MMDB type leaves this module. A geo_t is immutable
  * after geo_open() and safe to query from any number of threads. geo_lookup()
- * never allocates.
+ * never allocates. It works on a private, sealed copy of the file made at
+ * open, so nothing done to the file afterwards (rewritten in place, truncated,
+ * removed) changes or endangers a geo_t in use.
  */
 #ifndef DNSD_GEO_H
 #define DNSD_GEO_H
@@ -13,6 +15,9 @@
 #include <stdint.h>
 
 #define GEO_ERR_MAX 512
+/* Every geo_open() message starts with this, so a caller can tell a refused
+ * database from its other errors. */
+#define GEO_ERR_PREFIX "geoip: "
 
 typedef struct geo geo_t;
 
@@ -27,7 +32,9 @@ typedef struct geo_result {
  * Opens a MaxMind DB file. `country_path` is the dotted path of the ISO code in
  * a record: "country.iso_code" (GeoIP2/GeoLite2) or "country_code" (the CC0
  * ip-location-db databases). The continent is read from "continent.code" when
- * present. Returns NULL with a message in err.
+ * present. The whole database is checked (metadata, every search tree node,
+ * every IPv4 record, sample IPv6 lookups) before it is returned: NULL with a
+ * message in err when anything is wrong, and then nothing else changed.
  */
 geo_t *geo_open(const char *path, const char *country_path, char *err, size_t errlen);
 void geo_free(geo_t *g);

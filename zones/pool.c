@@ -68,7 +68,7 @@ static uint64_t pool_rank(uint64_t serial, const zone_server_t *s)
 
 typedef struct pool_order {
     uint64_t rank;
-    uint32_t pos; /* position in the zone's `all` table */
+    uint32_t srv; /* index in the snapshot */
 } pool_order_t;
 
 static int pool_cmp_order(const void *a, const void *b)
@@ -77,7 +77,7 @@ static int pool_cmp_order(const void *a, const void *b)
 
     if (x->rank != y->rank)
         return x->rank < y->rank ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
+    return (x->srv > y->srv) - (x->srv < y->srv);
 }
 
 static uint64_t pool_w(const pool_table_t *t, uint32_t k)
@@ -85,42 +85,104 @@ static uint64_t pool_w(const pool_table_t *t, uint32_t k)
     return t->cum[k] - (k ? t->cum[k - 1] : 0);
 }
 
+static bool pool_is_split(const zone_pool_t *pool, int id, int f)
+{
+    return pool->zones[id][f].all.n >= POOL_QUARTER_MIN;
+}
+
+/* The split zones of a server, smallest first (ties by id): the order in
+ * which their quarter loads decide its quarter. */
+static size_t pool_split_zones(const zone_pool_t *pool, const zone_server_t *s,
+                               int ids[9])
+{
+    int f = s->family == 6, all[9];
+    size_t n = 0, n_all = pool_memberships(pool, s, all);
+
+    for (size_t k = 0; k < n_all; k++) {
+        if (!pool_is_split(pool, all[k], f))
+            continue;
+        size_t j = n++;
+        for (; j > 0; j--) {
+            uint32_t a = pool->zones[ids[j - 1]][f].all.n,
+                     b = pool->zones[all[k]][f].all.n;
+            if (a < b || (a == b && ids[j - 1] < all[k]))
+                break;
+            ids[j] = ids[j - 1];
+        }
+        ids[j] = all[k];
+    }
+    return n;
+}
+
+/* The quarter whose loads, compared zone by zone in `ids` order, are least. */
+static int pool_least(const uint64_t (*load)[4], const int *ids, size_t n, int f)
+{
+    int best = 0;
+
+    for (int q = 1; q < 4; q++) {
+        for (size_t j = 0; j < n; j++) {
+            const uint64_t *l = load[ids[j] * 2 + f];
+            if (l[q] != l[best]) {
+                best = l[q] < l[best] ? q : best;
+                break;
+            }
+        }
+    }
+    return best;
+}
+
 /*
- * Splits a zone into four disjoint quarters: servers in rank order, each to the
- * quarter with the least weight so far (the first four thus seed every quarter),
- * so the quarters carry similar load. Each quarter keeps server order.
+ * Gives every eligible server one quarter, the same in every zone it is in, so
+ * that a numbered name i.* only ever serves servers of quarter i, from whichever
+ * zone of its walk they come: the four names stay disjoint across backfill.
+ * Servers in rank order go to the quarter with the least weight so far in their
+ * smallest split zone; ties (the first servers of a zone) go by their next
+ * zone, and so on up to "@". A server's smallest zone thus splits exactly as a
+ * zone split on its own would (quarters within one server's weight of each
+ * other), and the larger zones above it balance through the ties.
  */
-static void pool_split(const zone_pool_t *pool, pool_zone_t *z, uint64_t *cum,
-                       uint32_t *idx, pool_order_t *order, uint8_t *which)
+static void pool_assign(zone_pool_t *pool, pool_order_t *order, uint64_t (*load)[4])
+{
+    const zone_snapshot_t *snap = pool->snap;
+    uint32_t n = 0;
+    int ids[9];
+
+    for (size_t i = 0; i < snap->n_servers; i++) {
+        pool->quarter_of[i] = 0;
+        if (zone_weight(&snap->servers[i], &pool->params))
+            order[n++] =
+                (pool_order_t){pool_rank(snap->serial, &snap->servers[i]), (uint32_t)i};
+    }
+    qsort(order, n, sizeof *order, pool_cmp_order);
+    for (uint32_t k = 0; k < n; k++) {
+        const zone_server_t *s = &snap->servers[order[k].srv];
+        uint64_t w = zone_weight(s, &pool->params);
+        int f = s->family == 6;
+        size_t n_ids = pool_split_zones(pool, s, ids);
+        int q = pool_least((const uint64_t(*)[4])load, ids, n_ids, f);
+        pool->quarter_of[order[k].srv] = (uint8_t)q;
+        for (size_t j = 0; j < n_ids; j++)
+            load[ids[j] * 2 + f][q] += w;
+    }
+}
+
+/* Splits a zone's table into its four quarters, each in server order. */
+static void pool_split(const zone_pool_t *pool, pool_zone_t *z)
 {
     const pool_table_t *all = &z->all;
-    uint64_t load[4] = {0};
-    uint32_t count[4] = {0}, at = 0;
+    uint32_t *idx = all->idx + all->n, at = 0;
+    uint64_t *cum = all->cum + all->n;
 
-    for (uint32_t k = 0; k < all->n; k++) {
-        order[k].rank = pool_rank(pool->snap->serial, &pool->snap->servers[all->idx[k]]);
-        order[k].pos = k;
-    }
-    qsort(order, all->n, sizeof *order, pool_cmp_order);
-    for (uint32_t k = 0; k < all->n; k++) {
-        int q = 0;
-        for (int j = 1; j < 4; j++)
-            if (load[j] < load[q])
-                q = j;
-        which[order[k].pos] = (uint8_t)q;
-        load[q] += pool_w(all, order[k].pos);
-        count[q]++;
-    }
     for (int q = 0; q < 4; q++) {
         uint64_t sum = 0;
         uint32_t n = 0;
         for (uint32_t k = 0; k < all->n; k++) {
-            if (which[k] != q)
+            if (pool->quarter_of[all->idx[k]] != q)
                 continue;
             idx[at + n] = all->idx[k];
             cum[at + n++] = sum += pool_w(all, k);
         }
-        z->quarter[q] = (pool_table_t){.n = count[q], .idx = idx + at, .cum = cum + at};
+        z->quarter[q] = (pool_table_t){.n = n, .idx = idx + at, .cum = cum + at};
         at += n;
     }
 }
@@ -148,14 +210,15 @@ static int pool_layout(zone_pool_t *pool, uint32_t (*elig)[2])
 }
 
 /* Fills every `all` table in server order, then splits the big ones. */
-static int pool_fill(zone_pool_t *pool, uint32_t max_elig)
+static int pool_fill(zone_pool_t *pool)
 {
     const zone_snapshot_t *snap = pool->snap;
-    pool_order_t *order = malloc((max_elig + 1) * sizeof *order);
-    uint8_t *which = malloc(max_elig + 1);
+    pool_order_t *order = malloc((snap->n_servers + 1) * sizeof *order);
+    uint64_t(*load)[4] = calloc((size_t)pool->n_ids * 2, sizeof *load);
     int ids[9];
 
-    if (!order || !which)
+    pool->quarter_of = malloc(snap->n_servers + 1);
+    if (!order || !load || !pool->quarter_of)
         goto fail;
     for (size_t i = 0; i < snap->n_servers; i++) {
         uint64_t w = zone_weight(&snap->servers[i], &pool->params);
@@ -170,22 +233,22 @@ static int pool_fill(zone_pool_t *pool, uint32_t max_elig)
             t->n++;
         }
     }
+    pool_assign(pool, order, load);
     for (int id = 0; id < pool->n_ids; id++) {
         for (int f = 0; f < 2; f++) {
             pool_zone_t *z = &pool->zones[id][f];
             for (int q = 0; q < 4; q++)
                 z->quarter[q] = z->all;
-            if (z->all.n >= POOL_QUARTER_MIN)
-                pool_split(pool, z, z->all.cum + z->all.n, z->all.idx + z->all.n, order,
-                           which);
+            if (pool_is_split(pool, id, f))
+                pool_split(pool, z);
         }
     }
     free(order);
-    free(which);
+    free(load);
     return 0;
 fail:
     free(order);
-    free(which);
+    free(load);
     return -1;
 }
 
@@ -193,7 +256,6 @@ zone_pool_t *zone_pool_new(zone_snapshot_t *snap, const zone_pool_params_t *para
 {
     zone_pool_t *pool = calloc(1, sizeof *pool);
     uint32_t(*elig)[2] = calloc(ZONE_ID_MAX, sizeof *elig);
-    uint32_t max_elig = 0;
     int ids[9];
 
     if (!pool || !elig)
@@ -210,10 +272,7 @@ zone_pool_t *zone_pool_new(zone_snapshot_t *snap, const zone_pool_params_t *para
             elig[ids[k]][s->family == 6] += ok;
         }
     }
-    for (int id = 0; id < pool->n_ids; id++)
-        for (int f = 0; f < 2; f++)
-            max_elig = elig[id][f] > max_elig ? elig[id][f] : max_elig;
-    if (pool_layout(pool, elig) < 0 || pool_fill(pool, max_elig) < 0)
+    if (pool_layout(pool, elig) < 0 || pool_fill(pool) < 0)
         goto fail;
     free(elig);
     return pool;
@@ -232,6 +291,7 @@ void zone_pool_free(zone_pool_t *pool)
         return;
     zone_snapshot_free(pool->snap);
     free(pool->arena);
+    free(pool->quarter_of);
     free(pool);
 }
 
@@ -247,6 +307,16 @@ void zone_pool_counts(const zone_pool_t *pool, int id, int family, unsigned *tot
 
     *total = t ? pool->zones[id][family == 6].total : 0;
     *eligible = t ? t->n : 0;
+}
+
+int zone_pool_quarter(const zone_pool_t *pool, const zone_server_t *srv)
+{
+    const zone_snapshot_t *snap = pool->snap;
+
+    if (srv < snap->servers || srv >= snap->servers + snap->n_servers ||
+        !zone_weight(srv, &pool->params))
+        return -1;
+    return pool->quarter_of[srv - snap->servers];
 }
 
 size_t zone_pool_members(const zone_pool_t *pool, int id, int family, int quarter,

@@ -20,7 +20,8 @@ typedef struct pool_table {
 
 typedef struct pool_zone {
     pool_table_t all;
-    pool_table_t quarter[4]; /* each == all below 8 eligible servers */
+    pool_table_t quarter[4]; /* each == all below 8 eligible servers; else the
+                                servers of `all` whose quarter_of is q */
     uint32_t total;          /* servers listed, eligible or not */
 } pool_zone_t;
 
@@ -30,6 +31,8 @@ struct zone_pool {
     int n_ids;
     pool_zone_t zones[ZONE_ID_MAX][2]; /* [id][0] IPv4, [id][1] IPv6 */
     void *arena;                       /* every idx[] and cum[] above */
+    uint8_t *quarter_of;               /* per server: its quarter (0..3) in every
+                                          split zone; 0 for ineligible ones */
 };
 
 /* The table for an id, family (4 or 6) and quarter (-1 or 0..3), or NULL. */

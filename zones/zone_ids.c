@@ -233,16 +233,21 @@ bool zone_id_is_continent(int id)
     return id >= 1 && id < N_CONTINENTS;
 }
 
-size_t zone_walk(int id, int walk[3])
+size_t zone_walk_geo(int country, int continent, int walk[3])
 {
     size_t n = 0;
 
-    if (zone_id_is_country(id)) {
-        walk[n++] = id;
-        walk[n++] = zone_id_continent(id);
-    } else if (zone_id_is_continent(id)) {
-        walk[n++] = id;
-    }
+    if (zone_id_is_country(country))
+        walk[n++] = country;
+    if (zone_id_is_continent(continent))
+        walk[n++] = continent;
     walk[n++] = ZONE_GLOBAL;
     return n;
+}
+
+size_t zone_walk(int id, int walk[3])
+{
+    if (zone_id_is_country(id))
+        return zone_walk_geo(id, zone_id_continent(id), walk);
+    return zone_walk_geo(-1, id, walk);
 }

@@ -66,6 +66,12 @@ bool zone_id_is_continent(int id);
  * "@"; "@" alone. Fills walk[] and returns how many (1..3). */
 size_t zone_walk(int id, int walk[3]);
 
+/* The walk of a located client: its country, its continent (either -1 when
+ * unknown; the continent may be the GeoIP database's rather than the built-in
+ * table's), then "@". Fills walk[] and returns how many (1..3). Every pool
+ * answer draws along one of these two walks. */
+size_t zone_walk_geo(int country, int continent, int walk[3]);
+
 /* ------------------------------------------------------------------------ */
 /* Error lists: every problem of a snapshot, each "file:line:col: what".      */
 /* ------------------------------------------------------------------------ */
@@ -174,14 +180,24 @@ typedef struct zone_pick {
  * weight among the servers of that zone not yet picked.
  *
  * quarter: -1 for the whole zone, 0..3 for a numbered name. A zone (and family)
- * with at least 8 eligible servers is split into four disjoint quarters,
- * deterministic for a given snapshot and different between serials; below 8
- * every quarter is the whole zone.
+ * with at least 8 eligible servers is split into four disjoint quarters; below 8
+ * it is not split and every quarter is the whole zone. Each eligible server has
+ * one quarter number (zone_pool_quarter()), the same in every split zone it is
+ * in, so quarter i of any zone holds only servers numbered i: a numbered name
+ * gives a server of another number only from a zone of the walk that is not
+ * split, whichever zones of the walk it draws from, in whatever order. The
+ * numbering is deterministic for a given snapshot and changes between serials;
+ * it balances the quarters by weight (see pool.c).
  *
  * O(want × (log n + want)); no allocation, no lock. Returns out->n.
  */
 size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const int *walk,
                       size_t n_walk, size_t want, zone_rng_t *rng, zone_pick_t *out);
+
+/* A server's quarter number (0..3) for numbered names, or -1 when it is not
+ * eligible (or not of this pool). Only zones with 8 or more eligible servers
+ * of its family are split by it. */
+int zone_pool_quarter(const zone_pool_t *pool, const zone_server_t *srv);
 
 /* The eligible servers of a zone/family/quarter (the set pick draws from),
  * for tests and reports. Returns how many; fills up to `cap` pointers. */

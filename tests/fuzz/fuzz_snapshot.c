@@ -27,6 +27,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
 static const zone_pool_params_t fs_params = {.min_score = 10, .full_score = 15};
 
+/* Whether srv is in a zone of the walk that is not split (< 8 eligible). */
+static bool fs_in_unsplit(const zone_pool_t *pool, const zone_server_t *srv,
+                          const int *walk, size_t n_walk, int family)
+{
+    for (size_t w = 0; w < n_walk; w++) {
+        unsigned total, eligible;
+        zone_pool_counts(pool, walk[w], family, &total, &eligible);
+        if (eligible >= 8)
+            continue;
+        if (walk[w] == ZONE_GLOBAL)
+            return true;
+        for (size_t k = 0; k < srv->n_zones; k++)
+            if (srv->zones[k] == walk[w])
+                return true;
+    }
+    return false;
+}
+
 static void fs_picks(const zone_pool_t *pool, const int *walk, size_t n_walk, int family,
                      int quarter, zone_rng_t *rng)
 {
@@ -39,6 +57,9 @@ static void fs_picks(const zone_pool_t *pool, const int *walk, size_t n_walk, in
     for (size_t i = 0; i < n; i++) {
         FS_CHECK(pick.srv[i]->family == family);
         FS_CHECK(zone_weight(pick.srv[i], &fs_params) > 0);
+        /* Numbered names stay disjoint across the walk (zones.h). */
+        FS_CHECK(quarter < 0 || zone_pool_quarter(pool, pick.srv[i]) == quarter ||
+                 fs_in_unsplit(pool, pick.srv[i], walk, n_walk, family));
         for (size_t j = 0; j < i; j++)
             FS_CHECK(pick.srv[i] != pick.srv[j]);
     }

@@ -12,6 +12,7 @@ must return. Our own tests, modelled on the checks ISC publishes:
   optlist   NSID, ECS, COOKIE, EXPIRE   NOERROR, NSID answered, ECS echoed,
                                          COOKIE echoed with a server cookie
   opcode    opcode 15                   NOTIMP, no OPT (with EDNS: OPT kept)
+  opcodeflg opcodes 1-6, 15, every flag  NOTIMP, only QR and the opcode set
   type666   unknown type                NOERROR, NODATA with the SOA
   zflag     header Z bit                NOERROR, Z clear in the reply
   tcp       over TCP                    NOERROR, AA
@@ -163,6 +164,33 @@ class ComplianceTest(DnsdTestCase):
         r = self.probe(opcode=15, opt=opt_rr())
         self.assertEqual(r.hrcode, dns.rcode.NOTIMP)
         self.assertOpt(r)  # RFC 8906 8.2.3: an EDNS query gets an EDNS reply
+
+    def test_opcodeflg(self):
+        # ISC's "opcodeflg": an opcode other than QUERY with every request flag
+        # set gets NOTIMP with the opcode echoed and no other flag: RD and CD
+        # are copied only for QUERY (RFC 1035 4.1.1, RFC 6840 5.9), and AA,
+        # TC, RA, Z and AD are the server's to set.
+        every = 0x0400 | 0x0200 | 0x0100 | 0x0080 | Z_FLAG | 0x0020 | 0x0010  # AA..CD
+        for opcode in (1, 2, 3, 4, 5, 6, 15):
+            for opt in (None, opt_rr()):
+                with self.subTest(opcode=opcode, edns=opt is not None):
+                    pkt = bytearray(query(ORIGIN, "SOA", opcode=opcode, opt=opt))
+                    pkt[2:4] = struct.pack("!H", struct.unpack("!H", pkt[2:4])[0] | every)
+                    raw = self.udp(bytes(pkt))
+                    self.assertIsNotNone(raw, "no answer")
+                    r = Reply(raw)
+                    self.assertEqual(r.flags, 0x8000 | opcode << 11 | dns.rcode.NOTIMP,
+                                     "flags %#06x" % r.flags)
+                    if opt:
+                        self.assertOpt(r)
+                    else:
+                        self.assertIsNone(r.opt)
+        # QUERY keeps RD and CD, and only those.
+        pkt = bytearray(query(ORIGIN, "SOA"))
+        pkt[2:4] = struct.pack("!H", struct.unpack("!H", pkt[2:4])[0] | every)
+        r = Reply(self.udp(bytes(pkt)))
+        self.assertEqual(r.flags, 0x8000 | 0x0400 | 0x0100 | 0x0010 | dns.rcode.NOERROR,
+                         "flags %#06x" % r.flags)
 
     def test_unknown_type(self):
         for transport in ("udp", "tcp"):

@@ -2,7 +2,9 @@
 queries yields N AUTH_QUERY and N AUTH_RESPONSE messages that dnstap-ldns
 decodes with the right names and transports, written to a file or to a
 Frame Streams unix socket reader (written here from the Frame Streams
-protocol); with no reader on the socket the daemon answers as before."""
+protocol); with no reader on the socket the daemon answers as before; a
+reader that stalls (never answers the handshake, or stops reading under load)
+costs counted drops, and SIGTERM still ends dnsd within STOP_BOUND seconds."""
 
 import os
 import re
@@ -13,16 +15,20 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 import dns.message
 
-from harness import ORIGIN, Server, check_clean_exit, query, tcp_connect, tcp_recv, \
-    tcp_send, udp_exchange
+from harness import ORIGIN, Server, check_clean_exit, free_port, http, parse_metrics, \
+    query, tcp_connect, tcp_recv, tcp_send, udp_exchange
 
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
 ACCEPT, START, STOP, READY, FINISH = 1, 2, 3, 4, 5
 DNSTAP_LDNS = shutil.which("dnstap-ldns")
+# dnsd's stated bound: the dnstap writer gets 1 s to drain at SIGTERM, and the
+# rest of the stop takes milliseconds when no TCP client is connected.
+STOP_BOUND = 3.0
 
 
 def control_frame(ctype, content_type=CONTENT_TYPE):
@@ -236,6 +242,89 @@ class DnstapTest(unittest.TestCase):
             self.assertIsNotNone(raw, "query %d not answered" % i)
         self.assertEqual(dns.message.from_wire(raw).rcode(), 0)
         check_clean_exit(*srv.stop())
+
+
+class StalledReader(threading.Thread):
+    """A unix socket Frame Streams "reader" that accepts every connection and
+    then, with handshake=False, never reads nor answers; with handshake=True,
+    completes READY -> ACCEPT, START and then never reads again."""
+
+    def __init__(self, path, handshake):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+        self.handshake, self.conns, self.started = handshake, [], threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                self.conns.append(conn)  # held open, never read (again)
+                if self.handshake:
+                    conn.settimeout(10)
+                    for want in (READY, START):
+                        recv_exact(conn, 4)
+                        (clen,) = struct.unpack("!I", recv_exact(conn, 4))
+                        (ctype,) = struct.unpack("!I", recv_exact(conn, clen)[:4])
+                        if ctype != want:
+                            raise AssertionError("control frame %d, not %d" % (ctype, want))
+                        if want == READY:
+                            conn.sendall(control_frame(ACCEPT))
+                self.started.set()
+        except OSError:
+            pass  # close() below ends accept()
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class DnstapStallTest(unittest.TestCase):
+    """SIGTERM with a stalled reader: exit 0 within STOP_BOUND, drops counted."""
+
+    def stalled(self, handshake, queries):
+        srv = Server()
+        reader = StalledReader(srv.path("tap.sock"), handshake)
+        reader.start()
+        self.addCleanup(reader.close)
+        metrics_port = free_port(False)
+        srv.extra = 'query_log: {dnstap: {unix: %s}}\nmetrics: "127.0.0.1:%d"\n' % (
+            srv.path("tap.sock"), metrics_port)
+        srv.config = srv.write_config()
+        self.addCleanup(srv.kill)
+        srv.start()
+        self.assertTrue(reader.started.wait(10), "dnsd never connected to the reader")
+        for i in range(queries):  # far more than the socket buffer and the queues hold
+            self.assertIsNotNone(udp_exchange(srv.port, query(ORIGIN, "SOA"), timeout=2.0),
+                                 "query %d not answered" % i)
+        r = http(metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertGreater(parse_metrics(r[2].decode())["dnsd_dnstap_dropped_total"], 0)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            srv.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            self.fail("dnsd still running 10 s after SIGTERM:\n" + srv.log())
+        elapsed = time.monotonic() - t0
+        rc, log = srv.stop()
+        check_clean_exit(rc, log)
+        self.assertLess(elapsed, STOP_BOUND, "stopped %.2f s after SIGTERM\n%s" % (elapsed, log))
+        self.assertIsNone(reader.error)
+        m = re.search(r"query log: stopped; (\d+) dnstap messages not written", log)
+        self.assertIsNotNone(m, log)
+        self.assertGreater(int(m.group(1)), 0)
+
+    def test_reader_that_never_answers_the_handshake(self):
+        self.stalled(handshake=False, queries=2000)
+
+    def test_reader_that_stops_reading_under_load(self):
+        self.stalled(handshake=True, queries=3000)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import unittest
 from harness import (ORIGIN, SOURCE_DIR, DnsdTestCase, dig, kdig, opt_rr, query)
 from pooltest import (DE4, DE_SRC, EUROPE4, FR4, FR_AT_MIN, FR_SRC, JP4, POOL_SERIAL,
                       REAL_DB, TR_SRC, UNMAPPED_SRC, Client, PoolServer, addrs, country_txt,
-                      ecs_of, pool_snapshot)
+                      ecs_of, pool_servers, pool_snapshot, snapshot_text)
 
 FR_ALL = set(FR4 + [FR_AT_MIN])
 GERMAN_24 = "62.157.140.0/24"  # Deutsche Telekom; DE in the CC0 DB (checked below)
@@ -160,6 +160,95 @@ class EcsTest(GeoCase):
         self.assertTrue(set(addrs(msg)) <= FR_ALL)
 
 
+class CountryTxtScopeTest(GeoCase):
+    """_country.<origin> describes the client's own address, so a resolver may
+    reuse it only for that address: scope = the source prefix, whatever
+    network of the DB decided (RFC 7871 7.2.1 lets the scope be longer)."""
+
+    def test_country_txt_scope_is_the_source_prefix(self):
+        for address, source in (("127.0.3.0", 32),    # the DB's /24 decides
+                                ("127.0.3.128", 25),
+                                ("10.30.1.0", 24),     # the DB's /20 decides
+                                ("10.20.0.0", 16),
+                                ("127.0.9.0", 24),     # unmapped
+                                ("2001:db8:de:100::", 56), ("2001:db8::", 32)):
+            with self.subTest(ecs="%s/%d" % (address, source)):
+                msg = self.ask("_country." + ORIGIN, "TXT", ecs=(address, source))
+                self.assertEqual(country_txt(msg)["address"], address + " (ecs)")
+                self.assertEcs(msg, address, source, source)
+        # SOURCE 0: the resolver's own address was used; scope 0 (RFC 7871 7.1.2).
+        msg = self.ask("_country." + ORIGIN, "TXT", ecs=("0.0.0.0", 0))
+        self.assertEcs(msg, "0.0.0.0", 0, 0)
+
+
+class NoDatabaseTest(GeoCase):
+    """Without a GeoIP database every client is in '@': pool answers do not
+    depend on the address (scope 0), _country still names it."""
+
+    server_kw = {"nets": None}
+
+    def test_country_txt_scope_is_the_source_prefix_without_a_db(self):
+        for address, source in (("127.0.3.0", 24), ("10.20.0.0", 16),
+                                ("2001:db8:de:100::", 56)):
+            with self.subTest(ecs="%s/%d" % (address, source)):
+                msg = self.ask("_country." + ORIGIN, "TXT", ecs=(address, source))
+                self.assertEqual((country_txt(msg)["country"], country_txt(msg)["zone"]),
+                                 ("unknown", "@"))
+                self.assertEcs(msg, address, source, source)
+        self.assertEcs(self.ask(ORIGIN, ecs=("127.0.3.0", 24)), "127.0.3.0", 24, 0)
+
+
+class NegativeScopeTest(GeoCase):
+    """Negative answers hold for every client: scope 0 (RFC 7871 7.2.1), also
+    at geo names, whose positive answers carry the DB network's scope. The
+    snapshot has no IPv6 server, so 2.<origin> AAAA is NODATA for everyone."""
+
+    @classmethod
+    def make_server(cls):
+        v4 = [s for s in pool_servers() if ":" not in s["ip"]]
+        return PoolServer(snapshot_text(POOL_SERIAL, v4),
+                          options={"aaaa": "all", "vendors": "[debian]"})
+
+    def ask_any_rcode(self, name, rdtype, ecs):
+        with Client(self.port, DE_SRC) as c:
+            return c.ask(name, rdtype, ecs=ecs)[1]
+
+    def test_negative_answers_have_scope_zero(self):
+        ecs = ("127.0.3.0", 24)
+        self.assertEcs(self.ask(ORIGIN, ecs=ecs), "127.0.3.0", 24, 24)  # positive
+        for name, rdtype, rcode in (("2." + ORIGIN, "AAAA", "NOERROR"),
+                                    (ORIGIN, "AAAA", "NOERROR"),
+                                    ("0.debian." + ORIGIN, "AAAA", "NOERROR"),
+                                    ("nx." + ORIGIN, "A", "NXDOMAIN"),
+                                    ("nx.fr." + ORIGIN, "AAAA", "NXDOMAIN")):
+            with self.subTest(name=name, rdtype=rdtype):
+                msg = self.ask_any_rcode(name, rdtype, ecs)
+                self.assertRcode(msg, rcode)
+                self.assertEqual(msg.answer, [])
+                self.assertEqual(len(msg.authority), 1, "the SOA")
+                self.assertEcs(msg, "127.0.3.0", 24, 0)
+
+
+class NoPoolScopeTest(GeoCase):
+    """No snapshot yet: geo names answer NODATA (scope 0), ANY falls back to
+    the apex SOA (scope 0), _country still scopes to the source."""
+
+    @classmethod
+    def make_server(cls):
+        return PoolServer(None)
+
+    def test_pool_names_without_servers_have_scope_zero(self):
+        ecs = ("127.0.3.0", 24)
+        msg = self.ask(ORIGIN, "A", ecs=ecs)
+        self.assertEqual((msg.answer, len(msg.authority)), ([], 1))
+        self.assertEcs(msg, "127.0.3.0", 24, 0)
+        msg = self.ask(ORIGIN, "ANY", ecs=ecs)
+        self.assertEqual([rrs.rdtype for rrs in msg.answer], [6], "the SOA")  # SOA
+        self.assertEcs(msg, "127.0.3.0", 24, 0)
+        msg = self.ask("_country." + ORIGIN, "TXT", ecs=ecs)
+        self.assertEcs(msg, "127.0.3.0", 24, 24)
+
+
 class ContinentTest(GeoCase):
 
     def test_continent_from_the_builtin_table_when_the_db_has_none(self):
@@ -243,8 +332,9 @@ class RealDatabaseTest(DnsdTestCase):
             self.assertEqual((txt["address"], txt["country"], txt["continent"], txt["zone"]),
                              (net + " (ecs)", "DE", "europe", "de"))
             self.assertEqual(txt["serial"], str(json.loads(self.sample)["serial"]))
-            scope = ecs_of(msg).scopelen
-            self.assertTrue(0 < scope <= source, scope)
+            self.assertEqual(ecs_of(msg).scopelen, source, "_country: the source prefix")
+            scope = ecs_of(c.ask("0." + ORIGIN, "A", ecs=(net, source))[1]).scopelen
+            self.assertTrue(0 < scope <= source, scope)  # the DB's network
             eligible = {s["ip"] for s in json.loads(self.sample)["servers"]
                         if "de" in s["zones"] and ":" not in s["ip"] and s["score"] >= 10
                         and s["netspeed"] > 0}
@@ -256,6 +346,30 @@ class RealDatabaseTest(DnsdTestCase):
                 self.assertEqual(len(got), 4)
                 self.assertTrue(set(got) <= eligible, got)
 
+    def test_portuguese_client_gets_four_disjoint_numbered_answers(self):
+        # pt has 9 eligible IPv4 servers: 2 or 3 per quarter, so every numbered
+        # answer is topped up from europe and @, which must not bring in a
+        # server of another number.
+        eligible = [s["ip"] for s in json.loads(self.sample)["servers"]
+                    if "pt" in s["zones"] and ":" not in s["ip"] and s["score"] >= 10
+                    and s["netspeed"] > 0]
+        self.assertGreaterEqual(len(eligible), 8)
+        ecs = ("193.136.0.0", 24)
+        with Client(self.port, UNMAPPED_SRC) as c:
+            txt = country_txt(c.ask("_country." + ORIGIN, "TXT", ecs=ecs)[1])
+            self.assertEqual((txt["country"], txt["zone"]), ("PT", "pt"))
+            numbers = []
+            for i in range(4):
+                seen = set()
+                for _ in range(50):
+                    got = addrs(c.ask("%d.%s" % (i, ORIGIN), ecs=ecs)[1])
+                    self.assertEqual(len(set(got)), 4, got)
+                    seen |= set(got)
+                numbers.append(seen)
+        for i in range(4):
+            for j in range(i + 1, 4):
+                self.assertEqual(numbers[i] & numbers[j], set(), "%d and %d" % (i, j))
+        self.assertEqual(set().union(*numbers) & set(eligible), set(eligible))
 
 if __name__ == "__main__":
     unittest.main()

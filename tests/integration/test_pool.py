@@ -282,6 +282,74 @@ class QuartersTest(PoolCase):
                     self.assertNotEqual(split, first)
 
 
+class NumberedNamesAcrossTheWalkTest(DnsdTestCase):
+    """0-3 stay disjoint when an answer is topped up from the continent and
+    '@', for a country of every size from 0 to 12 eligible servers: a server
+    appears under two numbers only when it is in a zone of the walk with fewer
+    than 8 eligible servers (not split; every number draws on all of it
+    first). Clients are placed by ECS through the test DB."""
+
+    SIZES = range(13)
+    COUNTRIES = ["pt", "es", "it", "nl", "be", "ch", "at", "pl", "cz", "dk", "fi", "no",
+                 "ie"]  # COUNTRIES[k] has k eligible servers
+    SPEEDS = (1000, 3000, 10000, 25000, 100000)
+    ROUNDS = 40  # answers per number and country: each of 4 draws from ~20 servers
+
+    @classmethod
+    def make_server(cls):
+        servers, cls.members = [], {}
+        for k in cls.SIZES:
+            cc = cls.COUNTRIES[k]
+            ips = ["10.%d.0.%d" % (100 + k, i + 1) for i in range(k)]
+            cls.members[cc] = set(ips)
+            servers += [server(ip, [cc, "europe"], 12 + i % 8, cls.SPEEDS[i % 5])
+                        for i, ip in enumerate(ips)]
+            # Listed but not eligible: must not count towards the 8.
+            servers.append(server("10.%d.1.1" % (100 + k), [cc, "europe"], 5.0, 100000))
+        servers += [server("10.150.0.%d" % i, ["europe"], 20, cls.SPEEDS[i % 5])
+                    for i in range(1, 13)]
+        servers += [server("10.160.0.%d" % i, ["us", "north-america"], 20,
+                           cls.SPEEDS[i % 5]) for i in range(1, 41)]
+        nets = ["10.200.%d.0/24=%s/EU" % (k, cc.upper()) for k, cc in enumerate(cls.COUNTRIES)]
+        return PoolServer(snapshot_text(POOL_SERIAL, servers), nets=nets)
+
+    def numbered(self, c, k, prefix, local):
+        """Per number, the union of ROUNDS answers, each checked to be full and,
+        below 8, to start with all of the country (up to ANSWERS)."""
+        out = []
+        for i in range(4):
+            seen = set()
+            for _ in range(self.ROUNDS):
+                _, msg = c.ask("%d.%s%s" % (i, prefix, ORIGIN), ecs=("10.200.%d.0" % k, 24))
+                self.assertRcode(msg, "NOERROR")
+                got = addrs(msg)
+                self.assertEqual(len(got), ANSWERS, "%d.%s: %s" % (i, prefix, got))
+                self.assertEqual(len(set(got)), ANSWERS, got)
+                if k < 8:
+                    self.assertEqual(len(set(got) & local), min(k, ANSWERS), got)
+                seen |= set(got)
+            out.append(seen)
+        return out
+
+    def assertDisjoint(self, numbers, shared, what):
+        for i in range(4):
+            for j in range(i + 1, 4):
+                both = (numbers[i] & numbers[j]) - shared
+                self.assertEqual(both, set(), "%s: %d and %d share %s" % (what, i, j, both))
+
+    def test_numbered_names_stay_disjoint_through_backfill(self):
+        with Client(self.port, UNMAPPED_SRC) as c:
+            for k in self.SIZES:
+                cc = self.COUNTRIES[k]
+                local = self.members[cc]
+                with self.subTest(country=cc, eligible=k):
+                    for prefix in ("", cc + "."):  # geo names and the explicit zone
+                        numbers = self.numbered(c, k, prefix, local)
+                        self.assertDisjoint(numbers, local if k < 8 else set(), prefix + "@")
+                        if k >= 8:
+                            self.assertEqual(set().union(*numbers) & local, local)
+
+
 class WeightedSelectionTest(DnsdTestCase):
     """answers: 1, so each answer is one weighted draw: shares must match
     weight = netspeed x m(score), m = 0.25 at min_score (10) .. 1 at

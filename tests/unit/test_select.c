@@ -424,6 +424,246 @@ static void test_quarter_threshold(void)
     zone_pool_free(a);
 }
 
+/* ---- (3b) numbered names across the walk -------------------------------- */
+
+/* Thirteen European countries with 0..12 eligible IPv4 servers (country k has
+ * k), 12 more in europe only, 40 in north-america: every zone size around the
+ * threshold of 8, and a continent and "@" made of many small pieces. */
+static const char *const walk_cc[13] = {"pt", "es", "it", "nl", "be", "ch", "at",
+                                        "pl", "cz", "dk", "fi", "no", "ie"};
+
+static zone_pool_t *walk_pool(uint64_t serial)
+{
+    static const unsigned speeds[] = {1000, 3000, 10000, 25000, 100000, 250000, 1000000};
+    text_t t = {0};
+    char ip[32], zones[64];
+
+    for (int k = 0; k < 13; k++) {
+        snprintf(zones, sizeof zones, "\"%s\", \"europe\"", walk_cc[k]);
+        for (int i = 0; i < k; i++) {
+            snprintf(ip, sizeof ip, "10.%d.0.%d", 100 + k, i + 1);
+            server(&t, ip, 11 + (i + k) % 9, speeds[(i + 3 * k) % 7], zones);
+        }
+    }
+    for (int i = 0; i < 12; i++) {
+        snprintf(ip, sizeof ip, "10.150.0.%d", i + 1);
+        server(&t, ip, 20, speeds[i % 7], "\"europe\"");
+    }
+    for (int i = 0; i < 40; i++) {
+        snprintf(ip, sizeof ip, "10.160.0.%d", i + 1);
+        server(&t, ip, 20, speeds[i % 7], "\"us\", \"north-america\"");
+    }
+    return build(&t, serial, 10, 15);
+}
+
+/* Whether `s` is in a zone of the walk that is not split (< 8 eligible). */
+static bool in_unsplit_zone(const zone_pool_t *pool, const zone_server_t *s,
+                            const int *walk, size_t n_walk)
+{
+    const zone_server_t *m[256];
+
+    for (size_t w = 0; w < n_walk; w++) {
+        size_t n = zone_pool_members(pool, walk[w], 4, -1, m, 256);
+        for (size_t k = 0; n < 8 && k < n; k++)
+            if (m[k] == s)
+                return true;
+    }
+    return false;
+}
+
+/*
+ * For every country (as a located client's walk and as the explicit zone's),
+ * 400 picks per numbered name: a server appears under name i only when its
+ * quarter number is i or it is in a zone of the walk with fewer than 8
+ * eligible servers; so no server is under two names otherwise. Every answer is
+ * full (the walk ends in "@" with 210 servers), and quarter i of every split
+ * zone holds exactly the zone's servers numbered i.
+ */
+static void test_quarters_across_walk(void)
+{
+    zone_pool_t *pool = walk_pool(2026112401);
+    const zone_server_t *m[256];
+    int bad = 0, short_answers = 0, shared = 0, walk[3];
+    zone_rng_t rng;
+
+    for (int id = 0; id < zone_id_count(); id++) {
+        size_t n_all = zone_pool_members(pool, id, 4, -1, m, 256), n_sum = 0;
+        for (int q = 0; q < 4 && n_all >= 8; q++) {
+            size_t n = zone_pool_members(pool, id, 4, q, m, 256);
+            for (size_t k = 0; k < n; k++)
+                bad += zone_pool_quarter(pool, m[k]) != q;
+            n_sum += n;
+        }
+        bad += n_all >= 8 && n_sum != n_all; /* the quarters cover the zone */
+    }
+    CHECK_INT_EQ(bad, 0);
+    zone_rng_seed(&rng, 11);
+    for (int k = 0; k < 13; k++) {
+        int cc = zone_id_lookup(walk_cc[k], 2);
+        size_t n_walk = zone_walk_geo(cc, ZONE_EUROPE, walk);
+        for (int q = 0; q < 4; q++) {
+            for (int r = 0; r < 400; r++) {
+                zone_pick_t pick;
+                short_answers +=
+                    zone_pool_pick(pool, 4, q, walk, n_walk, 4, &rng, &pick) != 4;
+                for (size_t j = 0; j < pick.n; j++) {
+                    bool own = zone_pool_quarter(pool, pick.srv[j]) == q;
+                    bool small = in_unsplit_zone(pool, pick.srv[j], walk, n_walk);
+                    bad += !own && !small;
+                    shared += !own && small;
+                }
+            }
+        }
+    }
+    CHECK_INT_EQ(bad, 0);
+    CHECK_INT_EQ(short_answers, 0);
+    CHECK(shared > 0); /* the small countries' servers are under every number */
+    CHECK_INT_EQ(zone_pool_quarter(pool, NULL), -1);
+    zone_pool_free(pool);
+}
+
+/*
+ * The promise itself, seen only through picks: for every country's walk, the
+ * servers picked under each of 0..3 (300 answers each, fixed seed) are
+ * disjoint sets, but for servers of a zone of the walk with fewer than 8
+ * eligible servers.
+ */
+static void test_numbers_disjoint(void)
+{
+    zone_pool_t *pool = walk_pool(2026112402);
+    size_t n = zone_pool_snapshot(pool)->n_servers;
+    int walk[3], overlaps = 0;
+    zone_rng_t rng;
+    uint8_t *under = malloc(n);
+
+    zone_rng_seed(&rng, 12);
+    for (int k = 0; k < 13; k++) {
+        size_t n_walk = zone_walk(zone_id_lookup(walk_cc[k], 2), walk);
+        memset(under, 0, n);
+        for (int q = 0; q < 4; q++) {
+            for (int r = 0; r < 300; r++) {
+                zone_pick_t pick;
+                zone_pool_pick(pool, 4, q, walk, n_walk, 4, &rng, &pick);
+                for (size_t j = 0; j < pick.n; j++)
+                    under[index_of(pool, pick.srv[j])] |= (uint8_t)(1u << q);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            const zone_server_t *s = &zone_pool_snapshot(pool)->servers[i];
+            bool several = under[i] & (under[i] - 1);
+            if (several && !in_unsplit_zone(pool, s, walk, n_walk)) {
+                printf("%s: server %zu under numbers %#x\n", walk_cc[k], i, under[i]);
+                overlaps++;
+            }
+        }
+    }
+    CHECK_INT_EQ(overlaps, 0);
+    free(under);
+    zone_pool_free(pool);
+}
+
+/*
+ * Quarters still balance by weight: within the largest server's weight of each
+ * other, the bound of a zone split on its own by greedy least-load. It is
+ * guaranteed for a server's smallest split zone (here the countries); europe
+ * and @, made of many small pieces, keep it through the tie-breaks.
+ */
+static void test_quarter_balance(void)
+{
+    zone_pool_t *pool = walk_pool(2026112401);
+    zone_pool_params_t params = {10, 15};
+    const zone_server_t *m[256];
+    int ids[] = {zone_id_lookup("cz", 2), zone_id_lookup("ie", 2), ZONE_EUROPE,
+                 ZONE_GLOBAL};
+
+    for (size_t z = 0; z < 4; z++) {
+        uint64_t load[4] = {0}, max_w = 0, lo = UINT64_MAX, hi = 0, sum = 0;
+        for (int q = 0; q < 4; q++) {
+            size_t n = zone_pool_members(pool, ids[z], 4, q, m, 256);
+            for (size_t k = 0; k < n; k++) {
+                uint64_t w = zone_weight(m[k], &params);
+                load[q] += w;
+                max_w = w > max_w ? w : max_w;
+            }
+            lo = load[q] < lo ? load[q] : lo;
+            hi = load[q] > hi ? load[q] : hi;
+            sum += load[q];
+        }
+        printf("balance %s: quarters %llu %llu %llu %llu, largest server %llu of %llu\n",
+               zone_id_name(ids[z]), (unsigned long long)load[0],
+               (unsigned long long)load[1], (unsigned long long)load[2],
+               (unsigned long long)load[3], (unsigned long long)max_w,
+               (unsigned long long)sum);
+        CHECK(hi - lo <= max_w);
+    }
+    zone_pool_free(pool);
+}
+
+/* Chi-square critical value at p = 0.001 (Wilson-Hilferty, z = 3.090). */
+static double chi2_crit(double df)
+{
+    double a = 2 / (9 * df), x = 1 - a + 3.090 * sqrt(a);
+    return df * x * x * x;
+}
+
+/*
+ * Within a zone a draw stays exactly proportional to weight among the servers
+ * still available, backfill included. Walk nl (3 servers, not split) ->
+ * europe, number q, 4 per answer: the fourth server is the one draw from
+ * quarter q of europe with nl's servers taken, so over 200,000 answers (fixed
+ * seed) its counts must match weight / (weight of quarter q minus nl) with
+ * chi-square below the p = 0.001 critical value.
+ */
+static void test_backfill_shares(void)
+{
+    enum { N = 200000 };
+    zone_pool_t *pool = walk_pool(2026112401);
+    zone_pool_params_t params = {10, 15};
+    const zone_server_t *m[256], *nl[8];
+    int walk[2] = {zone_id_lookup("nl", 2), ZONE_EUROPE}, q = 1;
+    size_t n_nl = zone_pool_members(pool, walk[0], 4, -1, nl, 8), n_q, k_left = 0;
+    double expect[256], w_left = 0;
+    unsigned long count[256] = {0};
+    size_t slot[256];
+    zone_rng_t rng;
+
+    CHECK_INT_EQ(n_nl, 3);
+    n_q = zone_pool_members(pool, ZONE_EUROPE, 4, q, m, 256);
+    for (size_t k = 0; k < n_q; k++) {
+        bool taken = false;
+        for (size_t j = 0; j < n_nl; j++)
+            taken |= m[k] == nl[j];
+        slot[k] = taken ? SIZE_MAX : k_left;
+        if (!taken) {
+            expect[k_left++] = (double)zone_weight(m[k], &params);
+            w_left += (double)zone_weight(m[k], &params);
+        }
+    }
+    zone_rng_seed(&rng, 4242);
+    int wrong = 0;
+    for (int r = 0; r < N; r++) {
+        zone_pick_t pick;
+        zone_pool_pick(pool, 4, q, walk, 2, 4, &rng, &pick);
+        size_t k = 0;
+        while (k < n_q && m[k] != pick.srv[3])
+            k++;
+        if (pick.n != 4 || k == n_q || slot[k] == SIZE_MAX) {
+            wrong++;
+            continue;
+        }
+        count[slot[k]]++;
+    }
+    for (size_t k = 0; k < k_left; k++)
+        expect[k] = N * expect[k] / w_left;
+    double x2 = chi_square(count, expect, k_left);
+    printf("backfill shares: chi-square %.2f (%zu df, critical %.3f at p=0.001)\n", x2,
+           k_left - 1, chi2_crit((double)(k_left - 1)));
+    CHECK_INT_EQ(wrong, 0);
+    CHECK(k_left >= 10);
+    CHECK(x2 < chi2_crit((double)(k_left - 1)));
+    zone_pool_free(pool);
+}
+
 /* ---- (4) backfill order ------------------------------------------------- */
 
 static void test_backfill(void)
@@ -617,6 +857,10 @@ int main(void)
     test_without_replacement();
     test_quarters();
     test_quarter_threshold();
+    test_quarters_across_walk();
+    test_numbers_disjoint();
+    test_quarter_balance();
+    test_backfill_shares();
     test_backfill();
     test_eligibility();
     test_families();
