@@ -24,7 +24,7 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
 {
     bool geo_name = node->pool_kind == ZONE_POOL_GEO;
     size_t idx = zone_static_node_index(o->stat, node);
-    const zone_rrset_t *set =
+    const dsec_set_t *set =
         o->dp ? dsec_pool_answer(o->dp, idx, family, geo_name ? geo->country : -1,
                                  geo_name ? geo->continent : -1, &ctx->rng)
               : NULL;
@@ -32,8 +32,12 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
         ctx->stats->pool_empty++;
         return false;
     }
+    /* The same counters as an unsigned pick (answer.c ans_pool). */
     ctx->stats->pool_answers++;
-    ans_put_rrset(r, ANS_QNAME_PTR, set, &r->an);
+    ctx->stats->pool_backfill += set->backfill;
+    if (set->zone >= 0 && set->zone < ZONE_ID_MAX)
+        ctx->stats->pool_by_zone[set->zone][set->backfill ? 1 : 0]++;
+    ans_put_rrset(r, ANS_QNAME_PTR, &set->rrs, &r->an);
     return true;
 }
 

@@ -16,6 +16,8 @@
  * zones.h wire form, owners left to the writer. */
 typedef struct dsec_set {
     zone_rrset_t rrs;
+    int16_t zone; /* zone_pick_t's zone and backfill, for the counters */
+    bool backfill;
     uint8_t bytes[];
 } dsec_set_t;
 
@@ -53,8 +55,8 @@ uint32_t dsec_pool_expiry(const dsec_pool_t *p);
  * ignored for fixed zone names), one of the slot's sets at random. NULL when
  * the name serves no such answer (NODATA).
  */
-const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
-                                     int country, int continent, zone_rng_t *rng);
+const dsec_set_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
+                                   int country, int continent, zone_rng_t *rng);
 
 /* Redraws the DSEC_SETS sets of the one slot dsec_pool_answer would read
  * (tests, and a slot that must change at once); the old ones go to

@@ -155,6 +155,8 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, const dsec_slot_t *s, uint32_t n
         memcpy(set->bytes + len, sig.wire, sig.len);
         set->rrs = (zone_rrset_t){s->family == 4 ? 1 : 28, (uint16_t)(pick.n + sig.count),
                                   (uint32_t)(len + sig.len), set->bytes};
+        set->zone = (int16_t)pick.zone;
+        set->backfill = pick.backfill;
         atomic_fetch_add(&p->bytes, sizeof *set + len + sig.len);
     }
     dsec_arena_free(&tmp);
@@ -239,6 +241,8 @@ static dsec_set_t *dsec_nsec_new(dsec_pool_t *p, size_t i, uint32_t now, uint32_
         memcpy(set->bytes + nsec.len, sig.wire, sig.len);
         set->rrs = (zone_rrset_t){DSEC_TYPE_NSEC, (uint16_t)(1 + sig.count),
                                   nsec.len + sig.len, set->bytes};
+        set->zone = -1;
+        set->backfill = false;
         atomic_fetch_add(&p->bytes, sizeof *set + set->rrs.len);
     }
     dsec_arena_free(&tmp);
@@ -404,15 +408,14 @@ static dsec_slot_t *dsec_slot_of(const dsec_pool_t *p, size_t name, int family,
     return &p->slots[base];
 }
 
-const zone_rrset_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
-                                     int country, int continent, zone_rng_t *rng)
+const dsec_set_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family,
+                                   int country, int continent, zone_rng_t *rng)
 {
     const dsec_slot_t *s = dsec_slot_of(p, name, family, country, continent);
     if (!s)
         return NULL;
-    const dsec_set_t *set = atomic_load_explicit(&s->set[zone_rng_below(rng, DSEC_SETS)],
-                                                 memory_order_acquire);
-    return &set->rrs;
+    return atomic_load_explicit(&s->set[zone_rng_below(rng, DSEC_SETS)],
+                                memory_order_acquire);
 }
 
 size_t dsec_pool_redraw(dsec_pool_t *p, size_t name, int family, int country,

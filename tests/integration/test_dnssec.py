@@ -15,7 +15,8 @@ import dns.flags
 import dns.message
 import dns.rdatatype
 
-from harness import DNSD, ORIGIN, DnsdTestCase, check_clean_exit, kdig, ldns_decode, query
+from harness import (DNSD, ORIGIN, DnsdTestCase, http, kdig, ldns_decode, parse_metrics,
+                     query)
 from pooltest import DE4, DE6, DE_SRC, ALL6, Client
 from dnssectest import Keys, SignedServer, Unbound, delv, dnssec_option, have_validators
 
@@ -120,9 +121,15 @@ class SignedCase(DnsdTestCase):
         self.assertIn("RRSIG\tNSEC 13 4 300", text)
         self.assertIn("RRSIG\tSOA 13 3 3600", text)
 
+    def pool_by_de(self):
+        _, _, body = http(self.server.metrics, b"GET /metrics HTTP/1.0\r\n\r\n")
+        return parse_metrics(body.decode()).get(
+            'dnsd_pool_answers_total{zone="de",backfill="false"}', 0)
+
     def test_pool_answers_signed(self):
         """A DO query gets 4 distinct servers and one RRSIG; without DO the
-        live draw; both from the client's zone."""
+        live draw; both from the client's zone, and both counted by zone."""
+        before = self.pool_by_de()
         with Client(self.port, DE_SRC) as c:
             for do in (True, False):
                 seen = set()
@@ -137,6 +144,7 @@ class SignedCase(DnsdTestCase):
                     self.assertEqual(len(sigs), 1 if do else 0)
                     seen.update(a)
                 self.assertGreater(len(seen), 4, "answers do not vary")
+        self.assertEqual(self.pool_by_de() - before, 40)
 
     def test_apex_types(self):
         """DNSKEY, CDS, CDNSKEY at the apex; DS there is NODATA (we are the

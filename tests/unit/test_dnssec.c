@@ -294,7 +294,7 @@ static void test_inclusion(const char *keypath)
     zone_rng_seed(&rng, 7);
     for (int round = 0; round < ROUNDS; round++) {
         for (int q = 0; q < QUERIES; q++) {
-            const zone_rrset_t *set = dsec_pool_answer(p, idx, 4, -1, -1, &rng);
+            const zone_rrset_t *set = &dsec_pool_answer(p, idx, 4, -1, -1, &rng)->rrs;
             for (const uint8_t *r = set->wire; r < set->wire + set->len;
                  r += 10 + ((size_t)r[8] << 8 | r[9]))
                 if (r[1] == 1)
@@ -323,8 +323,11 @@ static void test_inclusion(const char *keypath)
         CHECK(fabs(s - u) / u <= 0.02);
     }
     /* Four distinct servers per set, and the set verifies. */
-    const zone_rrset_t *set = dsec_pool_answer(p, idx, 4, -1, -1, &rng);
+    const dsec_set_t *ds = dsec_pool_answer(p, idx, 4, -1, -1, &rng);
+    const zone_rrset_t *set = &ds->rrs;
     CHECK_INT_EQ(set->count, 5);
+    CHECK_INT_EQ(ds->zone, zone_id_lookup("de", 2));
+    CHECK(!ds->backfill);
     size_t olen;
     const uint8_t *origin = zone_static_origin(stat, &olen);
     const zone_rrset_t *dsig,
