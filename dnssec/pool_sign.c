@@ -20,8 +20,10 @@
  * with servers, per continent and "@" at most - and only those are signed.
  * A table indexed by (country, continent) gives a query its walk in O(1).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dnssec_int.h"
 #include "dnssec_pool.h"
@@ -120,8 +122,8 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
 }
 
 /* One draw, signed: A/AAAA records then RRSIGs, each without owner. */
-static dsec_set_t *dsec_set_new(dsec_pool_t *p, const dsec_slot_t *s, uint32_t now,
-                                uint32_t *expiry)
+static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot_t *s,
+                                uint32_t now, uint32_t *expiry)
 {
     const uint8_t *owner;
     size_t olen, alen = s->family == 4 ? 4 : 16;
@@ -131,8 +133,8 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, const dsec_slot_t *s, uint32_t n
     dsec_arena_t tmp = {0};
 
     zone_static_name_at(p->z->stat, s->name, &owner, &olen);
-    zone_pool_pick(p->pool, s->family, s->quarter, s->walk.z, s->walk.n, p->answers,
-                   &p->rng, &pick);
+    zone_pool_pick(p->pool, s->family, s->quarter, s->walk.z, s->walk.n, p->answers, rng,
+                   &pick);
     for (size_t i = 0; i < pick.n; i++) {
         uint8_t *r = buf + i * (10 + alen);
         r[0] = 0, r[1] = s->family == 4 ? 1 : 28, r[2] = 0, r[3] = 1;
@@ -252,7 +254,7 @@ static dsec_set_t *dsec_nsec_new(dsec_pool_t *p, size_t i, uint32_t now, uint32_
 /* Replaces set `pos` of the refresh order: the answer sets of every slot,
  * then the NSEC of every name. Returns the old one (NULL: none), or
  * (dsec_set_t *)-1 when signing failed. */
-static dsec_set_t *dsec_replace(dsec_pool_t *p, size_t pos, uint32_t now)
+static dsec_set_t *dsec_replace(dsec_pool_t *p, zone_rng_t *rng, size_t pos, uint32_t now)
 {
     uint32_t exp;
     dsec_set_t *set, *old;
@@ -260,7 +262,7 @@ static dsec_set_t *dsec_replace(dsec_pool_t *p, size_t pos, uint32_t now)
 
     if (pos < sets) {
         dsec_slot_t *s = &p->slots[pos / DSEC_SETS];
-        if (!(set = dsec_set_new(p, s, now, &exp)))
+        if (!(set = dsec_set_new(p, rng, s, now, &exp)))
             return (dsec_set_t *)-1;
         old = atomic_exchange(&s->set[pos % DSEC_SETS], set);
         atomic_store(&s->expiry[pos % DSEC_SETS], exp);
@@ -278,12 +280,64 @@ static dsec_set_t *dsec_replace(dsec_pool_t *p, size_t pos, uint32_t now)
     return old;
 }
 
+/* The first signing of a pool is what a push waits for, so it is spread over
+ * up to DSEC_FILL_THREADS threads (one per CPU), each with its own random
+ * stream drawn from the pool's (fixed seed: the same sets for a given seed
+ * and thread count). */
+#define DSEC_FILL_THREADS 8
+
+typedef struct dsec_fill {
+    dsec_pool_t *p;
+    zone_rng_t rng;
+    size_t first, step;
+    uint32_t now;
+    int rc;
+    pthread_t thread;
+} dsec_fill_t;
+
+/* Set 0 of every slot and every NSEC: what a new pool must have before it is
+ * served. The other sets of a slot are filled by the signer thread's first
+ * round (dsec_pool_refresh); until then queries read set 0 in their place,
+ * each still an exact weighted draw - only fewer different ones for a while.
+ * That cuts the signing a push waits for by DSEC_SETS. */
+static void *dsec_fill_main(void *arg)
+{
+    dsec_fill_t *f = arg;
+    size_t sets = f->p->n_slots, total = sets + f->p->n_names;
+    for (size_t k = f->first; k < total && f->rc == 0; k += f->step) {
+        size_t pos = k < sets ? k * DSEC_SETS : f->p->n_slots * DSEC_SETS + (k - sets);
+        if (dsec_replace(f->p, &f->rng, pos, f->now) == (dsec_set_t *)-1)
+            f->rc = -1;
+    }
+    return NULL;
+}
+
 static int dsec_pool_fill(dsec_pool_t *p, uint32_t now)
 {
-    for (size_t pos = 0; pos < p->n_slots * DSEC_SETS + p->n_names; pos++)
-        if (dsec_replace(p, pos, now) == (dsec_set_t *)-1)
-            return -1;
-    return 0;
+    dsec_fill_t f[DSEC_FILL_THREADS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus < 1 ? 1 : cpus > DSEC_FILL_THREADS ? DSEC_FILL_THREADS : (size_t)cpus;
+    size_t started = 0;
+    int rc = 0;
+
+    for (size_t t = 0; t < n; t++) {
+        f[t] = (dsec_fill_t){.p = p, .first = t, .step = n, .now = now};
+        zone_rng_seed(&f[t].rng, zone_rng_next(&p->rng));
+    }
+    /* Thread 0 is this one; a thread that cannot start leaves its share to
+     * a second pass here. */
+    for (size_t t = 1; t < n; t++)
+        if (pthread_create(&f[t].thread, NULL, dsec_fill_main, &f[t]) == 0)
+            started |= (size_t)1 << t;
+    dsec_fill_main(&f[0]);
+    for (size_t t = 1; t < n; t++) {
+        if (started & ((size_t)1 << t))
+            pthread_join(f[t].thread, NULL);
+        else
+            dsec_fill_main(&f[t]);
+        rc |= f[t].rc;
+    }
+    return rc | f[0].rc;
 }
 
 dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
@@ -348,7 +402,7 @@ size_t dsec_pool_refresh(dsec_pool_t *p, size_t n, uint32_t now, dsec_set_t **re
 
     *n_retired = 0;
     for (; done < n && total; done++) {
-        dsec_set_t *old = dsec_replace(p, p->cursor, now);
+        dsec_set_t *old = dsec_replace(p, &p->rng, p->cursor, now);
         if (old == (dsec_set_t *)-1)
             break;
         if (old)
@@ -414,8 +468,10 @@ const dsec_set_t *dsec_pool_answer(const dsec_pool_t *p, size_t name, int family
     const dsec_slot_t *s = dsec_slot_of(p, name, family, country, continent);
     if (!s)
         return NULL;
-    return atomic_load_explicit(&s->set[zone_rng_below(rng, DSEC_SETS)],
-                                memory_order_acquire);
+    const dsec_set_t *set = atomic_load_explicit(&s->set[zone_rng_below(rng, DSEC_SETS)],
+                                                 memory_order_acquire);
+    /* Not drawn yet (a new pool's first round): set 0 always is. */
+    return set ? set : atomic_load_explicit(&s->set[0], memory_order_acquire);
 }
 
 size_t dsec_pool_redraw(dsec_pool_t *p, size_t name, int family, int country,
@@ -424,7 +480,8 @@ size_t dsec_pool_redraw(dsec_pool_t *p, size_t name, int family, int country,
     dsec_slot_t *s = dsec_slot_of(p, name, family, country, continent);
     size_t n = 0;
     for (size_t j = 0; s && j < DSEC_SETS; j++) {
-        dsec_set_t *old = dsec_replace(p, (size_t)(s - p->slots) * DSEC_SETS + j, now);
+        dsec_set_t *old =
+            dsec_replace(p, &p->rng, (size_t)(s - p->slots) * DSEC_SETS + j, now);
         if (old == (dsec_set_t *)-1)
             break;
         if (old)

@@ -302,7 +302,7 @@ static void test_inclusion(const char *keypath)
             s_total++;
         }
         size_t n = dsec_pool_redraw(p, idx, 4, -1, -1, (uint32_t)time(NULL), retired);
-        CHECK_INT_EQ(n, DSEC_SETS);
+        CHECK_INT_EQ(n, round ? DSEC_SETS : 1); /* a new pool has set 0 only */
         for (size_t i = 0; i < n; i++)
             dsec_set_free(retired[i]);
     }
