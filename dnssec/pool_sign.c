@@ -429,7 +429,7 @@ uint32_t dsec_pool_expiry(const dsec_pool_t *p)
         for (size_t j = 0; j < DSEC_SETS; j++) {
             uint32_t e =
                 atomic_load_explicit(&p->slots[i].expiry[j], memory_order_relaxed);
-            min = e < min ? e : min;
+            min = e && e < min ? e : min; /* 0: not drawn yet */
         }
     for (size_t i = 0; i < p->n_names; i++) {
         uint32_t e = atomic_load_explicit(&p->nsec_exp[i], memory_order_relaxed);
