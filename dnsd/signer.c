@@ -42,6 +42,7 @@ typedef struct srv_retired {
     size_t n;
     dsec_zsigs_t *zsigs[8];
     size_t nz;
+    uint32_t next_err_log; /* no error line before this time */
 } srv_retired_t;
 
 static size_t srv_signer_budget(const srv_origin_t *o)
@@ -64,9 +65,10 @@ static void srv_signer_pass(srv_retired_t *rt, uint32_t now)
         if (!o->dz)
             continue;
         int rc = dsec_zone_refresh(o->dz, now, &old);
-        if (rc < 0)
+        if (rc < 0 && now >= rt->next_err_log) { /* retried every tick, logged each minute */
             log_msg(LOG_ERR, "%s: dnssec: re-signing failed; retrying", o->name);
-        else if (rc > 0)
+            rt->next_err_log = now + 60;
+        } else if (rc > 0)
             log_msg(LOG_INFO, "%s: dnssec: static data re-signed", o->name);
         if (old && rt->nz < 8)
             rt->zsigs[rt->nz++] = old;
