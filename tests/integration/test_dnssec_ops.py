@@ -156,6 +156,11 @@ class RolloverCase(Ops):
         old_tag = int(Keys.public(self.old).split("+")[-1][:-4])
         new_tag = int(Keys.public(self.new).split("+")[-1][:-4])
         self.assertEqual(self.tags(), {(old_tag, "csk")})
+        st = self.dnssec_status()
+        self.assertEqual([k["algorithm"] for k in st["keys"]], [13])
+        self.assertTrue(13 * 86400 < st["expires_in_s"] <= 14 * 86400, st)
+        self.assertRegex(st["earliest_expiry"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertGreater(st["answer_sets"], 0)
         self.assertTrue(self.validates([self.old]))
         # 1. Pre-publish the new key: in the DNSKEY RRset, signing nothing.
         self.assertEqual(self.reload(dnssec_option([self.old], [Keys.public(self.new)])), "ok")
