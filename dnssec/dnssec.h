@@ -181,8 +181,8 @@ const zone_rrset_t *dsec_sigs_soa_negative(const dsec_zsigs_t *s);
 size_t dsec_sign_nxname(const dsec_zone_t *z, const uint8_t *lname, size_t len,
                         uint32_t now, uint8_t *out, size_t cap, uint16_t *count);
 
-/* Online signature of any one RRset (the _country TXT): records then RRSIGs,
- * the same contract as dsec_sign_nxname. */
+/* Online signatures of any one RRset (the _country TXT): only the RRSIG
+ * records, by every zone-signing key, written as dsec_sign_nxname writes. */
 size_t dsec_sign_online(const dsec_zone_t *z, const dsec_rrset_in_t *in, uint32_t now,
                         uint8_t *out, size_t cap, uint16_t *count);
 
