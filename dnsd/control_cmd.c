@@ -232,6 +232,24 @@ static void srv_jb_counts(srv_jb_t *b, const zone_pool_t *pool)
     srv_jb_add(b, "}");
 }
 
+/* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
+ * snapshot it serves (UTC, to the second; srv_origin_t.snap_time says what
+ * that is after a restart) and how long ago; null without a snapshot. */
+static void srv_jb_snapshot_time(srv_jb_t *b, const srv_origin_t *o)
+{
+    char when[32];
+    struct tm tm;
+    time_t t = (time_t)o->snap_time;
+    double age = (double)time(NULL) - o->snap_time;
+    if (!o->pool) {
+        srv_jb_add(b, ", \"snapshot_time\": null, \"snapshot_age_s\": null");
+        return;
+    }
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    srv_jb_add(b, ", \"snapshot_time\": \"%s\", \"snapshot_age_s\": %lld", when,
+               (long long)(age > 0 ? age : 0));
+}
+
 static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
 {
     const srv_data_t *d = srv_current;
@@ -252,6 +270,7 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
         srv_jb_str(&b, o->name);
         srv_jb_add(&b, ", \"serial\": ");
         srv_jb_serial(&b, o);
+        srv_jb_snapshot_time(&b, o);
         srv_jb_add(&b, ", \"servers\": %zu, \"counts\": ",
                    o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
         srv_jb_counts(&b, o->pool);
@@ -287,10 +306,16 @@ static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
 {
     srv_jb_add(b,
                "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
-               "\"refused\": %llu, \"idle_closed\": %llu}, \"requests\": {\"push\": %llu, "
-               "\"status\": %llu, \"reload\": %llu, \"stats\": %llu}, \"refused\": {",
+               "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
                (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
-               (unsigned long long)st->conns_refused, (unsigned long long)st->idle_closed,
+               (unsigned long long)st->conns_refused,
+               (unsigned long long)st->limits[SRV_CTL_LIM_IDLE]);
+    for (int i = 0; i < SRV_CTL_LIMITS; i++)
+        srv_jb_add(b, "%s\"%s\": %llu", i ? ", " : "", srv_ctl_limit_names[i],
+                   (unsigned long long)st->limits[i]);
+    srv_jb_add(b,
+               "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
+               "\"stats\": %llu}, \"refused\": {",
                (unsigned long long)st->requests[CTL_T_PUSH],
                (unsigned long long)st->requests[CTL_T_STATUS],
                (unsigned long long)st->requests[CTL_T_RELOAD],
@@ -371,9 +396,6 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
     return false;
 }
 
-/* What `next` changes that only a restart applies (sockets, threads, the
- * control channel), compared with what the process started with: e.g.
- * "listen/workers". Empty when nothing. */
 /* The abuse limits are set once before the workers start (dnsd/main.c). */
 static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
 {
@@ -384,6 +406,9 @@ static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
             memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
 }
 
+/* What `next` changes that only a restart applies (sockets, threads, the
+ * control channel), compared with what the process started with: e.g.
+ * "listen/workers". Empty when nothing. */
 static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {
@@ -402,7 +427,10 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
                                sizeof boot->cookie_secret) != 0},
         {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
                         srv_str_differ(boot->control_tcp, next->control_tcp) ||
-                        srv_str_differ(boot->control_key_file, next->control_key_file)},
+                        srv_str_differ(boot->control_key_file, next->control_key_file) ||
+                        boot->control_idle_timeout_ms != next->control_idle_timeout_ms ||
+                        boot->control_max_unix_conns != next->control_max_unix_conns ||
+                        boot->control_max_tcp_conns != next->control_max_tcp_conns},
         {"metrics", srv_str_differ(boot->metrics, next->metrics)},
         {"user", srv_str_differ(boot->user, next->user) ||
                      srv_str_differ(boot->group, next->group)},
@@ -447,6 +475,8 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
     if (cfg_load(nc, c->cfg->path, err, errlen) != 0)
         return NULL;
     srv_data_t *next = srv_data_new(nc, err, errlen);
+    if (next)
+        srv_data_state_set_aside(nc, next);
     if (next && srv_data_keep_newer(next, srv_current) != 0) {
         snprintf(err, errlen, "out of memory");
         srv_data_free(next);
@@ -459,7 +489,7 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
 
 int srv_ctl_reload(srv_control_t *c, const char *trigger)
 {
-    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160];
+    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160], line[2048];
     cfg_t nc;
     srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
     if (!next) {
@@ -471,8 +501,13 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
         c->st.reload_failed++;
         return -1;
     }
-    for (size_t i = 0; i < next->n_origins; i++)
-        log_msg(next->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", next->origins[i].note);
+    for (size_t i = 0; i < next->n_origins; i++) {
+        bool refused = srv_origin_describe(&next->origins[i], line, sizeof line);
+        log_msg(refused                 ? LOG_ERR
+                : next->origins[i].pool ? LOG_INFO
+                                        : LOG_WARN,
+                "%s", line);
+    }
     if (next->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
     srv_restart_needed(c->boot, &nc, changed, sizeof changed);
@@ -522,19 +557,30 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
     out->json = srv_jb_done(&b);
 }
 
+/* A push, counted by result and timed: the frame is complete when it gets
+ * here, and the reply goes out as this returns. */
+static void srv_ctl_push_counted(srv_control_t *c, const ctl_frame_t *f,
+                                 srv_ctl_reply_t *out)
+{
+    uint64_t t0 = uv_hrtime();
+    srv_ctl_push(c, f, out);
+    bool ok = out->type == CTL_T_OK;
+    met_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
+    if (ok)
+        c->st.push_ok++;
+    else {
+        c->st.push_refused++;
+        c->st.push_refused_by[out->refusal]++;
+    }
+}
+
 void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
 {
     out->json = NULL;
     out->type = CTL_T_ERR;
     switch (f->type) {
     case CTL_T_PUSH:
-        srv_ctl_push(c, f, out);
-        if (out->type == CTL_T_OK)
-            c->st.push_ok++;
-        else {
-            c->st.push_refused++;
-            c->st.push_refused_by[out->refusal]++;
-        }
+        srv_ctl_push_counted(c, f, out);
         break;
     case CTL_T_STATUS:
         srv_ctl_status(c, out);

@@ -3,16 +3,13 @@
  * snapshots and the GeoIP database. Runs at start-up and on reloads, never on
  * the query path; every failure is a message, never an exit.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "data.h"
 #include "dnssec_pool.h"
@@ -129,14 +126,6 @@ static int srv_dnssec_pool(srv_origin_t *o)
     return 0;
 }
 
-int srv_data_state_path(const cfg_t *cfg, const char *origin, char *buf, size_t len)
-{
-    if (!cfg->state_dir)
-        return -1;
-    int n = snprintf(buf, len, "%s/%s.snapshot.json", cfg->state_dir, origin);
-    return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
 /* Notes are for logs: truncation is acceptable. */
 __attribute__((format(printf, 2, 3))) static void srv_data_note(srv_origin_t *o,
                                                                 const char *fmt, ...)
@@ -145,6 +134,16 @@ __attribute__((format(printf, 2, 3))) static void srv_data_note(srv_origin_t *o,
     va_start(ap, fmt);
     vsnprintf(o->note, sizeof o->note, fmt, ap);
     va_end(ap);
+}
+
+/* A file's modification time as Unix time; 0 when stat fails (a file removed
+ * right after it was read: "unknown" looks old, never fresh). */
+static double srv_file_time(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    return (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
 }
 
 /* Loads one candidate snapshot; on failure appends a summary to `why`. */
@@ -164,53 +163,83 @@ static zone_snapshot_t *srv_data_try(const char *path, char *why, size_t whylen)
     return snap;
 }
 
+/* The last accepted push, from the state file, when there is a valid one;
+ * a refused or unreadable one is recorded in o and counted. */
+static zone_snapshot_t *srv_data_state(const cfg_t *cfg, const cfg_zone_t *z,
+                                       srv_origin_t *o, char *path, size_t len)
+{
+    zone_snapshot_t *snap = NULL;
+    o->state = SRV_STATE_NONE;
+    if (srv_data_state_path(cfg, z->origin, path, len) != 0)
+        return NULL;
+    o->state = srv_state_load(path, &snap, o->state_err, sizeof o->state_err);
+    if (o->state != SRV_STATE_OK && o->state != SRV_STATE_NONE)
+        o->state_errors++;
+    return snap;
+}
+
 /*
- * The newest valid snapshot of: the last accepted one in state_dir, and the
- * zone's `snapshot` file (issue 3: the state wins unless the file is newer, so a
- * package shipping a newer file is not shadowed by an old state).
+ * The state file wins over the zone's `snapshot` file whatever the serials:
+ * it holds the last push accepted, and an acknowledged push (a forced
+ * rollback too) is served until another push replaces it. The `snapshot`
+ * file seeds a node that has no pushed state.
  */
 static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o)
 {
     char state[4096], why[400] = "";
-    zone_snapshot_t *from_state = NULL, *from_file = NULL, *snap;
-    const char *src;
+    zone_snapshot_t *snap = srv_data_state(cfg, z, o, state, sizeof state);
+    const char *src = state;
 
-    if (srv_data_state_path(cfg, z->origin, state, sizeof state) == 0 &&
-        access(state, F_OK) == 0)
-        from_state = srv_data_try(state, why, sizeof why);
-    if (z->snapshot)
-        from_file = srv_data_try(z->snapshot, why, sizeof why);
-    if (from_state && (!from_file || from_state->serial >= from_file->serial)) {
-        snap = from_state, src = state;
-        zone_snapshot_free(from_file);
-    } else {
-        snap = from_file, src = z->snapshot;
-        zone_snapshot_free(from_state);
+    o->src = snap ? SRV_SRC_STATE : SRV_SRC_NONE;
+    if (!snap && z->snapshot && (snap = srv_data_try(z->snapshot, why, sizeof why))) {
+        o->src = SRV_SRC_CONFIG;
+        src = z->snapshot;
     }
     if (!snap) {
-        srv_data_note(o, "%s: no valid snapshot%s%s; pool names answer NODATA until one is pushed",
-                 z->origin, why[0] ? ": " : "", why);
+        srv_data_note(
+            o, "%s: no valid snapshot%s%s; pool names answer NODATA until one is pushed",
+            z->origin, why[0] ? ": " : "", why);
         return;
     }
-    srv_data_note(o, "%s: serial %llu from %s (%zu servers)%s%s", z->origin,
-             (unsigned long long)snap->serial, src, snap->n_servers, why[0] ? "; skipped " : "",
-             why);
+    srv_data_note(o, "%s: serial %llu from %s (%zu servers)", z->origin,
+                  (unsigned long long)snap->serial, src, snap->n_servers);
+    o->snap_time = srv_file_time(src);
     if ((o->pool = zone_pool_new(snap, &o->params)) &&
         !(o->pool_share = srv_share_new(SRV_SHARE_POOL, o->pool)))
         o->pool = NULL;
-    if (!o->pool)
+    if (!o->pool) {
+        o->src = SRV_SRC_NONE;
+        o->snap_time = 0;
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
-    else if (srv_dnssec_pool(o) != 0)
-        srv_data_note(o,
-                      "%s: signing the pool answers failed; pool names answer DO queries "
-                      "NODATA",
+    } else if (srv_dnssec_pool(o) != 0) {
+        srv_data_note(o, "%s: signing the pool answers failed; pool names answer DO "
+                         "queries NODATA",
                       z->origin);
+    }
 }
 
-static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o, char *err,
-                           size_t errlen)
+bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
 {
-    o->stat = zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
+    const char *served = o->note;
+    size_t n = strlen(o->name);
+    if (o->state != SRV_STATE_REFUSED && o->state != SRV_STATE_UNREADABLE) {
+        snprintf(buf, len, "%s", o->note);
+        return false;
+    }
+    /* The note starts with the origin, which this line names first. */
+    if (strncmp(served, o->name, n) == 0 && served[n] == ':')
+        served += n + 2;
+    snprintf(buf, len, "%s: state file %s: %s; serving instead: %s", o->name,
+             o->state == SRV_STATE_REFUSED ? "refused" : "unreadable", o->state_err,
+             served);
+    return true;
+}
+
+static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o,
+                           char *err, size_t errlen)
+{
+    o->stat =
+        zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
     if (!o->stat)
         return -1;
     if (!(o->stat_share = srv_share_new(SRV_SHARE_STATIC, o->stat))) {
@@ -281,12 +310,18 @@ void srv_data_free(srv_data_t *d)
 /* Deriving new data from the running one (push, reload)                    */
 /* ------------------------------------------------------------------------ */
 
+/* Names compare case-insensitively with the trailing dot optional, as the
+ * config's origins do ("pool.ntp.org." is "pool.ntp.org"); the config keeps
+ * them without the dot. */
 int srv_data_origin_index(const srv_data_t *d, const char *origin)
 {
+    size_t len = strlen(origin);
     if (!origin[0])
         return d->n_origins ? 0 : -1;
+    len -= len > 1 && origin[len - 1] == '.';
     for (size_t i = 0; i < d->n_origins; i++)
-        if (strcasecmp(d->origins[i].name, origin) == 0)
+        if (strlen(d->origins[i].name) == len &&
+            strncasecmp(d->origins[i].name, origin, len) == 0)
             return (int)i;
     return -1;
 }
@@ -329,9 +364,12 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
         return NULL;
     }
     const zone_snapshot_t *snap = zone_pool_snapshot(pool);
-    snprintf(origins[i].note, sizeof origins[i].note,
-             "%s: serial %llu pushed (%zu servers)", origins[i].name,
-             (unsigned long long)snap->serial, snap->n_servers);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    origins[i].src = SRV_SRC_PUSH;
+    origins[i].snap_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
+             origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
     return n;
 }
 
@@ -351,6 +389,17 @@ static zone_snapshot_t *srv_snapshot_dup(const zone_snapshot_t *s)
     return c;
 }
 
+/* Whether a reload keeps cur's pool c over the pool o the files gave. */
+static bool srv_data_keep(const srv_origin_t *o, const srv_origin_t *c)
+{
+    if (!c->pool || o->src == SRV_SRC_STATE)
+        return false; /* the state file holds the last push accepted */
+    if (c->src == SRV_SRC_PUSH || c->src == SRV_SRC_STATE)
+        return true; /* a push stays until another push replaces it */
+    return !o->pool ||
+           zone_pool_snapshot(o->pool)->serial < zone_pool_snapshot(c->pool)->serial;
+}
+
 int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
 {
     int rc = 0;
@@ -358,11 +407,12 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
         srv_origin_t *o = &next->origins[i];
         int k = srv_data_origin_index(cur, o->name);
         const srv_origin_t *c = k >= 0 ? &cur->origins[k] : NULL;
-        if (!c || !c->pool)
+        if (!c)
+            continue;
+        o->state_errors += c->state_errors;
+        if (!srv_data_keep(o, c))
             continue;
         uint64_t have = zone_pool_snapshot(c->pool)->serial;
-        if (o->pool && zone_pool_snapshot(o->pool)->serial >= have)
-            continue;
         if (c->params.min_score == o->params.min_score &&
             c->params.full_score == o->params.full_score) {
             srv_share_drop(o->pool_share);
@@ -378,80 +428,11 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
                 continue;
             }
         }
-        snprintf(o->note, sizeof o->note, "%s: serial %llu kept from the running data",
-                 o->name, (unsigned long long)have);
+        o->src = c->src;
+        o->snap_time = c->snap_time;
+        snprintf(o->note, sizeof o->note, "%s: serial %llu kept from the running data%s",
+                 o->name, (unsigned long long)have,
+                 c->src == SRV_SRC_CONFIG ? "" : " (pushed; served until the next push)");
     }
     return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* State files                                                              */
-/* ------------------------------------------------------------------------ */
-
-static int srv_write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync of the directory holding `path`, so the rename itself is durable. */
-static int srv_fsync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size_t len,
-                     char *err, size_t errlen)
-{
-    char path[4096], tmp[4200];
-    if (!cfg->state_dir)
-        return 0;
-    if (srv_data_state_path(cfg, origin, path, sizeof path) != 0) {
-        snprintf(err, errlen, "%s: state file path too long", cfg->state_dir);
-        return -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    if (srv_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (srv_fsync_dir(path) != 0) {
-        /* The new file is in place; only its durability across a power cut
-         * is in doubt. Report it: the push is not acknowledged as stored. */
-        snprintf(err, errlen, "fsync %s: %s", cfg->state_dir, strerror(errno));
-        return -1;
-    }
-    return 1;
-fail:
-    unlink(tmp);
-    return -1;
 }

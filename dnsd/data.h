@@ -7,6 +7,7 @@
 #ifndef DNSD_DATA_H
 #define DNSD_DATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,24 @@ typedef struct srv_share srv_share_t;
 struct dsec_zone;
 struct dsec_pool;
 
+/* Where an origin's pool came from. Once a push was accepted for an origin,
+ * what it pushed (kept in state_dir) is served until another push replaces
+ * it; the zone's `snapshot` file only seeds a node without pushed state. */
+typedef enum {
+    SRV_SRC_NONE = 0, /* no valid snapshot */
+    SRV_SRC_CONFIG,   /* the zone's `snapshot` file */
+    SRV_SRC_STATE,    /* the state file: the last push accepted (and stored) */
+    SRV_SRC_PUSH,     /* a push this process accepted */
+} srv_src_t;
+
+/* What reading an origin's state file found (srv_state_load). */
+typedef enum {
+    SRV_STATE_OK = 0,
+    SRV_STATE_NONE,       /* no state file: nothing pushed yet, or it was removed */
+    SRV_STATE_UNREADABLE, /* stat or access failed (permissions, I/O): left in place */
+    SRV_STATE_REFUSED,    /* not a regular file or not a valid snapshot: set aside */
+} srv_state_result_t;
+
 typedef struct srv_origin {
     zone_static_t *stat;      /* names and static records */
     zone_pool_t *pool;        /* NULL: no valid snapshot; pool names get NODATA */
@@ -38,6 +57,17 @@ typedef struct srv_origin {
     char name[256];           /* the origin as text, "pool.ntp.org" */
     srv_share_t *stat_share;  /* holds stat */
     srv_share_t *pool_share;  /* holds pool; NULL when pool is NULL */
+
+    srv_src_t src;            /* where pool came from */
+    double snap_time;         /* Unix time this node accepted pool: the push
+                                 (SRV_SRC_PUSH), else the modification time of
+                                 the file it was loaded from, so a restart does
+                                 not make an old snapshot look fresh; 0 when
+                                 unknown or no pool */
+    srv_state_result_t state; /* what the last load found in state_dir */
+    char state_err[1024];     /* UNREADABLE, REFUSED: the file and why, for the log */
+    uint64_t state_errors;    /* state files refused or unreadable, over the
+                                 process's loads (a counter for the metrics) */
     struct dsec_zone *dz;     /* DNSSEC: the signed static data; NULL: unsigned */
     struct dsec_pool *dp;     /* DNSSEC: signed pool answers, made with pool and dz */
     srv_share_t *dz_share, *dp_share;
@@ -53,11 +83,12 @@ typedef struct srv_data {
 } srv_data_t;
 
 /*
- * Builds the data for `cfg`: master files, GeoIP database, and for each zone the
- * newest valid snapshot of: the last accepted one in state_dir, else the zone's
- * `snapshot` file. A zone without a valid snapshot is served without pool
- * answers (logged). Returns NULL with a message in err when a master file or
- * the GeoIP database cannot be loaded.
+ * Builds the data for `cfg`: master files, GeoIP database, and for each zone
+ * the last accepted snapshot in state_dir whatever its serial, else (no state
+ * file, or one refused: origin's `state`) the zone's `snapshot` file. A zone
+ * without a valid snapshot is served without pool answers (logged). Nothing
+ * in state_dir is changed (see srv_data_state_set_aside). Returns NULL with
+ * a message in err when a master file or the GeoIP database cannot be loaded.
  */
 srv_data_t *srv_data_new(const cfg_t *cfg, char *err, size_t errlen);
 void srv_data_free(srv_data_t *d);
@@ -80,13 +111,58 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
 
 /*
  * After a reload built `next` from files: for every origin of `next` that
- * `cur` also serves, keep cur's pool when it is newer than what the files
- * gave (a snapshot pushed without a state_dir, or a state file that vanished),
- * so a reload never steps a zone back. The pool is shared when the scoring
+ * `cur` also serves, carry over the state error count, and keep cur's pool
+ * when the files gave no state file and cur's pool was pushed (a push without
+ * a state_dir, or a state file that vanished or was refused: an acknowledged
+ * push stays until another push replaces it), or when cur's pool came from
+ * the `snapshot` file too and is newer. The pool is shared when the scoring
  * parameters are unchanged and rebuilt from a copy of its snapshot otherwise.
  * -1 when out of memory (next is then unchanged for that origin).
  */
 int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur);
+
+/*
+ * The line to log for origin o of a load: its note, or when its state file
+ * was refused or unreadable, which file, why, and what is served instead.
+ * true for the latter (an error: the node does not serve its last push).
+ */
+bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len);
+
+/*
+ * Reads the state file `path`: SRV_STATE_OK with *out set, or another result
+ * with the file and the reason in err (the parser's first error with line
+ * and column, and the count).
+ */
+srv_state_result_t srv_state_load(const char *path, zone_snapshot_t **out, char *err,
+                                  size_t errlen);
+
+/*
+ * Renames every REFUSED state file of d aside, to "<file>.corrupt-<UTC
+ * time>", and says so in the origin's state_err: the evidence stays, and the
+ * next push can store its file. Serving only (not --check).
+ */
+void srv_data_state_set_aside(const cfg_t *cfg, srv_data_t *d);
+
+/* What srv_state_sweep() removed, for the log. */
+typedef struct srv_state_sweep {
+    unsigned removed, failed, busy;
+    uint64_t bytes;
+    char names[512];      /* the files removed, comma-separated (truncated) */
+    char failures[512];   /* the ones that could not be removed */
+    char busy_names[512]; /* the ones kept: their writer's pid is alive */
+} srv_state_sweep_t;
+
+/*
+ * At start-up, before any push: removes the temporary files an interrupted
+ * srv_data_persist() left in state_dir (regular files named
+ * "<origin>.snapshot.json.tmp.<pid>"; nothing else is touched), except those
+ * whose pid is another live process. 0, or -1 with a message when state_dir
+ * cannot be read.
+ */
+int srv_state_sweep(const cfg_t *cfg, srv_state_sweep_t *out, char *err, size_t errlen);
+
+/* Temporary files srv_state_sweep() removed in this process. */
+uint64_t srv_state_temp_removed(void);
 
 /*
  * Stores a snapshot's bytes as origin's state file, atomically (write to

@@ -180,8 +180,11 @@ static int dnsd_check_snapshot(const dnsd_opts_t *o)
 /* What the data holds, once per load: where each pool came from, the GeoIP DB. */
 static void dnsd_log_data(const srv_data_t *d)
 {
-    for (size_t i = 0; i < d->n_origins; i++)
-        log_msg(d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", d->origins[i].note);
+    char line[2048];
+    for (size_t i = 0; i < d->n_origins; i++) {
+        bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
+        log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", line);
+    }
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
     else
@@ -324,6 +327,32 @@ static int dnsd_guard_init(const cfg_t *cfg, ans_guard_t *g)
     return 0;
 }
 
+/* Before serving: what a crash or a hand left in state_dir. Temporary files
+ * of an interrupted write would fill the disk over many crashes; a refused
+ * state file is moved aside so the next push can be stored. */
+static void dnsd_state_tidy(const cfg_t *cfg, srv_data_t *d)
+{
+    char err[CFG_ERR_MAX];
+    srv_state_sweep_t sw;
+    if (srv_state_sweep(cfg, &sw, err, sizeof err) != 0)
+        log_msg(LOG_WARN, "state_dir: cannot look for stale temporary files: %s", err);
+    if (sw.removed)
+        log_msg(LOG_WARN,
+                "state_dir: removed %u stale temporary file%s (%llu bytes) left by an "
+                "interrupted write: %s",
+                sw.removed, sw.removed == 1 ? "" : "s", (unsigned long long)sw.bytes,
+                sw.names);
+    if (sw.busy)
+        log_msg(LOG_WARN,
+                "state_dir: kept %u temporary file%s of another live process (a second "
+                "dnsd on this state_dir?): %s",
+                sw.busy, sw.busy == 1 ? "" : "s", sw.busy_names);
+    if (sw.failed)
+        log_msg(LOG_ERR, "state_dir: cannot remove %u stale temporary file%s: %s",
+                sw.failed, sw.failed == 1 ? "" : "s", sw.failures);
+    srv_data_state_set_aside(cfg, d);
+}
+
 /* -c FILE [--check]: load everything, then check or serve. */
 static int dnsd_run(const dnsd_opts_t *o)
 {
@@ -341,7 +370,8 @@ static int dnsd_run(const dnsd_opts_t *o)
         log_set_level((log_level_t)cfg.log_level);
     if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
         log_use_syslog();
-    if (srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
+    if (srv_dnstap_check(&cfg, err, sizeof(err)) != 0 ||
+        srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
     }
@@ -355,6 +385,8 @@ static int dnsd_run(const dnsd_opts_t *o)
         log_msg(LOG_ERR, "%s", err);
         goto done;
     }
+    if (!o->check)
+        dnsd_state_tidy(&cfg, data);
     dnsd_log_data(data);
     if (o->check) {
         printf("%s: OK\n", o->config);

@@ -93,6 +93,18 @@ const char *met_push_reason_name(met_push_reason_t r)
     return (unsigned)r < MET_PUSH_REASONS ? met_push_names[r] : "other";
 }
 
+static const double met_push_bounds[MET_PUSH_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+void met_hist_observe(met_hist_t *h, double seconds)
+{
+    int i = 0;
+    while (i < MET_PUSH_BUCKETS && seconds > met_push_bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->sum += seconds > 0 ? seconds : 0;
+}
+
 static void met_queries(met_buf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
@@ -142,6 +154,8 @@ static void met_abuse(met_buf_t *b, const srv_stats_t *st)
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
             st->tcp_write_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "large_message",
+            st->tcp_large_refused);
 }
 
 static void met_pool(met_buf_t *b, const met_snap_t *s)
@@ -202,6 +216,11 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
     met_one(b, "dnsd_control_connections_total", "socket", "refused",
             s->ctl_conns_refused);
+    met_family(b, "dnsd_control_limits_total", "counter",
+               "Control connections closed, refused or paused by a limit, by event.");
+    for (size_t i = 0; i < s->n_ctl_limits; i++)
+        met_one(b, "dnsd_control_limits_total", "event", s->ctl_limits[i].label,
+                s->ctl_limits[i].value);
     met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
     for (int i = 0; i < 4; i++)
         met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);
@@ -230,6 +249,45 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
     met_family(b, "dnsd_last_reload_success", "gauge", "1 if the last load succeeded.");
     met_add(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
+}
+
+/* name_bucket{result,le} cumulative, name_sum, name_count (= the +Inf bucket,
+ * as the exposition format requires). */
+static void met_histogram(met_buf_t *b, const char *name, const char *result,
+                          const met_hist_t *h)
+{
+    uint64_t n = 0;
+    for (int i = 0; i <= MET_PUSH_BUCKETS; i++) {
+        n += h->bucket[i];
+        met_add(b, "%s_bucket{result=\"%s\",le=", name, result);
+        if (i < MET_PUSH_BUCKETS)
+            met_add(b, "\"%g\"} %llu\n", met_push_bounds[i], (unsigned long long)n);
+        else
+            met_add(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
+    }
+    met_add(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
+    met_add(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
+}
+
+/* How long pushes take, and how old the snapshots they brought are. */
+static void met_push_times(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_control_push_duration_seconds", "histogram",
+               "Time from a complete PUSH frame to its reply, by result (accepted, "
+               "refused).");
+    met_histogram(b, "dnsd_control_push_duration_seconds", "accepted",
+                  &s->push_duration[0]);
+    met_histogram(b, "dnsd_control_push_duration_seconds", "refused",
+                  &s->push_duration[1]);
+    met_family(b, "dnsd_zone_snapshot_timestamp_seconds", "gauge",
+               "Unix time this node accepted the served snapshot, by zone: the push, or "
+               "the modification time of the file it was loaded from.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool) {
+            met_add(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.3f\n", s->origins[i].snapshot_time);
+        }
 }
 
 static void met_zones(met_buf_t *b, const met_snap_t *s)
@@ -279,9 +337,25 @@ static void met_dnssec(met_buf_t *b, const met_snap_t *s)
         }
 }
 
+/* The state directory: what a load could not use, what a crash left there. */
+static void met_state(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(
+        b, "dnsd_state_load_errors_total", "counter",
+        "State files refused (corrupt, not a file) or unreadable at a load, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        met_one(b, "dnsd_state_load_errors_total", "zone", s->origins[i].name,
+                s->origins[i].state_errors);
+    met_family(b, "dnsd_state_temp_files_removed_total", "counter",
+               "Temporary files of interrupted state writes removed at start-up.");
+    met_add(b, "dnsd_state_temp_files_removed_total %llu\n",
+            (unsigned long long)s->state_temp_removed);
+}
+
 static void met_process(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const code[5] = {"200", "400", "404", "405", "other"};
+    static const char *const conn[3] = {"accepted", "evicted", "refused"};
     met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
     met_one(b, "dnsd_build_info", "version", s->version, 1);
     met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
@@ -292,6 +366,11 @@ static void met_process(met_buf_t *b, const met_snap_t *s)
                "HTTP requests to this responder by status code.");
     for (int i = 0; i < 5; i++)
         met_one(b, "dnsd_metrics_requests_total", "code", code[i], s->http_requests[i]);
+    met_family(b, "dnsd_metrics_connections_total", "counter",
+               "Connections to this responder: accepted, evicted for a newcomer when "
+               "all were taken, refused.");
+    for (int i = 0; i < 3; i++)
+        met_one(b, "dnsd_metrics_connections_total", "event", conn[i], s->http_conns[i]);
 }
 
 int met_render(const met_snap_t *s, char **out, size_t *len)
@@ -302,6 +381,8 @@ int met_render(const met_snap_t *s, char **out, size_t *len)
     met_packets(&b, s);
     met_control(&b, s);
     met_zones(&b, s);
+    met_push_times(&b, s);
+    met_state(&b, s);
     met_dnssec(&b, s);
     met_process(&b, s);
     if (b.oom || !b.p) {

@@ -31,11 +31,31 @@ typedef enum {
 /* Label values of met_push_reason_t, e.g. "serial_not_newer". */
 const char *met_push_reason_name(met_push_reason_t r);
 
+/*
+ * The push-duration histogram: MET_PUSH_BUCKETS upper bounds in seconds, from
+ * 1 ms (a push refused at its first check) to 30 s (three times dnsdctl's
+ * default timeout; 10 s, the timeout itself, is a bound too). A 5,000-server
+ * push takes about 40 ms (README "Cost of a push").
+ */
+#define MET_PUSH_BUCKETS 14
+
+/* Observations per bucket (not cumulative: the renderer sums them), the
+ * last one for those over every bound, and the sum of the observations. */
+typedef struct met_hist {
+    uint64_t bucket[MET_PUSH_BUCKETS + 1];
+    double sum; /* seconds */
+} met_hist_t;
+
+/* Adds one observation of `seconds` to h (le: the first bound >= seconds). */
+void met_hist_observe(met_hist_t *h, double seconds);
+
 typedef struct met_origin {
     const char *name;       /* "pool.ntp.org" */
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
+    double snapshot_time;   /* Unix time this node accepted it, when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    uint64_t state_errors;  /* state files refused or unreadable at loads */
     bool dnssec;            /* signed (README "DNSSEC") */
     double sig_expiry_s;    /* seconds until its earliest signature expires */
     size_t sig_set_bytes;   /* memory of its signed pool answer sets */
@@ -56,16 +76,21 @@ typedef struct met_snap {
     const srv_stats_t *st;       /* the workers' counters, summed */
     const met_origin_t *origins; /* the served origins, in index order */
     size_t n_origins;
-    uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused, ctl_idle_closed;
+    uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused;
+    const met_label_count_t *ctl_limits; /* control connection limits by event */
+    size_t n_ctl_limits;
     uint64_t ctl_requests[4];                /* push, status, reload, stats */
     const met_label_count_t *frames_refused; /* protocol refusals by reason */
     size_t n_frames_refused;
     uint64_t push_ok;
     uint64_t push_refused[MET_PUSH_REASONS];
+    met_hist_t push_duration[2]; /* frame to reply, by result: accepted, refused */
     uint64_t reload_ok, reload_failed;
-    uint64_t geoip_refused;    /* reloads refused because of the GeoIP database */
-    uint64_t http_requests[5]; /* by status: 200, 400, 404, 405, other */
-    uint64_t dnssec_signatures; /* RRSIGs made since start */
+    uint64_t geoip_refused;      /* reloads refused because of the GeoIP database */
+    uint64_t http_requests[5];   /* by status: 200, 400, 404, 405, other */
+    uint64_t state_temp_removed; /* stale temporary files removed from state_dir */
+    uint64_t http_conns[3];      /* accepted, evicted (for a newcomer), refused */
+    uint64_t dnssec_signatures;  /* RRSIGs made since start */
 } met_snap_t;
 
 /* Renders `s` as Prometheus text into a malloc'd buffer (*out, *len; NUL-
