@@ -128,6 +128,15 @@ int cfg_dnssec(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
             "(got %u s and %u s)",
             d->validity, d->refresh);
     }
+    /* A signature is made with validity - offset left; less than refresh
+     * would have it re-signed at once, forever. */
+    if ((uint64_t)d->inception_offset + d->refresh >= d->validity) {
+        cfg_join_key(sub, path, "inception_offset");
+        return cfg_fail(c, v, sub,
+                        "inception_offset (%u s) + refresh (%u s) must be below "
+                        "signature_validity (%u s)",
+                        d->inception_offset, d->refresh, d->validity);
+    }
     d->enabled = true;
     return 0;
 }
