@@ -277,6 +277,13 @@ def config_seeds():
     put("fuzz_config", "all-keys.yaml", CFG_ALL)
     for name, text in CFG_BAD.items():
         put("fuzz_config", name + ".yaml", text)
+    # zones[].dnssec: durations with every suffix, key lists, and a bad one.
+    zone = "zones:\n  - origin: pool.ntp.org\n    master: m.zone\n"
+    put("fuzz_config", "dnssec.yaml", zone + "    dnssec:\n      keys: [K.private, /k/K2.private]\n"
+        "      publish: [K3.key]\n      signature_validity: 14d\n"
+        "      inception_offset: 3600\n      refresh: 90m\n")
+    put("fuzz_config", "bad-dnssec.yaml", zone + "    dnssec: {keys: [K.private], "
+        "signature_validity: 5m, refresh: 300s}\n")
 
 
 # --------------------------------------------------------------------------
