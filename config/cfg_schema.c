@@ -396,8 +396,8 @@ static int cfg_dnstap(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void
 }
 
 /* A choice among fixed words; *out gets its index. */
-static int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
-                    const char *const *words, size_t n, int *out)
+int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+             const char *const *words, size_t n, int *out)
 {
     char q[CFG_QUOTE_MAX], list[128] = "";
     const char *s;
@@ -458,5 +458,6 @@ const cfg_key_t cfg_top_keys[] = {
     {"group", CFG_K_STRING, offsetof(cfg_t, group), 0, 32, 0, NULL},
     {"query_log", CFG_K_FN, 0, 0, 0, 0, cfg_query_log},
     {"log", CFG_K_FN, 0, 0, 0, 0, cfg_log},
+    {"xdp", CFG_K_FN, 0, 0, 0, 0, cfg_xdp},
 };
 const size_t cfg_n_top_keys = sizeof cfg_top_keys / sizeof *cfg_top_keys;

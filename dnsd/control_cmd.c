@@ -15,6 +15,7 @@
 #include "control_int.h"
 #include "dnssec_info.h"
 #include "log.h"
+#include "xdp.h"
 
 /* ------------------------------------------------------------------------ */
 /* JSON text, grown as needed                                               */
@@ -282,7 +283,12 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     srv_jb_add(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
                when, c->last_reload.trigger);
     srv_jb_str(&b, c->last_reload.result);
-    srv_jb_add(&b, "}}");
+    srv_jb_add(&b, "}");
+    char *xdp = srv_xdp_status_json(srv_workers_xdp_listener(c->ws));
+    if (xdp)
+        srv_jb_add(&b, ", \"xdp\": %s", xdp);
+    free(xdp);
+    srv_jb_add(&b, "}");
     out->type = CTL_T_OK;
     out->json = srv_jb_done(&b);
 }

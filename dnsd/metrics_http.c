@@ -22,6 +22,7 @@
 #include "dnssec_info.h"
 #include "log.h"
 #include "metrics.h"
+#include "xdp.h"
 
 struct srv_metrics {
     srv_control_t *ctl;
@@ -121,6 +122,21 @@ static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *o
     return n;
 }
 
+/* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
+ * allocation the page goes out without them. */
+static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
+{
+    char *x = srv_xdp_metrics(srv_workers_xdp_listener(c->ws));
+    size_t n = x ? strlen(x) : 0;
+    char *r = n ? realloc(out, *len + n + 1) : out;
+    if (r && n) {
+        memcpy(r + *len, x, n + 1);
+        *len += n;
+    }
+    free(x);
+    return r ? r : out;
+}
+
 /* Renders the current counters; NULL when out of memory. */
 static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
 {
@@ -168,6 +184,8 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;
+        else
+            out = srv_metrics_xdp(c, out, len);
     }
     free(st);
     free(origins);
