@@ -168,6 +168,7 @@ static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *
     o->lname = zone_static_origin(o->stat, &o->lname_len);
     o->ttl = z->ttl;
     o->answers = z->answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->answers;
+    o->srv_answers = z->srv_answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->srv_answers;
     o->aaaa = z->aaaa;
     o->params.min_score = z->min_score;
     o->params.full_score = z->full_score;
@@ -278,17 +279,7 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
 /* A deep copy of a snapshot, to build a pool with other parameters. */
 static zone_snapshot_t *srv_snapshot_dup(const zone_snapshot_t *s)
 {
-    zone_snapshot_t *c = malloc(sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *s;
-    c->servers = malloc((s->n_servers ? s->n_servers : 1) * sizeof *c->servers);
-    if (!c->servers) {
-        free(c);
-        return NULL;
-    }
-    memcpy(c->servers, s->servers, s->n_servers * sizeof *c->servers);
-    return c;
+    return zone_snapshot_dup(s);
 }
 
 /* Whether a reload keeps cur's pool c over the pool o the files gave. */

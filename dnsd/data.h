@@ -47,6 +47,7 @@ typedef struct srv_origin {
     size_t lname_len;
     uint32_t ttl;             /* pool answer TTL */
     unsigned answers;         /* records per pool answer */
+    unsigned srv_answers;     /* SRV records per NTS answer */
     cfg_aaaa_t aaaa;
     zone_pool_params_t params;
     char note[512];           /* where the snapshot came from, or why there is none;

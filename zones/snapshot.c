@@ -640,5 +640,6 @@ void zone_snapshot_free(zone_snapshot_t *snap)
     if (!snap)
         return;
     free(snap->servers);
+    free(snap->nts_names);
     free(snap);
 }
