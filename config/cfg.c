@@ -125,6 +125,8 @@ static int cfg_yaml(cfg_ctx_t *c, const char *buf, size_t len)
         return -1;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    if (cfg_depth_check(c, buf, len) < 0)
+        goto done;
     if (!yaml_parser_load(&parser, &c->doc)) {
         cfg_syntax(c, &parser, buf, len);
         goto done;

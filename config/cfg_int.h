@@ -17,6 +17,8 @@
 #define CFG_QUOTE_MAX 48
 /* A config is a few KiB; a bigger file is a mistake (or an attack on memory). */
 #define CFG_FILE_MAX (4u << 20)
+/* Collections inside collections: the deepest key (zones[].vendors) is 4. */
+#define CFG_DEPTH_MAX 32
 
 typedef struct cfg_ctx {
     yaml_document_t doc;
@@ -53,6 +55,7 @@ void cfg_msg(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cfg_fail(cfg_ctx_t *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+int cfg_depth_check(cfg_ctx_t *c, const char *buf, size_t len);
 const char *cfg_quote(const char *s, char *buf);
 const yaml_node_t *cfg_node(cfg_ctx_t *c, int index);
 const char *cfg_kind_name(const yaml_node_t *n);

@@ -42,6 +42,46 @@ int cfg_fail(cfg_ctx_t *c, const yaml_node_t *n, const char *path, const char *f
     return -1;
 }
 
+/*
+ * Nesting beyond CFG_DEPTH_MAX is refused before libyaml composes the document:
+ * its scanner walks the whole stack of possible simple keys for every token,
+ * so "[[[[..." costs time quadratic in the depth (a 4 MiB file of brackets
+ * would hold a reload for minutes). One pass over the events stops at the
+ * first collection too deep. Syntax errors are left to the load that follows,
+ * which reports them with libyaml's own words.
+ */
+int cfg_depth_check(cfg_ctx_t *c, const char *buf, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, rc = 0;
+
+    if (!yaml_parser_initialize(&p)) {
+        cfg_msg(c->err, c->errlen, "%s: out of memory", c->name);
+        return -1;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+    while (rc == 0 && yaml_parser_parse(&p, &ev)) {
+        yaml_event_type_t type = ev.type;
+        yaml_mark_t m = ev.start_mark;
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+        if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+            depth--;
+        else if ((type == YAML_SEQUENCE_START_EVENT ||
+                  type == YAML_MAPPING_START_EVENT) &&
+                 ++depth > CFG_DEPTH_MAX)
+            rc = -1;
+        if (rc < 0)
+            cfg_msg(c->err, c->errlen,
+                    "%s:%zu:%zu: nested deeper than %d levels (a config needs 4)",
+                    c->name, m.line + 1, m.column + 1, CFG_DEPTH_MAX);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 /* A value fit for a one-line message: control bytes become '?', long ones are cut. */
 const char *cfg_quote(const char *s, char *buf)
 {

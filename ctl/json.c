@@ -4,6 +4,12 @@
  *
  * Replies are small (a status of a few hundred zones), so the parser builds a
  * plain tree with one allocation per value and keeps it simple over fast.
+ *
+ * Pushed files have their own, stricter reader (zones/json.c). Replies stay
+ * with this one on purpose: they come from our own daemon and quote file
+ * names, paths and library messages byte for byte (ctl_json_quote), which
+ * need not be UTF-8, and an operator must still see such an error rather than
+ * an unparsable reply.
  */
 #include <errno.h>
 #include <stdio.h>

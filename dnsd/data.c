@@ -153,10 +153,11 @@ bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
     return true;
 }
 
-static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o, char *err,
-                           size_t errlen)
+static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o,
+                           char *err, size_t errlen)
 {
-    o->stat = zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
+    o->stat =
+        zone_static_load(z->origin, z->master, z->vendors, z->n_vendors, err, errlen);
     if (!o->stat)
         return -1;
     if (!(o->stat_share = srv_share_new(SRV_SHARE_STATIC, o->stat))) {
@@ -224,12 +225,18 @@ void srv_data_free(srv_data_t *d)
 /* Deriving new data from the running one (push, reload)                    */
 /* ------------------------------------------------------------------------ */
 
+/* Names compare case-insensitively with the trailing dot optional, as the
+ * config's origins do ("pool.ntp.org." is "pool.ntp.org"); the config keeps
+ * them without the dot. */
 int srv_data_origin_index(const srv_data_t *d, const char *origin)
 {
+    size_t len = strlen(origin);
     if (!origin[0])
         return d->n_origins ? 0 : -1;
+    len -= len > 1 && origin[len - 1] == '.';
     for (size_t i = 0; i < d->n_origins; i++)
-        if (strcasecmp(d->origins[i].name, origin) == 0)
+        if (strlen(d->origins[i].name) == len &&
+            strncasecmp(d->origins[i].name, origin, len) == 0)
             return (int)i;
     return -1;
 }

@@ -1,12 +1,12 @@
 /*
  * snapshot.c - reads and validates a snapshot of scored servers (DESIGN.md
- * "Snapshot"). JSON is YAML 1.1's flow style, so libyaml reads it; we consume
- * the event stream rather than a document tree so a 10 MB snapshot costs only
- * its server array (a yaml_document_t holds ~150 bytes and two strings per node).
+ * "Snapshot"). A snapshot is strict JSON (RFC 8259), read token by token with
+ * zones/json.c: nothing but its server array is held, reading is linear in the
+ * input, and nesting is bounded by ZONE_JSON_DEPTH.
  *
  * Validation goes on after the first problem so one run lists every error,
- * each "file:line:col: path: what" with 1-based line and column (libyaml marks
- * are 0-based). Only a syntax error stops the scan: libyaml cannot resume.
+ * each "file:line:col: path: what" with 1-based line and column. Only a syntax
+ * error stops the scan: what follows it has no reliable structure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <yaml.h>
 
 #include "zones.h"
 
@@ -30,9 +28,8 @@ typedef struct snap_mark {
 } snap_mark_t;
 
 typedef struct snap_parser {
-    yaml_parser_t yp;
-    yaml_event_t ev; /* the current event */
-    bool have_ev;
+    zone_json_t j;
+    zone_json_token_t tok; /* the current token */
     const char *name;
     zone_errors_t *errs;
     size_t n_errs; /* errors this parse added */
@@ -43,10 +40,10 @@ typedef struct snap_parser {
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt,
+static void snap_err(snap_parser_t *p, snap_mark_t m, const char *path, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
 
-static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const char *fmt,
+static void snap_err(snap_parser_t *p, snap_mark_t m, const char *path, const char *fmt,
                      ...)
 {
     char what[300];
@@ -55,140 +52,102 @@ static void snap_err(snap_parser_t *p, yaml_mark_t m, const char *path, const ch
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    zone_errors_add(p->errs, "%s:%zu:%zu: %s: %s", p->name, m.line + 1, m.column + 1,
-                    path, what);
+    zone_errors_add(p->errs, "%s:%u:%u: %s: %s", p->name, m.line, m.col, path, what);
     p->n_errs++;
 }
 
-/* A scalar's value for a message: at most 40 bytes, control bytes as '?'. */
-static const char *snap_shown(const yaml_event_t *ev, char buf[48])
+static snap_mark_t snap_at(const snap_parser_t *p)
 {
-    size_t n = ev->data.scalar.length, i;
+    return (snap_mark_t){p->tok.line, p->tok.col};
+}
+
+static bool snap_scalar(const zone_json_token_t *t)
+{
+    return t->type >= ZONE_JSON_STRING;
+}
+
+/* A scalar's text for a message: at most 40 bytes, control bytes as '?'. */
+static const char *snap_shown(const zone_json_token_t *t, char buf[48])
+{
+    size_t n = t->len, i;
 
     if (n > 40)
         n = 40;
+    /* Cut at a character boundary: the message travels in JSON replies. */
+    while (n < t->len && n > 0 && ((unsigned char)t->text[n] & 0xc0) == 0x80)
+        n--;
     for (i = 0; i < n; i++) {
-        unsigned char c = ev->data.scalar.value[i];
+        unsigned char c = (unsigned char)t->text[i];
         buf[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
     }
-    strcpy(buf + i, ev->data.scalar.length > 40 ? "..." : "");
+    strcpy(buf + i, t->len > 40 ? "..." : "");
     return buf;
 }
 
-static const char *snap_kind(const yaml_event_t *ev)
-{
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT:
-        return "a scalar";
-    case YAML_SEQUENCE_START_EVENT:
-        return "a sequence";
-    case YAML_MAPPING_START_EVENT:
-        return "a mapping";
-    case YAML_ALIAS_EVENT:
-        return "an alias";
-    default:
-        return "nothing";
-    }
-}
-
-/* Advances to the next event. -1 on a syntax error (recorded; the scan ends). */
+/* Advances to the next token. -1 on a syntax error (recorded; the scan ends). */
 static int snap_next(snap_parser_t *p)
 {
-    if (p->have_ev)
-        yaml_event_delete(&p->ev);
-    p->have_ev = false;
-    if (yaml_parser_parse(&p->yp, &p->ev)) {
-        p->have_ev = true;
+    if (zone_json_next(&p->j, &p->tok) != ZONE_JSON_ERROR)
         return 0;
-    }
-    const yaml_parser_t *y = &p->yp;
-    const char *problem = y->problem ? y->problem : "malformed input";
-    if (y->error == YAML_MEMORY_ERROR)
-        snap_err(p, y->problem_mark, "(document)", "out of memory");
-    else if (y->context)
-        snap_err(p, y->problem_mark, "(document)", "syntax error: %s (%s at %zu:%zu)",
-                 problem, y->context, y->context_mark.line + 1,
-                 y->context_mark.column + 1);
-    else
-        snap_err(p, y->problem_mark, "(document)", "syntax error: %s", problem);
+    snap_mark_t m = {p->j.err_line, p->j.err_col};
+    snap_err(p, m, "(document)", "syntax error: %s", p->j.err);
     return -1;
 }
 
-/* Skips the node that starts at the current event (scalar, alias or a whole
- * collection). */
+/* Skips the value that starts at the current token (a scalar or a whole
+ * object or array; nesting is bounded by the reader). */
 static int snap_skip(snap_parser_t *p)
 {
     int depth = 0;
 
     do {
-        if (p->ev.type == YAML_SEQUENCE_START_EVENT ||
-            p->ev.type == YAML_MAPPING_START_EVENT)
+        if (p->tok.type == ZONE_JSON_OBJECT || p->tok.type == ZONE_JSON_ARRAY)
             depth++;
-        else if (p->ev.type == YAML_SEQUENCE_END_EVENT ||
-                 p->ev.type == YAML_MAPPING_END_EVENT)
+        else if (p->tok.type == ZONE_JSON_OBJECT_END ||
+                 p->tok.type == ZONE_JSON_ARRAY_END)
             depth--;
-        if (depth == 0)
+        if (depth == 0 && p->tok.type != ZONE_JSON_KEY)
             return 0;
     } while (snap_next(p) == 0);
     return -1;
 }
 
-/* The current event must start a node of `type`; else reports, skips it and
+/* The current token must start a value of `type`; else reports, skips it and
  * returns 1. -1 on a syntax error while skipping. */
-static int snap_expect(snap_parser_t *p, yaml_event_type_t type, const char *path,
-                       const char *what)
+static int snap_expect(snap_parser_t *p, int type, const char *path, const char *what)
 {
     char shown[48];
 
-    if (p->ev.type == type)
+    if (p->tok.type == type)
         return 0;
-    if (p->ev.type == YAML_SCALAR_EVENT)
-        snap_err(p, p->ev.start_mark, path, "wrong type: expected %s (got \"%s\")", what,
-                 snap_shown(&p->ev, shown));
+    if (snap_scalar(&p->tok))
+        snap_err(p, snap_at(p), path, "wrong type: expected %s (got %s\"%s\")", what,
+                 p->tok.type == ZONE_JSON_STRING ? "a string " : "",
+                 snap_shown(&p->tok, shown));
     else
-        snap_err(p, p->ev.start_mark, path, "wrong type: expected %s (got %s)", what,
-                 snap_kind(&p->ev));
+        snap_err(p, snap_at(p), path, "wrong type: expected %s (got %s)", what,
+                 zone_json_type_name(p->tok.type));
     return snap_skip(p) < 0 ? -1 : 1;
 }
 
-/*
- * A JSON number (RFC 8259 section 6) as a plain scalar. A quoted "10" is a
- * string and a wrong type: a control tool that quotes numbers has a bug worth
- * seeing. Returns 0 with *integral set when there is no fraction or exponent.
- */
-static int snap_number(const yaml_event_t *ev, double *v, bool *integral)
-{
-    const char *s = (const char *)ev->data.scalar.value, *q = s;
-    char *end;
-
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return -1;
-    if (*q == '-')
-        q++;
-    if (!(*q >= '0' && *q <= '9') || (q[0] == '0' && q[1] >= '0' && q[1] <= '9'))
-        return -1;
-    *integral = strspn(q, "0123456789") == strlen(q);
-    errno = 0;
-    *v = strtod(s, &end);
-    if (*end || errno == ERANGE || (size_t)(end - s) != ev->data.scalar.length)
-        return -1;
-    return 0;
-}
-
-/* A numeric field's scalar, or NULL after reporting a wrong type. */
-static const yaml_event_t *snap_numeric(snap_parser_t *p, const char *path, double *v,
-                                        bool *integral, int *rc)
+/* A numeric field's value (the reader has checked the RFC 8259 grammar), or
+ * NULL after reporting a wrong type or a number beyond double's range. */
+static const zone_json_token_t *snap_numeric(snap_parser_t *p, const char *path,
+                                             double *v, bool *integral, int *rc)
 {
     char shown[48];
+    char *end;
 
-    *rc = snap_expect(p, YAML_SCALAR_EVENT, path, "a number");
+    *rc = snap_expect(p, ZONE_JSON_NUMBER, path, "a number");
     if (*rc)
         return NULL;
-    if (snap_number(&p->ev, v, integral) == 0)
-        return &p->ev;
-    snap_err(p, p->ev.start_mark, path, "wrong type: expected a number (got %s\"%s\")",
-             p->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "" : "a string ",
-             snap_shown(&p->ev, shown));
+    *integral = !strpbrk(p->tok.text, ".eE");
+    errno = 0;
+    *v = strtod(p->tok.text, &end);
+    if (errno != ERANGE)
+        return &p->tok;
+    snap_err(p, snap_at(p), path, "out of range (got \"%s\")",
+             snap_shown(&p->tok, shown));
     return NULL;
 }
 
@@ -205,17 +164,16 @@ static int snap_serial(snap_parser_t *p)
 
     if (!snap_numeric(p, "serial", &d, &integral, &rc))
         return rc < 0 ? -1 : 0;
-    s = (const char *)p->ev.data.scalar.value;
+    s = p->tok.text;
     if (!integral || *s == '-') {
-        snap_err(p, p->ev.start_mark, "serial",
-                 "must be a non-negative integer (got \"%s\")",
-                 snap_shown(&p->ev, shown));
+        snap_err(p, snap_at(p), "serial", "must be a non-negative integer (got \"%s\")",
+                 snap_shown(&p->tok, shown));
         return 0;
     }
     for (; *s; s++) {
         if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
-            snap_err(p, p->ev.start_mark, "serial", "does not fit 64 bits (got \"%s\")",
-                     snap_shown(&p->ev, shown));
+            snap_err(p, snap_at(p), "serial", "does not fit 64 bits (got \"%s\")",
+                     snap_shown(&p->tok, shown));
             return 0;
         }
         v = v * 10 + (uint64_t)(*s - '0');
@@ -227,27 +185,26 @@ static int snap_serial(snap_parser_t *p)
 static int snap_ip(snap_parser_t *p, zone_server_t *srv, snap_mark_t *mark,
                    const char *path)
 {
-    char text[INET6_ADDRSTRLEN + 1], shown[48];
-    size_t len = p->ev.data.scalar.length;
-    int rc = snap_expect(p, YAML_SCALAR_EVENT, path, "an address");
+    char shown[48];
+    const char *why;
+    int rc = snap_expect(p, ZONE_JSON_STRING, path, "an address");
 
     if (rc)
         return rc < 0 ? -1 : 0;
-    mark->line = (uint32_t)p->ev.start_mark.line + 1;
-    mark->col = (uint32_t)p->ev.start_mark.column + 1;
-    if (len < sizeof text) {
-        memcpy(text, p->ev.data.scalar.value, len + 1);
-        if (inet_pton(AF_INET, text, srv->addr) == 1) {
-            srv->family = 4;
-            return 0;
-        }
-        if (inet_pton(AF_INET6, text, srv->addr) == 1) {
-            srv->family = 6;
-            return 0;
-        }
+    *mark = snap_at(p);
+    /* The reader's strings hold no NUL, so inet_pton sees all of it. */
+    if (inet_pton(AF_INET, p->tok.text, srv->addr) == 1)
+        srv->family = 4;
+    else if (inet_pton(AF_INET6, p->tok.text, srv->addr) == 1)
+        srv->family = 6;
+    if (!srv->family) {
+        snap_err(p, *mark, path, "not an IPv4 or IPv6 address (got \"%s\")",
+                 snap_shown(&p->tok, shown));
+    } else if ((why = zone_addr_problem(srv->family, srv->addr)) != NULL) {
+        snap_err(p, *mark, path, "unusable address: %s (got \"%s\")", why,
+                 snap_shown(&p->tok, shown));
+        srv->family = 0; /* reported: kept out of the duplicate check */
     }
-    snap_err(p, p->ev.start_mark, path, "not an IPv4 or IPv6 address (got \"%s\")",
-             snap_shown(&p->ev, shown));
     return 0;
 }
 
@@ -261,8 +218,8 @@ static int snap_score(snap_parser_t *p, zone_server_t *srv, const char *path)
     if (!snap_numeric(p, path, &v, &integral, &rc))
         return rc < 0 ? -1 : 0;
     if (v < -100 || v > 20)
-        snap_err(p, p->ev.start_mark, path, "outside [-100, 20] (got \"%s\")",
-                 snap_shown(&p->ev, shown));
+        snap_err(p, snap_at(p), path, "outside [-100, 20] (got \"%s\")",
+                 snap_shown(&p->tok, shown));
     else
         srv->score = v;
     return 0;
@@ -277,15 +234,15 @@ static int snap_netspeed(snap_parser_t *p, zone_server_t *srv, const char *path)
 
     if (!snap_numeric(p, path, &v, &integral, &rc))
         return rc < 0 ? -1 : 0;
-    snap_shown(&p->ev, shown);
-    if (v < 0 || (v == 0 && p->ev.data.scalar.value[0] == '-'))
-        snap_err(p, p->ev.start_mark, path, "negative (got \"%s\")", shown);
+    snap_shown(&p->tok, shown);
+    if (v < 0 || (v == 0 && p->tok.text[0] == '-'))
+        snap_err(p, snap_at(p), path, "negative (got \"%s\")", shown);
     else if (!integral)
-        snap_err(p, p->ev.start_mark, path,
+        snap_err(p, snap_at(p), path,
                  "fractional, must be an integer kbit/s (got \"%s\")", shown);
     else if (v > ZONE_NETSPEED_MAX)
-        snap_err(p, p->ev.start_mark, path, "above %u kbit/s (got \"%s\")",
-                 ZONE_NETSPEED_MAX, shown);
+        snap_err(p, snap_at(p), path, "above %u kbit/s (got \"%s\")", ZONE_NETSPEED_MAX,
+                 shown);
     else
         srv->netspeed = (uint32_t)v;
     return 0;
@@ -296,26 +253,25 @@ static int snap_zones(snap_parser_t *p, zone_server_t *srv, const char *path)
 {
     char sub[80], shown[48];
     bool over = false;
-    int rc = snap_expect(p, YAML_SEQUENCE_START_EVENT, path, "a sequence of zone names");
+    int rc = snap_expect(p, ZONE_JSON_ARRAY, path, "an array of zone names");
 
     if (rc)
         return rc < 0 ? -1 : 0;
     for (size_t i = 0;; i++) {
         if (snap_next(p) < 0)
             return -1;
-        if (p->ev.type == YAML_SEQUENCE_END_EVENT)
+        if (p->tok.type == ZONE_JSON_ARRAY_END)
             return 0;
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        if ((rc = snap_expect(p, YAML_SCALAR_EVENT, sub, "a zone name")) != 0) {
+        if ((rc = snap_expect(p, ZONE_JSON_STRING, sub, "a zone name")) != 0) {
             if (rc < 0)
                 return -1;
             continue;
         }
-        int id = zone_id_lookup((const char *)p->ev.data.scalar.value,
-                                p->ev.data.scalar.length);
+        int id = zone_id_lookup(p->tok.text, p->tok.len);
         if (id < 0) {
-            snap_err(p, p->ev.start_mark, sub, "unknown zone (got \"%s\")",
-                     snap_shown(&p->ev, shown));
+            snap_err(p, snap_at(p), sub, "unknown zone (got \"%s\")",
+                     snap_shown(&p->tok, shown));
             continue;
         }
         bool dup = id == ZONE_GLOBAL;
@@ -327,44 +283,34 @@ static int snap_zones(snap_parser_t *p, zone_server_t *srv, const char *path)
             srv->zones[srv->n_zones++] = (uint16_t)id;
         } else if (!over) {
             over = true;
-            snap_err(p, p->ev.start_mark, sub, "more than 8 zones for one server");
+            snap_err(p, snap_at(p), sub, "more than 8 zones for one server");
         }
     }
 }
 
 /* ---- structure --------------------------------------------------------- */
 
-/* Reads a mapping's next key. 1 with the key event current, 0 at the end of
- * the mapping, -1 on a syntax error. Non-scalar keys are reported and skipped
- * together with their value. */
-static int snap_key(snap_parser_t *p, const char *path)
+/* Reads an object's next key. 1 with the key current, 0 at the end of the
+ * object, -1 on a syntax error. */
+static int snap_key(snap_parser_t *p)
 {
-    for (;;) {
-        if (snap_next(p) < 0)
-            return -1;
-        if (p->ev.type == YAML_MAPPING_END_EVENT)
-            return 0;
-        if (p->ev.type == YAML_SCALAR_EVENT)
-            return 1;
-        snap_err(p, p->ev.start_mark, path, "keys must be strings (got %s)",
-                 snap_kind(&p->ev));
-        if (snap_skip(p) < 0 || snap_next(p) < 0 || snap_skip(p) < 0)
-            return -1;
-    }
+    if (snap_next(p) < 0)
+        return -1;
+    return p->tok.type == ZONE_JSON_KEY;
 }
 
 /* A key seen twice is an error: JSON leaves its meaning open (RFC 8259 4). */
 static bool snap_seen(snap_parser_t *p, unsigned *seen, unsigned bit, const char *path)
 {
     if (*seen & bit) {
-        snap_err(p, p->ev.start_mark, path, "duplicate key");
+        snap_err(p, snap_at(p), path, "duplicate key");
         return true;
     }
     *seen |= bit;
     return false;
 }
 
-static void snap_missing(snap_parser_t *p, yaml_mark_t m, const char *path, unsigned seen)
+static void snap_missing(snap_parser_t *p, snap_mark_t m, const char *path, unsigned seen)
 {
     static const char *const keys[] = {"ip", "score", "netspeed", "zones"};
 
@@ -376,7 +322,7 @@ static void snap_missing(snap_parser_t *p, yaml_mark_t m, const char *path, unsi
 static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *path)
 {
     zone_server_t *srv = &p->snap->servers[i];
-    const char *key = (const char *)p->ev.data.scalar.value;
+    const char *key = p->tok.text;
     char sub[64], shown[48];
     unsigned bit = !strcmp(key, "ip")         ? SNAP_IP
                    : !strcmp(key, "score")    ? SNAP_SCORE
@@ -384,9 +330,9 @@ static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *pa
                    : !strcmp(key, "zones")    ? SNAP_ZONES
                                               : 0;
 
-    snprintf(sub, sizeof sub, "%s.%s", path, bit ? key : snap_shown(&p->ev, shown));
+    snprintf(sub, sizeof sub, "%s.%s", path, bit ? key : snap_shown(&p->tok, shown));
     if (!bit)
-        snap_err(p, p->ev.start_mark, sub, "unknown key");
+        snap_err(p, snap_at(p), sub, "unknown key");
     bool skip = !bit || snap_seen(p, seen, bit, sub);
     if (snap_next(p) < 0)
         return -1;
@@ -423,7 +369,7 @@ static int snap_server(snap_parser_t *p, size_t i)
 {
     char path[40];
     unsigned seen = 0;
-    yaml_mark_t start = p->ev.start_mark;
+    snap_mark_t start = snap_at(p);
     int rc;
 
     snprintf(path, sizeof path, "servers[%zu]", i);
@@ -438,9 +384,9 @@ static int snap_server(snap_parser_t *p, size_t i)
     memset(&p->snap->servers[i], 0, sizeof p->snap->servers[i]);
     memset(&p->marks[i], 0, sizeof p->marks[i]);
     p->snap->n_servers = i + 1;
-    if ((rc = snap_expect(p, YAML_MAPPING_START_EVENT, path, "a mapping")) != 0)
+    if ((rc = snap_expect(p, ZONE_JSON_OBJECT, path, "an object")) != 0)
         return rc < 0 ? -1 : 0;
-    while ((rc = snap_key(p, path)) == 1)
+    while ((rc = snap_key(p)) == 1)
         if (snap_field(p, i, &seen, path) < 0)
             return -1;
     if (rc == 0)
@@ -450,35 +396,37 @@ static int snap_server(snap_parser_t *p, size_t i)
 
 static int snap_servers(snap_parser_t *p)
 {
-    int rc = snap_expect(p, YAML_SEQUENCE_START_EVENT, "servers", "a sequence");
+    int rc = snap_expect(p, ZONE_JSON_ARRAY, "servers", "an array");
 
     if (rc)
         return rc < 0 ? -1 : 0;
     for (size_t i = 0;; i++) {
         if (snap_next(p) < 0)
             return -1;
-        if (p->ev.type == YAML_SEQUENCE_END_EVENT)
+        if (p->tok.type == ZONE_JSON_ARRAY_END)
             return 0;
         if (snap_server(p, i) < 0)
             return -1;
     }
 }
 
-/* The top-level mapping: "serial" and "servers", both required. */
+/* The top-level object: "serial" and "servers", both required. */
 static int snap_top(snap_parser_t *p)
 {
-    yaml_mark_t start = p->ev.start_mark;
+    snap_mark_t start = snap_at(p);
     unsigned seen = 0;
-    char shown[48];
+    char shown[48], key[16];
     int rc;
 
-    if ((rc = snap_expect(p, YAML_MAPPING_START_EVENT, "(document)", "a mapping")) != 0)
+    if ((rc = snap_expect(p, ZONE_JSON_OBJECT, "(document)", "an object")) != 0)
         return rc;
-    while ((rc = snap_key(p, "(document)")) == 1) {
-        const char *key = (const char *)p->ev.data.scalar.value;
-        unsigned bit = !strcmp(key, "serial") ? 1 : !strcmp(key, "servers") ? 2 : 0;
+    while ((rc = snap_key(p)) == 1) {
+        unsigned bit = !strcmp(p->tok.text, "serial")    ? 1
+                       : !strcmp(p->tok.text, "servers") ? 2
+                                                         : 0;
+        snprintf(key, sizeof key, "%s", bit == 1 ? "serial" : "servers");
         if (!bit)
-            snap_err(p, p->ev.start_mark, snap_shown(&p->ev, shown), "unknown key");
+            snap_err(p, snap_at(p), snap_shown(&p->tok, shown), "unknown key");
         bool skip = !bit || snap_seen(p, &seen, bit, key);
         if (snap_next(p) < 0)
             return -1;
@@ -495,19 +443,17 @@ static int snap_top(snap_parser_t *p)
 
 static int snap_document(snap_parser_t *p)
 {
-    if (snap_next(p) < 0 || snap_next(p) < 0) /* stream start, document start */
-        return -1;
-    if (p->ev.type == YAML_STREAM_END_EVENT) {
-        snap_err(p, p->ev.start_mark, "(document)", "empty snapshot");
+    const char *s = p->j.p;
+
+    while (s < p->j.end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+        s++;
+    if (s == p->j.end) {
+        snap_err(p, (snap_mark_t){1, 1}, "(document)", "empty snapshot");
         return -1;
     }
     if (snap_next(p) < 0 || snap_top(p) < 0)
         return -1;
-    if (snap_next(p) < 0 || snap_next(p) < 0) /* document end, then stream end */
-        return -1;
-    if (p->ev.type != YAML_STREAM_END_EVENT)
-        snap_err(p, p->ev.start_mark, "(document)", "more than one document");
-    return 0;
+    return snap_next(p); /* ZONE_JSON_END, or text after the document */
 }
 
 /* ---- duplicates -------------------------------------------------------- */
@@ -572,17 +518,14 @@ int zone_snapshot_parse(const char *name, const char *buf, size_t len,
     snap_parser_t p = {.name = name, .errs = errs};
 
     *out = NULL;
-    if (!(p.snap = calloc(1, sizeof *p.snap)) || !yaml_parser_initialize(&p.yp)) {
-        free(p.snap);
+    if (!(p.snap = calloc(1, sizeof *p.snap))) {
         zone_errors_add(errs, "%s: out of memory", name);
         return -1;
     }
-    yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+    zone_json_init(&p.j, buf, len, ZONE_JSON_DEPTH);
     if (snap_document(&p) == 0)
         snap_duplicates(&p);
-    if (p.have_ev)
-        yaml_event_delete(&p.ev);
-    yaml_parser_delete(&p.yp);
+    zone_json_deinit(&p.j);
     free(p.marks);
     if (p.n_errs) {
         zone_snapshot_free(p.snap);

@@ -5,7 +5,7 @@
  * Everything here is built at load time and immutable afterwards, so any number
  * of worker threads may read it without locks. Query-path functions
  * (zone_static_find, zone_pool_pick, zone_id_*) never allocate, never lock and
- * never call ldns or libyaml.
+ * never call ldns.
  *
  * Names on the query path are in "lname" form: uncompressed DNS wire format
  * (length-prefixed labels ending with the root label 0), ASCII letters lower-cased.
@@ -33,7 +33,8 @@ enum {
     ZONE_NORTH_AMERICA = 5,
     ZONE_OCEANIA = 6,
     ZONE_SOUTH_AMERICA = 7,
-    ZONE_FIRST_COUNTRY = 8, /* countries follow in alphabetical order of their zone name */
+    ZONE_FIRST_COUNTRY =
+        8, /* countries follow in alphabetical order of their zone name */
 };
 #define ZONE_ID_MAX 320 /* upper bound of zone_id_count(), for arrays indexed by id */
 
@@ -90,15 +91,74 @@ void zone_errors_print(const zone_errors_t *e, FILE *out); /* one per line */
 void zone_errors_deinit(zone_errors_t *e);
 
 /* ------------------------------------------------------------------------ */
-/* Snapshots (DESIGN.md "Snapshot"): JSON, read with libyaml.               */
+/* Strict JSON (RFC 8259) for pushed files: a pull reader, one token a call. */
+/* ------------------------------------------------------------------------ */
+
+/* Nesting the reader can track at all, and the bound pushed files use: a
+ * snapshot needs 3 levels (document, servers, zones); 32 leaves room for any
+ * later table and keeps a hostile "[[[[..." refused after 32 bytes. */
+#define ZONE_JSON_DEPTH_MAX 64
+#define ZONE_JSON_DEPTH 32
+
+enum {
+    ZONE_JSON_ERROR = -1, /* zone_json_t.err says why, at err_line:err_col */
+    ZONE_JSON_END = 0,    /* the one top-level value was read; nothing follows */
+    ZONE_JSON_OBJECT,     /* '{' */
+    ZONE_JSON_OBJECT_END, /* '}' */
+    ZONE_JSON_ARRAY,      /* '[' */
+    ZONE_JSON_ARRAY_END,  /* ']' */
+    ZONE_JSON_KEY,        /* a member's name (its ':' is consumed) */
+    ZONE_JSON_STRING,
+    ZONE_JSON_NUMBER, /* text is the literal, valid per RFC 8259 section 6 */
+    ZONE_JSON_TRUE,
+    ZONE_JSON_FALSE,
+    ZONE_JSON_NULL,
+};
+
+typedef struct zone_json_token {
+    int type; /* ZONE_JSON_* */
+    /* KEY and STRING: the decoded UTF-8, NUL-terminated and free of NULs;
+     * NUMBER, TRUE, FALSE, NULL: the literal. Valid until the next call. */
+    const char *text;
+    size_t len;
+    uint32_t line, col; /* 1-based; columns count characters */
+} zone_json_token_t;
+
+typedef struct zone_json {
+    const char *p, *end;
+    uint32_t line, col;
+    unsigned depth, max_depth;
+    uint64_t is_obj; /* bit d: the container at depth d is an object */
+    int state;
+    char *str; /* the current token's text */
+    size_t str_cap;
+    char err[128];
+    uint32_t err_line, err_col;
+} zone_json_t;
+
+/* Reads buf[0..len) (not NUL-terminated); at most max_depth (<=
+ * ZONE_JSON_DEPTH_MAX) nested objects and arrays. Linear in len. */
+void zone_json_init(zone_json_t *j, const char *buf, size_t len, unsigned max_depth);
+void zone_json_deinit(zone_json_t *j);
+
+/* The next token into *t; returns its type. After ZONE_JSON_ERROR every call
+ * returns it again. Duplicate keys are the caller's to find: only it knows
+ * which keys it keeps. */
+int zone_json_next(zone_json_t *j, zone_json_token_t *t);
+
+/* "an object", "an array", "a string", "a number", "a boolean", "null". */
+const char *zone_json_type_name(int type);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots (DESIGN.md "Snapshot"): strict JSON, read with zone_json_t.     */
 /* ------------------------------------------------------------------------ */
 
 #define ZONE_NETSPEED_MAX 1000000000u /* kbit/s (1 Tbit/s): bounds the weight sums */
 
 typedef struct zone_server {
-    uint8_t family;   /* 4 or 6 */
-    uint8_t addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
-    double score;     /* -100 .. 20 */
+    uint8_t family;    /* 4 or 6 */
+    uint8_t addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
+    double score;      /* -100 .. 20 */
     uint32_t netspeed; /* kbit/s, 0 .. ZONE_NETSPEED_MAX */
     uint16_t zones[8]; /* zone ids listed for it (never ZONE_GLOBAL; implied) */
     uint8_t n_zones;
@@ -117,14 +177,22 @@ typedef struct zone_snapshot {
 /*
  * Parses and validates a snapshot. On success returns 0 and *out. On failure
  * returns -1, *out stays NULL and `errs` lists every problem found with line and
- * column: bad or duplicate address, unknown zone, score outside [-100, 20],
- * negative, fractional or non-numeric netspeed, missing or unknown keys, wrong
- * types, missing serial, more than 8 zones for one server.
+ * column: bad, unusable (zone_addr_problem) or duplicate address, unknown
+ * zone, score outside [-100, 20], negative, fractional or non-numeric
+ * netspeed, missing or unknown keys, wrong types, missing serial, more than 8
+ * zones for one server. The text must be strict JSON (zone_json_t, nested at
+ * most ZONE_JSON_DEPTH deep); a syntax error ends the scan.
  * `name` is used in messages (the file name).
  */
-int zone_snapshot_parse(const char *name, const char *buf, size_t len, zone_snapshot_t **out,
-                        zone_errors_t *errs);
+int zone_snapshot_parse(const char *name, const char *buf, size_t len,
+                        zone_snapshot_t **out, zone_errors_t *errs);
 int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *errs);
+
+/* Why a server cannot have this address (family 4 or 6, network byte order),
+ * or NULL when it can: unspecified, loopback, link-local, multicast,
+ * broadcast or reserved, IPv4-mapped or IPv4-compatible. Private ranges pass:
+ * they are what test and internal pools use. */
+const char *zone_addr_problem(int family, const uint8_t *addr);
 void zone_snapshot_free(zone_snapshot_t *snap);
 
 /* A deep copy (servers and NTS names), or NULL when out of memory. */
@@ -290,9 +358,9 @@ typedef struct zone_rrset {
 } zone_rrset_t;
 
 typedef enum {
-    ZONE_POOL_NONE = 0,        /* static records only (or an empty non-terminal) */
-    ZONE_POOL_GEO = 1,         /* apex or vendor name: zone chosen by the client's location */
-    ZONE_POOL_FIXED = 2,       /* a zone name: de, europe, 2.de, ... */
+    ZONE_POOL_NONE = 0,  /* static records only (or an empty non-terminal) */
+    ZONE_POOL_GEO = 1,   /* apex or vendor name: zone chosen by the client's location */
+    ZONE_POOL_FIXED = 2, /* a zone name: de, europe, 2.de, ... */
     ZONE_POOL_COUNTRY_TXT = 3, /* _country.<origin>: diagnostics TXT */
     ZONE_POOL_NTS_GEO = 4,     /* _ntske._tcp.<origin>: SRV of NTS-KE endpoints, by place */
     ZONE_POOL_NTS_FIXED = 5,   /* _ntske._tcp.<zone>.<origin>: SRV of one zone's walk */

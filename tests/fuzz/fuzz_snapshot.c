@@ -1,10 +1,16 @@
 /*
- * fuzz_snapshot.c - the snapshot parser and validator (zones/snapshot.c, over
- * libyaml events) on arbitrary bytes; an accepted snapshot is then turned into
- * a pool (zones/pool.c) and drawn from (zones/select.c) with a fixed-seed RNG
- * for every zone of a few walks, both families and all quarters.
+ * fuzz_snapshot.c - the strict JSON reader (zones/json.c) and the snapshot
+ * parser and validator over it (zones/snapshot.c) on arbitrary bytes; an
+ * accepted snapshot is then turned into a pool (zones/pool.c) and drawn from
+ * (zones/select.c) with a fixed-seed RNG for every zone of a few walks, both
+ * families and all quarters.
  *
- * Invariants (abort() when broken): failure leaves *out NULL and at least one
+ * Invariants (abort() when broken): the reader returns at most one token per
+ * input byte before END or ERROR (linear), never nests past ZONE_JSON_DEPTH,
+ * balances brackets at END, hands out strings without NULs, places errors at
+ * line and column >= 1 and keeps returning ERROR after one; the snapshot is
+ * accepted only if the reader reads the whole input, and a reader error is
+ * reported as a syntax error. Failure leaves *out NULL and at least one
  * message; success leaves none; every pick is distinct, eligible and of the
  * family asked.
  */
@@ -94,6 +100,43 @@ static void fs_pool(zone_snapshot_t *snap)
     zone_pool_free(pool);
 }
 
+/* The reader alone; returns its last token type (END or ERROR). */
+static int fs_reader(const char *buf, size_t len)
+{
+    zone_json_t j;
+    zone_json_token_t t;
+    unsigned depth = 0;
+    size_t n = 0;
+    int type;
+
+    zone_json_init(&j, buf, len, ZONE_JSON_DEPTH);
+    while ((type = zone_json_next(&j, &t)) > 0) {
+        FS_CHECK(++n <= len);
+        FS_CHECK(t.line >= 1 && t.col >= 1);
+        if (type == ZONE_JSON_OBJECT || type == ZONE_JSON_ARRAY)
+            FS_CHECK(++depth <= ZONE_JSON_DEPTH);
+        else if (type == ZONE_JSON_OBJECT_END || type == ZONE_JSON_ARRAY_END)
+            FS_CHECK(depth-- > 0);
+        else if (type == ZONE_JSON_KEY || type == ZONE_JSON_STRING)
+            FS_CHECK(strlen(t.text) == t.len);
+    }
+    if (type == ZONE_JSON_END)
+        FS_CHECK(depth == 0 && zone_json_next(&j, &t) == ZONE_JSON_END);
+    else
+        FS_CHECK(type == ZONE_JSON_ERROR && j.err[0] && j.err_line >= 1 &&
+                 j.err_col >= 1 && zone_json_next(&j, &t) == ZONE_JSON_ERROR);
+    zone_json_deinit(&j);
+    return type;
+}
+
+static bool fs_has(const zone_errors_t *e, const char *needle)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strstr(e->msgs[i], needle))
+            return true;
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 {
     zone_errors_t errs;
@@ -103,9 +146,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     if (!buf)
         abort();
     memcpy(buf, in, len);
+    int read = fs_reader(buf, len);
     zone_errors_init(&errs);
     int rc = zone_snapshot_parse("fuzz.json", buf, len, &snap, &errs);
+    /* A reader error is the scan's last message (unless the list was full). */
+    if (read == ZONE_JSON_ERROR && errs.n < ZONE_ERRORS_KEEP)
+        FS_CHECK(fs_has(&errs, "syntax error: ") || fs_has(&errs, "empty snapshot"));
     if (rc == 0) {
+        FS_CHECK(read == ZONE_JSON_END);
         FS_CHECK(snap && errs.n == 0 && errs.dropped == 0);
         for (size_t i = 0; i < snap->n_servers; i++)
             FS_CHECK(snap->servers[i].family == 4 || snap->servers[i].family == 6);

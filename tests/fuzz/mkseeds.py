@@ -172,6 +172,26 @@ def snapshot_seeds():
     put("fuzz_snapshot", "empty-servers.json", '{"serial": 1, "servers": []}')
     put("fuzz_snapshot", "yaml-flow.json", "serial: 3\nservers:\n - {ip: 192.0.2.1, "
         "score: 20, netspeed: 10, zones: [fr]}\n")
+    # The nesting bound (32): just inside and just past it, arrays and objects,
+    # in a known and an unknown key; and the forms a lax reader would take.
+    put("fuzz_snapshot", "deep-servers-33.json",
+        '{"serial": 1, "servers": [' + "[" * 31 + "]" * 31 + "]}")
+    put("fuzz_snapshot", "deep-unknown-32.json",
+        '{"serial": 1, "servers": [], "x": ' + '{"a": ' * 31 + "1" + "}" * 31 + "}")
+    put("fuzz_snapshot", "deep-mixed-40.json",
+        '{"serial": 1, "servers": [{"zones": ' + '[{"a": ' * 20 + "}]" * 20 + "}]}")
+    put("fuzz_snapshot", "lax-numbers.json",
+        '{"serial": 0x10, "servers": [{"ip": "192.0.2.1", "score": 15., "netspeed": '
+        '0x1p3, "zones": []}]}')
+    put("fuzz_snapshot", "lax-strings.json",
+        '{"serial": 1, "servers": [{"ip": "192.0.2.1\\u0000", "sc\\u0000ore": 1, '
+        '"zones": ["\\ud83d\\ude00", "\u00e9"]}]}')
+    put("fuzz_snapshot", "bad-addresses.json", json.dumps({"serial": 1, "servers": [
+        {"ip": ip, "score": 20, "netspeed": 1000, "zones": []}
+        for ip in ("0.0.0.0", "127.0.0.1", "255.255.255.255", "224.0.0.1", "169.254.0.1",
+                   "::", "::1", "ff02::1", "fe80::1", "::ffff:10.0.0.1", "::10.0.0.1",
+                   "10.0.0.1")]}))
+    put("fuzz_snapshot", "utf16.json", '{"serial": 1, "servers": []}'.encode("utf-16"))
 
 
 # --------------------------------------------------------------------------
@@ -231,6 +251,11 @@ CFG_BAD = {
     "bad-rrl-exempt": "rrl: {exempt: [300.1.2.0/24]}\n" + CFG_MIN,
     "bad-cookie-secret": "cookies: {secret: 00zz}\n" + CFG_MIN,
     "bad-user-long": "user: " + "u" * 40 + "\n" + CFG_MIN,
+    # The nesting bound (32 levels in all): flow style past it, block style
+    # past it, and flow style just inside it (refused as a wrong type).
+    "bad-deep-flow": CFG_MIN + "rrl: " + "[" * 40 + "]" * 40 + "\n",
+    "bad-deep-block": CFG_MIN + "".join("%sk%d:\n" % (" " * i, i) for i in range(33)),
+    "bad-deep-32": CFG_MIN + "rrl: " + "{a: " * 31 + "1" + "}" * 31 + "\n",
 }
 
 

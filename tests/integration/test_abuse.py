@@ -1,4 +1,4 @@
-"""Abuse limits against the real dnsd (issue 7 "Abuse limits"): response rate
+"""Abuse limits against the real dnsd: response rate
 limiting with slip and exemptions, DNS cookies (RFC 7873, RFC 9018) and the
 exemption a valid one earns, TCP per-client cap, slowloris and slow-reader
 timeouts, and a flood of idle TCP connections that must not slow UDP.

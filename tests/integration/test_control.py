@@ -1,4 +1,4 @@
-"""The control channel against the real dnsd (issue 4 "Daemon side"), with
+"""The control channel against the real dnsd, with
 dnsdctl as the client and, for what dnsdctl will not send (replays, truncated
 and oversize frames, unsigned frames over TCP, invalid snapshots past its
 local check), a protocol client written here from docs/control-protocol.md.

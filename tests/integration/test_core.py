@@ -1,4 +1,4 @@
-"""The responder's rules for well-formed queries (issue 2 "The responder"),
+"""The responder's rules for well-formed queries,
 over UDP and TCP: header bits, the question echoed byte for byte, NOERROR,
 NXDOMAIN, NODATA, REFUSED, ANY (RFC 8482), CH TXT identity, IPv6 listeners."""
 

@@ -1,4 +1,4 @@
-"""dnstap query log against the real dnsd (issue 6 "Query log"): a run of N
+"""dnstap query log against the real dnsd: a run of N
 queries yields N AUTH_QUERY and N AUTH_RESPONSE messages that dnstap-ldns
 decodes with the right names and transports, written to a file or to a
 Frame Streams unix socket reader (written here from the Frame Streams

@@ -1,5 +1,5 @@
-"""dnsdctl's fleet mode against five real daemons on loopback (issue 4
-"dnsdctl", "Tests"): three controlled over their unix sockets, two over TCP
+"""dnsdctl's fleet mode against five real daemons on loopback: three controlled
+over their unix sockets, two over TCP
 with their own keys. With one daemon stopped, a fleet push reports exactly
 that node as failed and exits non-zero while the four others serve the new
 serial; once it is back with its old serial, a fleet status marks it, and only

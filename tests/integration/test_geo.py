@@ -1,4 +1,4 @@
-"""GeoIP and ECS against the real dnsd (issue 3 "GeoIP and ECS"): the ECS
+"""GeoIP and ECS against the real dnsd: the ECS
 address overrides the packet's source, the reply echoes the option with the
 scope of the database network that decided (capped at the source prefix, 0
 for answers that do not depend on the address), malformed ECS is FORMERR, the

@@ -1,4 +1,4 @@
-"""Malformed and unsupported queries (issue 2 "The responder", DESIGN.md
+"""Malformed and unsupported queries (DESIGN.md
 "Protocol rules"): FORMERR, NOTIMP, and packets dropped without an answer.
 After each bad packet the server must still answer a good one."""
 

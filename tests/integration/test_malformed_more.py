@@ -1,4 +1,4 @@
-"""The rest of issue 7's malformed-input catalogue (test_malformed.py has the
+"""The rest of the malformed-input catalogue (test_malformed.py has the
 FORMERR and drop cases of DESIGN.md): reserved label types, names at and over
 255 bytes in every section, compression pointer loops outside the question,
 counts larger than the packet, an OPT that is not the last record, two ECS

@@ -1,4 +1,4 @@
-"""Prometheus metrics against the real dnsd (issue 6 "Metrics"): a scrape
+"""Prometheus metrics against the real dnsd: a scrape
 before and after a known set of queries and pushes moves every counter by
 exactly the expected amount and no other counter at all; other paths and
 methods get 404/405/400/431; a slow or oversized request is cut off while

@@ -1,4 +1,4 @@
-"""systemd integration against the real dnsd (issue 6 "Running as a service"):
+"""systemd integration against the real dnsd:
 with $NOTIFY_SOCKET set (as systemd sets it for Type=notify) the daemon sends
 READY=1 once it answers, RELOADING=1 then READY=1 around a SIGHUP reload and
 STOPPING=1 at SIGTERM; with $JOURNAL_STREAM naming its stderr every log line

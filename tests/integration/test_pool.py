@@ -1,4 +1,4 @@
-"""Pool answers against the real dnsd (issue 3 "Names and zones", "Selection"):
+"""Pool answers against the real dnsd:
 answers from the client's country, backfill from its continent, '@' for
 unmapped clients, the AAAA rule, vendor, gb/uk and continent names, servers
 below min_score never served, disjoint deterministic quarters, and weighted

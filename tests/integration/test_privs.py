@@ -1,4 +1,4 @@
-"""Privilege drop against the real dnsd (issue 6 "Running as a service"):
+"""Privilege drop against the real dnsd:
 started as root with user nobody and group nogroup, the running process has
 their uid and gid in all three slots, no supplementary group but nogroup and
 no capability at all, and still answers on the port it bound as root; an

@@ -1,4 +1,4 @@
-"""Snapshots at start-up and on the command line (issue 3 "Snapshot"): without
+"""Snapshots at start-up and on the command line: without
 a valid snapshot dnsd still starts, serves its static records, answers pool
 names NODATA (never SERVFAIL) and says so in its log; a state_dir snapshot (the
 last push) is served whatever the zone's `snapshot` file holds; `dnsd

@@ -1,4 +1,4 @@
-"""The service files (issue 6 "Running as a service"): dist/dnsd.service passes
+"""The service files: dist/dnsd.service passes
 `systemd-analyze verify` with no warning at all, and so does the unit that
 `cmake --install` writes; the install puts binaries, unit, example config and
 man pages under the prefix, the man pages render without a groff warning, and

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "cfg.h"
 #include "check.h"
@@ -259,6 +260,40 @@ static void test_syntax_errors(void)
     EXPECT_ERROR("just text\n",
                  "t.yaml:1:1: the top level must be a mapping of keys, got a scalar");
     EXPECT_ERROR("workers: 2\n", "t.yaml:1:1: zones: required key is missing");
+}
+
+/* Nesting is bounded at 32 levels, block or flow, before libyaml composes a
+ * document: "[" x N costs libyaml time quadratic in N (a 300 KB file took
+ * tens of seconds). 32 levels pass the bound (and fail as a wrong type). */
+static void test_depth(void)
+{
+    size_t n = 150000, len;
+    char *text = malloc(2 * n + 64), err[CFG_ERR_MAX];
+    cfg_t cfg;
+    struct timespec t0, t1;
+
+    len = (size_t)snprintf(text, 64, "%s", ZONE "rrl: ");
+    memset(text + len, '[', n);
+    memset(text + len + n, ']', n);
+    text[len + 2 * n] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_error(__LINE__, text, "t.yaml:4:37: nested deeper than 32 levels");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 <
+          1.0);
+    /* Exactly 32 in all (the top mapping is the first): not a depth error. */
+    len = (size_t)snprintf(text, 64, "%s", ZONE "rrl: ");
+    memset(text + len, '[', 31);
+    memset(text + len + 31, ']', 31);
+    text[len + 62] = '\0';
+    CHECK_INT_EQ(load(&cfg, text, err), -1);
+    CHECK_STR_HAS(err, "t.yaml:4:6: rrl: expected a mapping");
+    /* Block style counts too. */
+    len = (size_t)snprintf(text, 64, "%s", ZONE);
+    for (int i = 0; i < 33; i++)
+        len += (size_t)snprintf(text + len, 64, "%*sk%d:\n", i, "", i);
+    expect_error(__LINE__, text, "t.yaml:36:33: nested deeper than 32 levels");
+    free(text);
 }
 
 static void test_key_errors(void)
@@ -524,29 +559,37 @@ static void test_operations(void)
     CHECK_INT_EQ(cfg.log_level, 3);
     cfg_deinit(&cfg);
 
-    CHECK_INT_EQ(load(&cfg, ZONE "query_log:\n  dnstap: {unix: /run/dnstap.sock}\n", err), 0);
+    CHECK_INT_EQ(load(&cfg, ZONE "query_log:\n  dnstap: {unix: /run/dnstap.sock}\n", err),
+                 0);
     CHECK_STR_EQ(cfg.dnstap_path, "/run/dnstap.sock");
     CHECK_INT_EQ(cfg.dnstap_mode, CFG_DNSTAP_UNIX);
     cfg_deinit(&cfg);
-    CHECK_INT_EQ(load(&cfg, ZONE "query_log: {dnstap: {file: /var/log/q.tap}}\n", err), 0);
+    CHECK_INT_EQ(load(&cfg, ZONE "query_log: {dnstap: {file: /var/log/q.tap}}\n", err),
+                 0);
     CHECK_STR_EQ(cfg.dnstap_path, "/var/log/q.tap");
     CHECK_INT_EQ(cfg.dnstap_mode, CFG_DNSTAP_FILE);
     cfg_deinit(&cfg);
 
-    EXPECT_ERROR(ZONE "user: \"\"\n", "t.yaml:4:7: user: expected a string of 1..32 bytes");
-    EXPECT_ERROR(ZONE "group: [a]\n", "t.yaml:4:8: group: expected a string, got a sequence");
-    EXPECT_ERROR(ZONE "query_log: {dnstap: {pipe: x}}\n",
-                 "t.yaml:4:22: query_log.dnstap.pipe: unknown key (known keys: file, unix)");
-    EXPECT_ERROR(ZONE "query_log: {dnstap: {file: a, unix: b}}\n",
-                 "t.yaml:4:21: query_log.dnstap: expected one key, file or unix, with a path");
-    EXPECT_ERROR(ZONE "query_log: {dnstap: \"\"}\n",
-                 "t.yaml:4:21: query_log.dnstap: expected a file path, got an empty string");
+    EXPECT_ERROR(ZONE "user: \"\"\n",
+                 "t.yaml:4:7: user: expected a string of 1..32 bytes");
+    EXPECT_ERROR(ZONE "group: [a]\n",
+                 "t.yaml:4:8: group: expected a string, got a sequence");
+    EXPECT_ERROR(
+        ZONE "query_log: {dnstap: {pipe: x}}\n",
+        "t.yaml:4:22: query_log.dnstap.pipe: unknown key (known keys: file, unix)");
+    EXPECT_ERROR(
+        ZONE "query_log: {dnstap: {file: a, unix: b}}\n",
+        "t.yaml:4:21: query_log.dnstap: expected one key, file or unix, with a path");
+    EXPECT_ERROR(
+        ZONE "query_log: {dnstap: \"\"}\n",
+        "t.yaml:4:21: query_log.dnstap: expected a file path, got an empty string");
     EXPECT_ERROR(ZONE "query_log: {tap: x}\n",
                  "t.yaml:4:13: query_log.tap: unknown key (known keys: dnstap)");
     EXPECT_ERROR(ZONE "log: {target: file}\n",
                  "t.yaml:4:15: log.target: expected one of stderr, syslog, got \"file\"");
-    EXPECT_ERROR(ZONE "log: {level: loud}\n",
-                 "t.yaml:4:14: log.level: expected one of err, warn, info, debug, got \"loud\"");
+    EXPECT_ERROR(
+        ZONE "log: {level: loud}\n",
+        "t.yaml:4:14: log.level: expected one of err, warn, info, debug, got \"loud\"");
 }
 
 int main(void)
@@ -556,6 +599,7 @@ int main(void)
     test_full_file();
     test_defaults();
     test_syntax_errors();
+    test_depth();
     test_key_errors();
     test_type_errors();
     test_listen_errors();
