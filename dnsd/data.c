@@ -136,6 +136,21 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     }
 }
 
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len)
+{
+    unsigned listed = 0, elig = 0, eps = 0;
+
+    if (o->pool)
+        zone_pool_nts_counts(o->pool, ZONE_GLOBAL, &listed, &elig, &eps);
+    if (!eps)
+        return false;
+    snprintf(buf, len,
+             "%s: %u NTS-KE endpoint%s answer SRV at _ntske._tcp.%s unsigned: the zone "
+             "has no DNSSEC keys, and NTS pool clients reject unsigned SRV records",
+             o->name, eps, eps == 1 ? "" : "s", o->name);
+    return true;
+}
+
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
 {
     const char *served = o->note;

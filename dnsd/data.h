@@ -119,6 +119,14 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur);
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len);
 
 /*
+ * The warning for an origin whose pool serves NTS SRV records unsigned: the
+ * NTS pool's clients reject SRV records without valid DNSSEC signatures
+ * (srv-pool.md), so the records are useless to them until the zone is
+ * signed. true with the line in buf when it applies.
+ */
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len);
+
+/*
  * Reads the state file `path`: SRV_STATE_OK with *out set, or another result
  * with the file and the reason in err (the parser's first error with line
  * and column, and the count).

@@ -36,6 +36,7 @@ typedef struct met_origin {
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    unsigned nts[3];        /* NTS-capable servers: all, eligible; NTS-KE endpoints */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
 } met_origin_t;
 

@@ -232,7 +232,7 @@ static void nts_report_endpoints(const zone_pool_t *pool, FILE *out)
             n += h && o->nts_port == rep->nts_port && l2 == len &&
                  memcmp(h, zone_server_nts_host(s, rep, &len), len) == 0;
         }
-        fprintf(out, "  %s port %u: %zu server%s, %5.2f%% of the weight\n", host,
+        fprintf(out, "  %s port %u: %zu server%s, %5.2f%% of the NTS weight\n", host,
                 rep->nts_port, n, n == 1 ? "" : "s",
                 100.0 * (double)(t->cum[k] - (k ? t->cum[k - 1] : 0)) / (double)total);
     }
@@ -245,10 +245,10 @@ void zone_pool_nts_report(const zone_pool_t *pool, FILE *out)
     unsigned listed, elig, eps;
 
     zone_pool_nts_counts(pool, ZONE_GLOBAL, &listed, &elig, &eps);
+    if (!listed)
+        return; /* the report of a pool without NTS stays as it was */
     fprintf(out, "NTS: %u servers with an NTS-KE endpoint (%u eligible), %u endpoints\n",
             listed, elig, eps);
-    if (!listed)
-        return;
     fprintf(out, "%-16s %21s %10s\n", "zone", "nts eligible/total", "endpoints");
     for (int id = 0; id < pool->n_ids; id++) {
         char v[24];

@@ -380,4 +380,5 @@ void zone_pool_report(const zone_pool_t *pool, FILE *out)
         fprintf(out, "%-16s %21s %21s\n", zone_id_name(id), v4, v6);
     }
     pool_report_top(pool, out);
+    zone_pool_nts_report(pool, out);
 }

@@ -281,8 +281,9 @@ void zone_srv_weights(const uint64_t *w, size_t n, uint16_t *out);
 size_t zone_srv_rdata(const zone_snapshot_t *snap, const zone_server_t *srv, uint16_t weight,
                       uint8_t out[6 + 255]);
 
-/* What `--check-snapshot` adds for NTS: counts per zone, and every endpoint
- * with its servers and its share of the weight of "@". */
+/* What `--check-snapshot` adds for NTS (zone_pool_report calls it): counts
+ * per zone, and every endpoint with its servers and its share of the weight
+ * of "@". Nothing when no server has NTS. */
 void zone_pool_nts_report(const zone_pool_t *pool, FILE *out);
 
 /* Per-thread random numbers (xoshiro256**). Not shared between threads. */
