@@ -63,6 +63,9 @@ static int cfg_root(cfg_ctx_t *c, cfg_t *cfg)
         return cfg_fail(c, root, "", "the top level must be a mapping of keys, got %s",
                         cfg_kind_name(root));
     cfg->tcp_idle_timeout_ms = 10000;
+    cfg->control_idle_timeout_ms = 10000;
+    cfg->control_max_unix_conns = 16;
+    cfg->control_max_tcp_conns = 32;
     cfg->tcp_max_connections = 1000;
     cfg->tcp_max_per_client = 32;
     cfg->tcp_read_timeout_ms = 5000;

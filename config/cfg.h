@@ -82,7 +82,13 @@ typedef struct cfg {
     char *control_unix;     /* control socket path or NULL */
     char *control_tcp;      /* "host:port" or NULL */
     char *control_key_file; /* required when control_tcp is set */
-    char *metrics;          /* "host:port" or NULL */
+    /* control: {idle_timeout: SECONDS, max_unix_connections: N,
+     * max_tcp_connections: N}: separate budgets, so that clients of the
+     * network endpoint can never crowd out the local operator. */
+    unsigned control_idle_timeout_ms; /* default 10000 */
+    unsigned control_max_unix_conns;  /* default 16 */
+    unsigned control_max_tcp_conns;   /* default 32 */
+    char *metrics;                    /* "host:port" or NULL */
 
     /* tcp: {idle_timeout: SECONDS, max_connections: N} (RFC 7766 section 6.2.3) */
     unsigned tcp_idle_timeout_ms; /* default 10000 */

@@ -247,6 +247,12 @@ static const cfg_key_t cfg_control_keys[] = {
     {"unix", CFG_K_PATH, offsetof(cfg_t, control_unix), 0, 0, 0, NULL},
     {"tcp", CFG_K_HOSTPORT, offsetof(cfg_t, control_tcp), 0, 0, 0, NULL},
     {"key_file", CFG_K_PATH, offsetof(cfg_t, control_key_file), 0, 0, 0, NULL},
+    {"idle_timeout", CFG_K_UINT, offsetof(cfg_t, control_idle_timeout_ms), 1, 3600, 1000,
+     NULL},
+    {"max_unix_connections", CFG_K_UINT, offsetof(cfg_t, control_max_unix_conns), 1, 1024,
+     1, NULL},
+    {"max_tcp_connections", CFG_K_UINT, offsetof(cfg_t, control_max_tcp_conns), 1, 1024,
+     1, NULL},
 };
 /* RFC 7766 section 6.2.3: idle timeouts of seconds, not minutes. */
 static const cfg_key_t cfg_tcp_keys[] = {

@@ -3,6 +3,10 @@
  * nonces and HMAC-SHA256 over every frame after HELLO, plus the connection
  * state that ties them to sequence numbers.
  *
+ * Why a MAC over the header alone as well (protocol version 2): the receiver
+ * checks it before it allocates or reads the payload, so a peer without the
+ * key cannot make it buffer more than the 40 bytes of a header and its MAC.
+ *
  * Why a nonce and a sequence number in the MAC: the nonce is fresh per
  * connection (server side, 32 bytes from RAND_bytes), so a frame recorded on one
  * connection fails on any other; the sequence number counts frames per
@@ -25,7 +29,9 @@
 
 #include "ctl.h"
 
-static const char ctl_mac_label[] = "dnsd-ctl-v1";
+/* Two labels keep a header MAC from ever standing in for a frame MAC. */
+static const char ctl_mac_label[] = "dnsd-ctl-v2/frame";
+static const char ctl_head_label[] = "dnsd-ctl-v2/head";
 
 int ctl_key_load(const char *path, ctl_key_t *key, char *err, size_t errlen)
 {
@@ -89,15 +95,17 @@ int ctl_nonce_new(uint8_t nonce[CTL_NONCE_LEN])
     return RAND_bytes(nonce, CTL_NONCE_LEN) == 1 ? 0 : CTL_ERR_CRYPTO;
 }
 
-int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
-                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
-                    const uint8_t *payload, size_t len, uint8_t out[CTL_MAC_LEN])
+/* HMAC-SHA256(key, label || dir || nonce || seq || header [|| payload]). */
+static int ctl_hmac(const ctl_key_t *key, const char *label, char dir,
+                    const uint8_t nonce[CTL_NONCE_LEN], uint64_t seq,
+                    const uint8_t header[CTL_HEADER_LEN], const uint8_t *payload,
+                    size_t len, uint8_t out[CTL_MAC_LEN])
 {
     uint8_t pre[sizeof(ctl_mac_label) - 1 + 1 + CTL_NONCE_LEN + 8];
-    size_t off = sizeof(ctl_mac_label) - 1, out_len = 0;
+    size_t off = strlen(label), out_len = 0;
     char digest[] = "SHA256";
     int rc = CTL_ERR_CRYPTO;
-    memcpy(pre, ctl_mac_label, off);
+    memcpy(pre, label, off);
     pre[off++] = (uint8_t)dir;
     memcpy(pre + off, nonce, CTL_NONCE_LEN);
     off += CTL_NONCE_LEN;
@@ -120,6 +128,20 @@ done:
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);
     return rc;
+}
+
+int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
+                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
+                    const uint8_t *payload, size_t len, uint8_t out[CTL_MAC_LEN])
+{
+    return ctl_hmac(key, ctl_mac_label, dir, nonce, seq, header, payload, len, out);
+}
+
+int ctl_head_mac_compute(const ctl_key_t *key, char dir,
+                         const uint8_t nonce[CTL_NONCE_LEN], uint64_t seq,
+                         const uint8_t header[CTL_HEADER_LEN], uint8_t out[CTL_MAC_LEN])
+{
+    return ctl_hmac(key, ctl_head_label, dir, nonce, seq, header, NULL, 0, out);
 }
 
 int ctl_mac_verify(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
@@ -184,6 +206,19 @@ static int ctl_conn_take_hello(ctl_conn_t *c, const ctl_frame_t *f)
     return 0;
 }
 
+int ctl_conn_check_head(const ctl_conn_t *c, const uint8_t header[CTL_HEADER_LEN],
+                        const uint8_t mac[CTL_MAC_LEN])
+{
+    uint8_t want[CTL_MAC_LEN];
+    if (!c->key)
+        return CTL_ERR_MAC;
+    int rc = ctl_head_mac_compute(c->key, c->server ? 'C' : 'S', c->nonce, c->seq_in,
+                                  header, want);
+    if (rc < 0)
+        return rc;
+    return CRYPTO_memcmp(want, mac, CTL_MAC_LEN) == 0 ? 0 : CTL_ERR_MAC;
+}
+
 int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f)
 {
     if (!c->server && !c->hello_done)
@@ -193,9 +228,11 @@ int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f)
     if (c->server ? !request : !reply)
         return CTL_ERR_UNEXPECTED;
     if (c->mac) {
-        if (!f->mac)
+        if (!f->mac || !f->head_mac)
             return CTL_ERR_MAC;
-        int rc = ctl_mac_verify(c->key, c->server ? 'C' : 'S', c->nonce, c->seq_in,
+        int rc = ctl_conn_check_head(c, f->header, f->head_mac);
+        if (rc == 0)
+            rc = ctl_mac_verify(c->key, c->server ? 'C' : 'S', c->nonce, c->seq_in,
                                 f->header, f->payload, f->len, f->mac);
         if (rc < 0)
             return rc;
@@ -205,17 +242,24 @@ int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f)
 }
 
 int ctl_conn_seal(ctl_conn_t *c, uint8_t type, const uint8_t *payload, size_t len,
-                  uint8_t hdr[CTL_HEADER_LEN], uint8_t mac[CTL_MAC_LEN], size_t *mac_len)
+                  uint8_t head[CTL_HEAD_MAX], size_t *head_len, uint8_t mac[CTL_MAC_LEN],
+                  size_t *mac_len)
 {
+    char dir = c->server ? 'S' : 'C';
     *mac_len = 0;
+    *head_len = CTL_HEADER_LEN;
     if (len > UINT32_MAX)
         return CTL_ERR_OVERSIZE;
-    ctl_frame_write_header(hdr, type, (uint32_t)len);
+    ctl_frame_write_header(head, type, (uint32_t)len);
     if (c->mac) {
-        int rc = ctl_mac_compute(c->key, c->server ? 'S' : 'C', c->nonce, c->seq_out, hdr,
-                                 payload, len, mac);
+        int rc = ctl_head_mac_compute(c->key, dir, c->nonce, c->seq_out, head,
+                                      head + CTL_HEADER_LEN);
+        if (rc == 0)
+            rc = ctl_mac_compute(c->key, dir, c->nonce, c->seq_out, head, payload, len,
+                                 mac);
         if (rc < 0)
             return rc;
+        *head_len = CTL_HEAD_MAX;
         *mac_len = CTL_MAC_LEN;
     }
     c->seq_out++;

@@ -145,13 +145,12 @@ static int ctl_client_handshake(ctl_client_t *c, const ctl_key_t *key)
     if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return ctl_client_fail(c, CTL_ERR_IO, "fcntl O_NONBLOCK failed");
     ctl_conn_client_init(&c->conn, key);
-    ctl_reader_init(&c->rd, CTL_MAX_PAYLOAD_DEFAULT, false);
+    ctl_reader_init(&c->rd, CTL_MAX_PAYLOAD_DEFAULT, &c->conn);
     int rc = ctl_client_read_frame(c, &f);
     if (rc == 1)
         rc = ctl_conn_open(&c->conn, &f);
     if (rc < 0)
         return ctl_client_fail(c, rc, NULL);
-    ctl_reader_set_mac(&c->rd, c->conn.mac);
     return 0;
 }
 
@@ -230,17 +229,17 @@ static int ctl_client_send(ctl_client_t *c, struct iovec *iov, int n)
 int ctl_client_request(ctl_client_t *c, uint8_t type, const uint8_t *payload, size_t len,
                        uint8_t *reply_type, char **reply)
 {
-    uint8_t hdr[CTL_HEADER_LEN], mac[CTL_MAC_LEN];
-    size_t mac_len;
+    uint8_t head[CTL_HEAD_MAX], mac[CTL_MAC_LEN];
+    size_t head_len, mac_len;
     ctl_frame_t f;
     *reply = NULL;
     if (c->fd < 0)
         return CTL_ERR_CLOSED;
     c->err[0] = '\0';
-    int rc = ctl_conn_seal(&c->conn, type, payload, len, hdr, mac, &mac_len);
+    int rc = ctl_conn_seal(&c->conn, type, payload, len, head, &head_len, mac, &mac_len);
     if (rc < 0)
         return rc;
-    struct iovec iov[3] = {{hdr, sizeof(hdr)}, {(void *)payload, len}, {mac, mac_len}};
+    struct iovec iov[3] = {{head, head_len}, {(void *)payload, len}, {mac, mac_len}};
     /* A server that refuses a frame early (oversize) replies ERR and closes
      * while we may still be sending: its reply says more than our EPIPE. */
     int send_rc = ctl_client_send(c, iov, 3);

@@ -52,6 +52,8 @@ const char *ctl_strerror(int err)
         return "connection closed";
     case CTL_ERR_CONNECT:
         return "connection failed";
+    case CTL_ERR_BUSY:
+        return "server busy";
     default:
         return "unknown error";
     }
@@ -61,7 +63,7 @@ bool ctl_err_is_fatal(int err)
 {
     return err == CTL_ERR_MAGIC || err == CTL_ERR_VERSION || err == CTL_ERR_OVERSIZE ||
            err == CTL_ERR_TRUNCATED || err == CTL_ERR_MAC || err == CTL_ERR_TYPE ||
-           err == CTL_ERR_UNEXPECTED;
+           err == CTL_ERR_UNEXPECTED || err == CTL_ERR_BUSY;
 }
 
 bool ctl_type_known(uint8_t type)
@@ -91,51 +93,89 @@ void ctl_frame_write_header(uint8_t hdr[CTL_HEADER_LEN], uint8_t type, uint32_t 
     hdr[7] = (uint8_t)len;
 }
 
-void ctl_reader_init(ctl_reader_t *r, uint32_t max_payload, bool with_mac)
+void ctl_reader_init(ctl_reader_t *r, uint32_t max_payload, const struct ctl_conn *conn)
 {
     memset(r, 0, sizeof(*r));
     r->max_payload = max_payload ? max_payload : CTL_MAX_PAYLOAD_DEFAULT;
-    r->with_mac = with_mac;
+    r->conn = conn;
+    r->hdr_need = CTL_HEADER_LEN;
 }
 
-void ctl_reader_deinit(ctl_reader_t *r)
+static void ctl_reader_release(ctl_reader_t *r)
 {
+    if (r->budget)
+        r->budget->used -= r->buf_alloc;
     free(r->buf);
     r->buf = NULL;
     r->buf_alloc = 0;
 }
 
-void ctl_reader_set_mac(ctl_reader_t *r, bool with_mac)
+void ctl_reader_deinit(ctl_reader_t *r)
 {
-    r->with_mac = with_mac;
+    ctl_reader_release(r);
+}
+
+void ctl_reader_set_budget(ctl_reader_t *r, ctl_budget_t *b)
+{
+    /* What is held was not charged to b: release it, the next frame charges. */
+    if (r->budget != b && !ctl_reader_partial(r))
+        ctl_reader_release(r);
+    r->budget = b;
+}
+
+/* Room for need bytes of payload (+ MAC), charged to the budget. */
+static int ctl_reader_reserve(ctl_reader_t *r)
+{
+    if (r->need <= r->buf_alloc)
+        return 0;
+    if (r->budget && r->need - r->buf_alloc > r->budget->max - r->budget->used)
+        return CTL_ERR_BUSY;
+    uint8_t *nb = realloc(r->buf, r->need);
+    if (!nb)
+        return CTL_ERR_NOMEM;
+    if (r->budget)
+        r->budget->used += r->need - r->buf_alloc;
+    r->buf = nb;
+    r->buf_alloc = r->need;
+    return 0;
+}
+
+static uint32_t ctl_reader_len(const ctl_reader_t *r)
+{
+    return (uint32_t)r->hdr[4] << 24 | (uint32_t)r->hdr[5] << 16 |
+           (uint32_t)r->hdr[6] << 8 | r->hdr[7];
 }
 
 /* Checks header byte i (just stored); 0 or the error it shows. */
 static int ctl_reader_check_byte(ctl_reader_t *r, size_t i)
 {
     uint8_t b = r->hdr[i];
+    if (i == 0) {
+        /* Whether this frame carries MACs is fixed at its first byte: a
+         * client's conn turns them on when it takes HELLO. */
+        r->with_mac = r->conn && r->conn->mac;
+        r->hdr_need = r->with_mac ? CTL_HEAD_MAX : CTL_HEADER_LEN;
+    }
     if ((i == 0 && b != 'D') || (i == 1 && b != 'C'))
         return CTL_ERR_MAGIC;
     if (i == 2 && b != CTL_VERSION)
         return CTL_ERR_VERSION;
     if (i == 3 && !ctl_type_known(b))
         return CTL_ERR_TYPE;
-    if (i == 7) {
-        uint32_t len = (uint32_t)r->hdr[4] << 24 | (uint32_t)r->hdr[5] << 16 |
-                       (uint32_t)r->hdr[6] << 8 | r->hdr[7];
-        if (len > r->max_payload)
-            return CTL_ERR_OVERSIZE;
-        r->need = (size_t)len + (r->with_mac ? CTL_MAC_LEN : 0);
-        r->have = 0;
-        if (r->need > r->buf_alloc) {
-            uint8_t *nb = realloc(r->buf, r->need);
-            if (!nb)
-                return CTL_ERR_NOMEM;
-            r->buf = nb;
-            r->buf_alloc = r->need;
-        }
+    if (i == 7 && ctl_reader_len(r) > r->max_payload)
+        return CTL_ERR_OVERSIZE;
+    if (i + 1 < r->hdr_need)
+        return 0;
+    /* The whole head is in: only now, and only when its MAC verifies, is the
+     * announced length trusted with memory. */
+    if (r->with_mac) {
+        int rc = ctl_conn_check_head(r->conn, r->hdr, r->hdr + CTL_HEADER_LEN);
+        if (rc < 0)
+            return rc;
     }
-    return 0;
+    r->need = (size_t)ctl_reader_len(r) + (r->with_mac ? CTL_MAC_LEN : 0);
+    r->have = 0;
+    return ctl_reader_reserve(r);
 }
 
 /* Forgets the frame returned last, releasing a large buffer. */
@@ -143,9 +183,10 @@ static void ctl_reader_reset(ctl_reader_t *r)
 {
     r->ready = false;
     r->hdr_have = 0;
+    r->hdr_need = CTL_HEADER_LEN;
     r->have = r->need = 0;
     if (r->buf_alloc > CTL_READER_KEEP)
-        ctl_reader_deinit(r);
+        ctl_reader_release(r);
 }
 
 static void ctl_reader_emit(ctl_reader_t *r, ctl_frame_t *out)
@@ -154,6 +195,7 @@ static void ctl_reader_emit(ctl_reader_t *r, ctl_frame_t *out)
     out->type = r->hdr[3];
     out->len = (uint32_t)(r->need - (r->with_mac ? CTL_MAC_LEN : 0));
     out->payload = r->buf;
+    out->head_mac = r->with_mac ? r->hdr + CTL_HEADER_LEN : NULL;
     out->mac = r->with_mac ? r->buf + out->len : NULL;
     r->ready = true;
 }
@@ -167,7 +209,7 @@ int ctl_reader_feed(ctl_reader_t *r, const uint8_t *data, size_t len, size_t *us
         return r->error;
     if (r->ready)
         ctl_reader_reset(r);
-    while (r->hdr_have < CTL_HEADER_LEN && i < len) {
+    while (r->hdr_have < r->hdr_need && i < len) {
         r->hdr[r->hdr_have] = data[i++];
         int rc = ctl_reader_check_byte(r, r->hdr_have++);
         if (rc < 0) {
@@ -175,7 +217,7 @@ int ctl_reader_feed(ctl_reader_t *r, const uint8_t *data, size_t len, size_t *us
             return r->error = rc;
         }
     }
-    if (r->hdr_have == CTL_HEADER_LEN) {
+    if (r->hdr_have == r->hdr_need) {
         size_t take = r->need - r->have;
         if (take > len - i)
             take = len - i;
@@ -201,6 +243,14 @@ bool ctl_reader_partial(const ctl_reader_t *r)
 int ctl_reader_eof(const ctl_reader_t *r)
 {
     return ctl_reader_partial(r) ? CTL_ERR_TRUNCATED : 0;
+}
+
+bool ctl_reader_announced(const ctl_reader_t *r, uint32_t *len)
+{
+    if (r->ready || r->error || r->hdr_have < r->hdr_need)
+        return false;
+    *len = ctl_reader_len(r);
+    return true;
 }
 
 int ctl_hello_encode(const uint8_t nonce[CTL_NONCE_LEN], uint8_t flags,

@@ -19,9 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_VERSION 1
+/* Version 2 added the header MAC: a receiver authenticates a frame's header
+ * (and so its length) before it buffers any of the payload. */
+#define CTL_VERSION 2
 #define CTL_HEADER_LEN 8 /* 'D' 'C' version type length(4, big-endian) */
 #define CTL_MAC_LEN 32   /* HMAC-SHA256 */
+/* Header, then its MAC on an authenticated connection. */
+#define CTL_HEAD_MAX (CTL_HEADER_LEN + CTL_MAC_LEN)
 #define CTL_NONCE_LEN 32
 #define CTL_KEY_MIN 16
 #define CTL_KEY_MAX 256
@@ -61,6 +65,7 @@ enum ctl_err {
     CTL_ERR_TIMEOUT = -14,
     CTL_ERR_CLOSED = -15,  /* peer closed between frames */
     CTL_ERR_CONNECT = -16, /* could not connect */
+    CTL_ERR_BUSY = -17,    /* "server busy": the receiver's buffer budget is spent */
 };
 
 const char *ctl_strerror(int err);
@@ -85,34 +90,50 @@ typedef struct ctl_frame {
     uint8_t type;
     uint32_t len;
     const uint8_t *payload;
-    const uint8_t *mac; /* NULL when the reader expects no MAC */
+    const uint8_t *head_mac; /* the header's MAC; NULL when the frame has no MACs */
+    const uint8_t *mac;      /* the frame's MAC; NULL when the frame has no MACs */
 } ctl_frame_t;
 
+/* Bytes that every reader sharing it may hold in frame buffers together (a
+ * server's cap across its connections). Single-threaded: no locking. */
+typedef struct ctl_budget {
+    size_t used, max;
+} ctl_budget_t;
+
+struct ctl_conn;
+
 /* Incremental reader: feed whatever bytes arrive; it yields one frame at a
- * time, checks magic, version and type as soon as those bytes arrive and the
- * length against the cap before reading any payload. */
+ * time, checks magic, version and type as soon as those bytes arrive, and the
+ * length against the cap, the header's MAC (on an authenticated connection)
+ * and the budget before it allocates or reads any payload. */
 typedef struct ctl_reader {
-    uint8_t hdr[CTL_HEADER_LEN];
-    size_t hdr_have;
+    uint8_t hdr[CTL_HEAD_MAX]; /* header, then its MAC */
+    size_t hdr_have, hdr_need;
     uint8_t *buf;
     size_t buf_alloc;
     size_t have, need; /* payload (+ MAC) bytes */
     uint32_t max_payload;
-    bool with_mac;
-    bool ready; /* a frame was returned; reset on the next feed */
-    int error;  /* sticky: once broken, the stream stays broken */
+    const struct ctl_conn *conn; /* MACs per frame when conn->mac; NULL: none */
+    ctl_budget_t *budget;        /* charged with buf_alloc; NULL: unbounded */
+    bool with_mac;               /* this frame's, fixed at its first byte */
+    bool ready;                  /* a frame was returned; reset on the next feed */
+    int error;                   /* sticky: once broken, the stream stays broken */
 } ctl_reader_t;
 
-void ctl_reader_init(ctl_reader_t *r, uint32_t max_payload, bool with_mac);
+/* conn (borrowed, may be NULL) decides per frame, at its first byte, whether
+ * it carries MACs (conn->mac: a client learns it from HELLO) and verifies
+ * each header MAC with its key, nonce and receive sequence. */
+void ctl_reader_init(ctl_reader_t *r, uint32_t max_payload, const struct ctl_conn *conn);
 void ctl_reader_deinit(ctl_reader_t *r);
-/* Whether frames from now on carry a MAC (after HELLO); only between frames. */
-void ctl_reader_set_mac(ctl_reader_t *r, bool with_mac);
+/* Charges frame buffers to b from the next frame on (NULL: no budget). */
+void ctl_reader_set_budget(ctl_reader_t *r, ctl_budget_t *b);
 
 /*
  * Consumes bytes from data[0..len) and sets *used to how many. Returns 1 when
  * a frame is complete (in *out; the rest of data is for the next call), 0 when
  * all of data was consumed without completing one, or a CTL_ERR_* code
- * (MAGIC, VERSION, TYPE, OVERSIZE, NOMEM) that repeats on every later call.
+ * (MAGIC, VERSION, TYPE, OVERSIZE, MAC, BUSY, NOMEM) that repeats on every
+ * later call.
  */
 int ctl_reader_feed(ctl_reader_t *r, const uint8_t *data, size_t len, size_t *used,
                     ctl_frame_t *out);
@@ -121,6 +142,9 @@ int ctl_reader_feed(ctl_reader_t *r, const uint8_t *data, size_t len, size_t *us
 int ctl_reader_eof(const ctl_reader_t *r);
 /* True when some bytes of an unfinished frame are buffered. */
 bool ctl_reader_partial(const ctl_reader_t *r);
+/* True once the current frame's header (and its MAC) is in and verified:
+ * *len is the payload length it announced. */
+bool ctl_reader_announced(const ctl_reader_t *r, uint32_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Keys, nonces, MACs                                                       */
@@ -142,8 +166,8 @@ void ctl_key_clear(ctl_key_t *key); /* wipes the bytes */
 int ctl_nonce_new(uint8_t nonce[CTL_NONCE_LEN]); /* RAND_bytes; 0 or CTL_ERR_CRYPTO */
 
 /*
- * MAC = HMAC-SHA256(key, "dnsd-ctl-v1" || dir || nonce || seq (8, big-endian)
- *                        || header (8) || payload)
+ * MAC = HMAC-SHA256(key, "dnsd-ctl-v2/frame" || dir || nonce || seq (8,
+ *                        big-endian) || header (8) || payload)
  * dir is 'C' for client -> server and 'S' for server -> client.
  */
 int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
@@ -153,6 +177,12 @@ int ctl_mac_compute(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONC
 int ctl_mac_verify(const ctl_key_t *key, char dir, const uint8_t nonce[CTL_NONCE_LEN],
                    uint64_t seq, const uint8_t header[CTL_HEADER_LEN],
                    const uint8_t *payload, size_t len, const uint8_t mac[CTL_MAC_LEN]);
+/* The header MAC: HMAC-SHA256(key, "dnsd-ctl-v2/head" || dir || nonce || seq
+ * || header), sent right after the header so the receiver can trust the
+ * length before it reads the payload. */
+int ctl_head_mac_compute(const ctl_key_t *key, char dir,
+                         const uint8_t nonce[CTL_NONCE_LEN], uint64_t seq,
+                         const uint8_t header[CTL_HEADER_LEN], uint8_t out[CTL_MAC_LEN]);
 
 /* ------------------------------------------------------------------------ */
 /* Connection state: who we are, the nonce, sequence numbers.               */
@@ -184,17 +214,25 @@ void ctl_conn_client_init(ctl_conn_t *c, const ctl_key_t *key);
 
 /*
  * Checks a received frame and advances the receive sequence. Client: the first
- * frame must be HELLO (its nonce and flags are taken; then call
- * ctl_reader_set_mac(r, c->mac)), later ones OK or ERR. Server: only requests.
+ * frame must be HELLO (its nonce and flags are taken; a reader given this conn
+ * expects MACs from the next frame on), later ones OK or ERR. Server: only
+ * requests. Both MACs are verified here too, whatever the reader did.
  * Returns 0, CTL_ERR_UNEXPECTED, CTL_ERR_MAC, CTL_ERR_PAYLOAD (bad HELLO),
  * CTL_ERR_NOKEY or CTL_ERR_NOAUTH.
  */
 int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f);
 
-/* Prepares a frame to send: header into hdr, MAC into mac (*mac_len is 0 or
- * CTL_MAC_LEN). Send hdr, payload, mac in that order. 0 or CTL_ERR_* . */
+/* Verifies a received header's MAC for the next receive sequence number:
+ * 0, CTL_ERR_MAC or CTL_ERR_CRYPTO. The reader calls it. */
+int ctl_conn_check_head(const ctl_conn_t *c, const uint8_t header[CTL_HEADER_LEN],
+                        const uint8_t mac[CTL_MAC_LEN]);
+
+/* Prepares a frame to send: header and its MAC into head (*head_len is
+ * CTL_HEADER_LEN or CTL_HEAD_MAX), the frame's MAC into mac (*mac_len is 0 or
+ * CTL_MAC_LEN). Send head, payload, mac in that order. 0 or CTL_ERR_* . */
 int ctl_conn_seal(ctl_conn_t *c, uint8_t type, const uint8_t *payload, size_t len,
-                  uint8_t hdr[CTL_HEADER_LEN], uint8_t mac[CTL_MAC_LEN], size_t *mac_len);
+                  uint8_t head[CTL_HEAD_MAX], size_t *head_len, uint8_t mac[CTL_MAC_LEN],
+                  size_t *mac_len);
 
 /* ------------------------------------------------------------------------ */
 /* Payloads                                                                 */

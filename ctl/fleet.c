@@ -28,8 +28,8 @@ typedef struct fnode {
     uv_timer_t timer;
     ctl_conn_t conn;
     ctl_reader_t rd;
-    uint8_t hdr[CTL_HEADER_LEN], mac[CTL_MAC_LEN];
-    size_t mac_len;
+    uint8_t head[CTL_HEAD_MAX], mac[CTL_MAC_LEN];
+    size_t head_len, mac_len;
     uint64_t t0, t1; /* uv_hrtime, ns */
     bool done;
     int status; /* DCTL_* */
@@ -79,15 +79,15 @@ static void fleet_written(uv_write_t *req, int status)
 
 static void fleet_send(fnode_t *n)
 {
-    int rc = ctl_conn_seal(&n->conn, n->fl->type, n->fl->payload, n->fl->len, n->hdr,
-                           n->mac, &n->mac_len);
+    int rc = ctl_conn_seal(&n->conn, n->fl->type, n->fl->payload, n->fl->len, n->head,
+                           &n->head_len, n->mac, &n->mac_len);
     if (rc < 0) {
         fleet_fail_proto(n, rc);
         return;
     }
     /* uv_buf_t has no const member; libuv only reads what it writes. */
     uv_buf_t bufs[3] = {
-        uv_buf_init((char *)n->hdr, CTL_HEADER_LEN),
+        uv_buf_init((char *)n->head, (unsigned)n->head_len),
         uv_buf_init((char *)(uintptr_t)n->fl->payload, (unsigned)n->fl->len),
         uv_buf_init((char *)n->mac, (unsigned)n->mac_len),
     };
@@ -107,7 +107,6 @@ static void fleet_frame(fnode_t *n, const ctl_frame_t *f)
         return;
     }
     if (hello) {
-        ctl_reader_set_mac(&n->rd, n->conn.mac);
         fleet_send(n);
         return;
     }
@@ -193,7 +192,7 @@ static void fleet_start(uv_loop_t *loop, fnode_t *n, uint64_t timeout_ms)
     char err[256];
     n->t0 = uv_hrtime();
     ctl_conn_client_init(&n->conn, n->cfg->tcp ? &n->cfg->key : NULL);
-    ctl_reader_init(&n->rd, CTL_MAX_PAYLOAD_DEFAULT, false);
+    ctl_reader_init(&n->rd, CTL_MAX_PAYLOAD_DEFAULT, &n->conn);
     uv_timer_init(loop, &n->timer);
     n->timer.data = n;
     n->creq.data = n;

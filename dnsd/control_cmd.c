@@ -305,10 +305,16 @@ static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
 {
     srv_jb_add(b,
                "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
-               "\"refused\": %llu, \"idle_closed\": %llu}, \"requests\": {\"push\": %llu, "
-               "\"status\": %llu, \"reload\": %llu, \"stats\": %llu}, \"refused\": {",
+               "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
                (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
-               (unsigned long long)st->conns_refused, (unsigned long long)st->idle_closed,
+               (unsigned long long)st->conns_refused,
+               (unsigned long long)st->limits[SRV_CTL_LIM_IDLE]);
+    for (int i = 0; i < SRV_CTL_LIMITS; i++)
+        srv_jb_add(b, "%s\"%s\": %llu", i ? ", " : "", srv_ctl_limit_names[i],
+                   (unsigned long long)st->limits[i]);
+    srv_jb_add(b,
+               "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
+               "\"stats\": %llu}, \"refused\": {",
                (unsigned long long)st->requests[CTL_T_PUSH],
                (unsigned long long)st->requests[CTL_T_STATUS],
                (unsigned long long)st->requests[CTL_T_RELOAD],
@@ -420,7 +426,10 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
                                sizeof boot->cookie_secret) != 0},
         {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
                         srv_str_differ(boot->control_tcp, next->control_tcp) ||
-                        srv_str_differ(boot->control_key_file, next->control_key_file)},
+                        srv_str_differ(boot->control_key_file, next->control_key_file) ||
+                        boot->control_idle_timeout_ms != next->control_idle_timeout_ms ||
+                        boot->control_max_unix_conns != next->control_max_unix_conns ||
+                        boot->control_max_tcp_conns != next->control_max_tcp_conns},
         {"metrics", srv_str_differ(boot->metrics, next->metrics)},
         {"user", srv_str_differ(boot->user, next->user) ||
                      srv_str_differ(boot->group, next->group)},

@@ -15,14 +15,35 @@
 #include "ctl.h"
 #include "metrics.h"
 
-/* Protocol refusal codes counted: -CTL_ERR_MAGIC (1) .. -CTL_ERR_CONNECT (16). */
-#define SRV_CTL_REFUSALS_MAX 16
+/* Protocol refusal codes counted: -CTL_ERR_MAGIC (1) .. -CTL_ERR_BUSY (17). */
+#define SRV_CTL_REFUSALS_MAX 17
+
+/* Frame buffers of all control connections together: two frames at the cap
+ * (two pushes at once, not a thousand trickles) and the small buffers idle
+ * connections keep between frames. */
+#define SRV_CTL_BUFFER_MAX                                                               \
+    (2 * ((size_t)CTL_MAX_PAYLOAD_DEFAULT + CTL_MAC_LEN) + (4u << 20))
+
+/* Connections closed, refused or slowed by the control channel's limits. */
+typedef enum {
+    SRV_CTL_LIM_IDLE,        /* idle between frames past control.idle_timeout */
+    SRV_CTL_LIM_DEADLINE,    /* a frame not complete by its deadline */
+    SRV_CTL_LIM_SLOW_READER, /* replies left unread past control.idle_timeout */
+    SRV_CTL_LIM_READ_PAUSED, /* reading stopped while replies were queued */
+    SRV_CTL_LIM_UNIX_FULL,   /* unix connection refused: its budget is full */
+    SRV_CTL_LIM_TCP_FULL,    /* TCP connection refused: every slot authenticated */
+    SRV_CTL_LIM_TCP_EVICTED, /* unauthenticated TCP connection closed for a newcomer */
+    SRV_CTL_LIMITS
+} srv_ctl_limit_t;
+
+/* "idle_closed", "frame_deadline", ...: STATS keys and metric labels. */
+extern const char *const srv_ctl_limit_names[SRV_CTL_LIMITS];
 
 /* Control counters: only the control thread writes and reads them. */
 typedef struct srv_ctl_stats {
     uint64_t conns_unix, conns_tcp;
-    uint64_t conns_refused;                    /* over SRV_CTL_MAX_CONNS */
-    uint64_t idle_closed;                      /* idle between frames past the timeout */
+    uint64_t conns_refused; /* over a connection budget */
+    uint64_t limits[SRV_CTL_LIMITS];
     uint64_t requests[CTL_T_STATS + 1];        /* by request type */
     uint64_t errors[SRV_CTL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
@@ -54,8 +75,11 @@ struct srv_control {
     pthread_t thread;
     bool running, stopped;
 
-    struct srv_sess *sessions; /* open connections, for stop */
+    struct srv_sess *sessions; /* open connections, newest first */
     unsigned n_sessions;
+    unsigned n_unix, n_tcp; /* not closing: what the budgets count */
+    ctl_budget_t budget;    /* frame buffers of every connection together */
+    uint8_t rbuf[65536];    /* one read buffer: reads are consumed at once */
 
     uint64_t started_ns; /* uv_hrtime() at new */
     struct {
@@ -90,6 +114,16 @@ typedef struct srv_ctl_reply {
 /* Handles one verified request frame; never fails to produce a reply (an
  * out-of-memory reply has json NULL and is sent as a fixed text). */
 void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out);
+
+/* control_sess.c: accepts a connection on the unix or TCP listener (within
+ * its budget), and closes every one at stop. */
+void srv_ctl_on_connection(uv_stream_t *server, int status);
+void srv_ctl_close_sessions(srv_control_t *c);
+
+/* Time spent in a request or reload (the loop stood still) is nobody's idle
+ * time: every connection's deadline moves by what passed since `since`
+ * (loop ms before the work); the loop's clock is brought up to date. */
+void srv_ctl_stalled(srv_control_t *c, uint64_t since);
 
 /* Reloads config, master files and GeoIP DB, all or nothing; records
  * last_reload and logs. `trigger` is "SIGHUP" or "RELOAD". */

@@ -209,6 +209,11 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
     met_one(b, "dnsd_control_connections_total", "socket", "refused",
             s->ctl_conns_refused);
+    met_family(b, "dnsd_control_limits_total", "counter",
+               "Control connections closed, refused or paused by a limit, by event.");
+    for (size_t i = 0; i < s->n_ctl_limits; i++)
+        met_one(b, "dnsd_control_limits_total", "event", s->ctl_limits[i].label,
+                s->ctl_limits[i].value);
     met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
     for (int i = 0; i < 4; i++)
         met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);
@@ -301,6 +306,7 @@ static void met_state(met_buf_t *b, const met_snap_t *s)
 static void met_process(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const code[5] = {"200", "400", "404", "405", "other"};
+    static const char *const conn[3] = {"accepted", "evicted", "refused"};
     met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
     met_one(b, "dnsd_build_info", "version", s->version, 1);
     met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
@@ -311,6 +317,11 @@ static void met_process(met_buf_t *b, const met_snap_t *s)
                "HTTP requests to this responder by status code.");
     for (int i = 0; i < 5; i++)
         met_one(b, "dnsd_metrics_requests_total", "code", code[i], s->http_requests[i]);
+    met_family(b, "dnsd_metrics_connections_total", "counter",
+               "Connections to this responder: accepted, evicted for a newcomer when "
+               "all were taken, refused.");
+    for (int i = 0; i < 3; i++)
+        met_one(b, "dnsd_metrics_connections_total", "event", conn[i], s->http_conns[i]);
 }
 
 int met_render(const met_snap_t *s, char **out, size_t *len)

@@ -55,7 +55,9 @@ typedef struct met_snap {
     const srv_stats_t *st;       /* the workers' counters, summed */
     const met_origin_t *origins; /* the served origins, in index order */
     size_t n_origins;
-    uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused, ctl_idle_closed;
+    uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused;
+    const met_label_count_t *ctl_limits; /* control connection limits by event */
+    size_t n_ctl_limits;
     uint64_t ctl_requests[4];                /* push, status, reload, stats */
     const met_label_count_t *frames_refused; /* protocol refusals by reason */
     size_t n_frames_refused;
@@ -65,6 +67,7 @@ typedef struct met_snap {
     uint64_t geoip_refused;      /* reloads refused because of the GeoIP database */
     uint64_t http_requests[5];   /* by status: 200, 400, 404, 405, other */
     uint64_t state_temp_removed; /* stale temporary files removed from state_dir */
+    uint64_t http_conns[3];      /* accepted, evicted (for a newcomer), refused */
 } met_snap_t;
 
 /* Renders `s` as Prometheus text into a malloc'd buffer (*out, *len; NUL-

@@ -4,9 +4,12 @@
  *
  * Each connection has one deadline from its accept: a client that sends
  * slowly, or never finishes its head, is closed when it passes, whatever it
- * sends. After the response the sending side is shut down and input is read
- * and dropped until EOF or the deadline, so closing with unread bytes does
- * not reset the connection before the client has read the response.
+ * sends. When every slot is taken, a new connection closes the oldest one that
+ * has not been answered (else the oldest whose response is out), so idle or
+ * slow clients cannot keep a scraper out. After the response the sending side
+ * is shut down and input is read and dropped until EOF or the deadline, so
+ * closing with unread bytes does not reset the connection before the client
+ * has read the response.
  */
 #include "metrics_http.h"
 
@@ -25,6 +28,7 @@ struct srv_metrics {
     unsigned n_conns;
     bool closing, listener_closed;
     uint64_t requests[5]; /* by status: 200, 400, 404, 405, other */
+    uint64_t accepted, evicted, refused;
 };
 
 typedef struct srv_mconn {
@@ -34,6 +38,7 @@ typedef struct srv_mconn {
     uv_shutdown_t sreq;
     srv_metrics_t *m;
     struct srv_mconn *prev, *next;
+    uint64_t due; /* loop ms of the deadline */
     int handles;
     bool answered, closing;
     bool writing, eof; /* response in flight; the client half-closed meanwhile */
@@ -121,7 +126,10 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
     met_origin_t *origins = srv_metrics_origins(d);
     met_label_count_t frames[SRV_CTL_REFUSALS_MAX];
     srv_ctl_refusal_t refusals[SRV_CTL_REFUSALS_MAX];
+    met_label_count_t limits[SRV_CTL_LIMITS];
     char *out = NULL;
+    for (int i = 0; i < SRV_CTL_LIMITS; i++)
+        limits[i] = (met_label_count_t){srv_ctl_limit_names[i], c->st.limits[i]};
     if (st && origins) {
         srv_workers_stats(c->ws, st);
         double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
@@ -137,11 +145,13 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .ctl_conns_unix = c->st.conns_unix,
             .ctl_conns_tcp = c->st.conns_tcp,
             .ctl_conns_refused = c->st.conns_refused,
-            .ctl_idle_closed = c->st.idle_closed,
             .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
                              c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
             .frames_refused = frames,
             .n_frames_refused = srv_metrics_frames(&c->st, frames, refusals),
+            .ctl_limits = limits,
+            .n_ctl_limits = SRV_CTL_LIMITS,
+            .http_conns = {m->accepted, m->evicted, m->refused},
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
             .reload_failed = c->st.reload_failed,
@@ -239,6 +249,41 @@ static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
         srv_mconn_respond(k, &r);
 }
 
+/* The connection a newcomer replaces when every slot is taken: the oldest
+ * not answered yet, else the oldest whose response is out; NULL when every
+ * one is still being written to. */
+static srv_mconn_t *srv_metrics_victim(srv_metrics_t *m, const srv_mconn_t *newcomer)
+{
+    srv_mconn_t *waiting = NULL, *done = NULL;
+    for (srv_mconn_t *k = m->conns; k; k = k->next) {
+        if (k->closing || k == newcomer)
+            continue;
+        if (!k->answered) /* newest first: the last one found is the oldest */
+            waiting = k;
+        else if (!k->writing)
+            done = k;
+    }
+    return waiting ? waiting : done;
+}
+
+/* Room for one more: 0, or -1 when the newcomer must go (counted). */
+static int srv_metrics_admit(srv_metrics_t *m, const srv_mconn_t *newcomer)
+{
+    unsigned open = 0;
+    for (srv_mconn_t *k = m->conns; k; k = k->next)
+        open += !k->closing;
+    if (open <= SRV_METRICS_MAX_CONNS)
+        return 0;
+    srv_mconn_t *old = srv_metrics_victim(m, newcomer);
+    if (!old) {
+        m->refused++;
+        return -1;
+    }
+    m->evicted++;
+    srv_mconn_close(old);
+    return 0;
+}
+
 static void srv_metrics_on_connection(uv_stream_t *server, int status)
 {
     srv_metrics_t *m = server->data;
@@ -255,14 +300,28 @@ static void srv_metrics_on_connection(uv_stream_t *server, int status)
         m->conns->prev = k;
     m->conns = k;
     m->n_conns++;
-    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 ||
-        m->n_conns > SRV_METRICS_MAX_CONNS) {
+    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 || srv_metrics_admit(m, k) < 0) {
         srv_mconn_close(k);
         return;
     }
+    m->accepted++;
+    k->due = uv_now(&m->ctl->loop) + SRV_METRICS_TIMEOUT_MS;
     uv_timer_start(&k->timer, srv_mconn_on_timer, SRV_METRICS_TIMEOUT_MS, 0);
     if (uv_read_start((uv_stream_t *)&k->tcp, srv_mconn_on_alloc, srv_mconn_on_read) < 0)
         srv_mconn_close(k);
+}
+
+void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms)
+{
+    if (!m)
+        return;
+    uint64_t now = uv_now(&m->ctl->loop);
+    for (srv_mconn_t *k = m->conns; k; k = k->next) {
+        if (k->closing)
+            continue;
+        k->due += ms;
+        uv_timer_start(&k->timer, srv_mconn_on_timer, k->due > now ? k->due - now : 0, 0);
+    }
 }
 
 int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t errlen)

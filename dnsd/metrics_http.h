@@ -4,7 +4,8 @@
  *
  * HTTP/1.x, one request per connection (Connection: close). A request head is
  * bounded to SRV_METRICS_HEAD_MAX bytes and the whole exchange to
- * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time. Every
+ * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time, a newcomer
+ * closing the oldest unanswered one when they are all taken. Every
  * scrape sums the workers' counters (relaxed reads) and reads the served
  * data, which only the control thread replaces, so no lock is taken.
  */
@@ -12,6 +13,7 @@
 #define DNSD_METRICS_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SRV_METRICS_HEAD_MAX 8192
 #define SRV_METRICS_TIMEOUT_MS 5000
@@ -24,6 +26,10 @@ typedef struct srv_metrics srv_metrics_t;
  * set). 0, or -1 with a message naming the address. */
 int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err,
                        size_t errlen);
+
+/* The control loop stood still for `ms` (a request or reload): every
+ * connection's deadline moves by as much. NULL is fine. */
+void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms);
 
 /* Closes the listener and every connection (from the control loop, at stop);
  * the memory goes once the loop has run their close callbacks. NULL is fine. */

@@ -1,14 +1,17 @@
 /*
  * fuzz_ctl_frame.c - the control protocol's receiving side (ctl/): the
- * incremental frame reader fed a byte stream in two pieces, and for every
- * frame it yields: the connection check (ctl_conn_open, as server or client
- * with a fixed key and nonce), MAC verification, the HELLO and PUSH payload
+ * incremental frame reader fed a byte stream in two pieces (it checks header
+ * MACs itself, with the connection it is given), and for every frame it
+ * yields: the connection check (ctl_conn_open, as server or client with a
+ * fixed key and nonce), MAC verification, the HELLO and PUSH payload
  * decoders, and the JSON parser; the JSON parser and quoter also get the raw
  * stream directly.
  *
  * Input: byte 0 chooses where the stream is split, byte 1 the mode (bit 0: MAC
- * from the start, bit 1: client side, bits 2-3: payload cap), the rest is the
- * stream. Invariants abort(): frame fields against the reader's settings,
+ * from the start, bit 1: client side, bits 2-3: payload cap, bit 4: a buffer
+ * budget of 1 KiB), the rest is the stream. Invariants abort(): frame fields
+ * against the reader's settings, a frame with MACs has a header MAC that
+ * verifies, the budget is never overdrawn and is whole again after deinit,
  * encode(decode(x)) == x for HELLO and PUSH, a computed MAC verifies, quoted
  * strings parse back to themselves, errors are sticky, EOF agrees with
  * ctl_reader_partial().
@@ -118,8 +121,12 @@ static void fc_frame(ctl_reader_t *r, ctl_conn_t *c, const ctl_frame_t *f, uint3
 
     FC_CHECK(ctl_type_known(f->type) && f->type == f->header[3]);
     FC_CHECK(f->len <= (cap ? cap : CTL_MAX_PAYLOAD_DEFAULT));
-    FC_CHECK((f->mac != NULL) == r->with_mac);
+    FC_CHECK((f->mac != NULL) == r->with_mac && (f->head_mac != NULL) == r->with_mac);
     if (f->mac) {
+        /* The reader yields a frame with MACs only once its header's verified. */
+        FC_CHECK(ctl_head_mac_compute(&fc_key, dir, c->nonce, c->seq_in, f->header, mac) ==
+                 0);
+        FC_CHECK(memcmp(mac, f->head_mac, CTL_MAC_LEN) == 0);
         FC_CHECK(ctl_mac_compute(&fc_key, dir, c->nonce, c->seq_in, f->header, f->payload,
                                  f->len, mac) == 0);
         FC_CHECK(ctl_mac_verify(&fc_key, dir, c->nonce, c->seq_in, f->header, f->payload,
@@ -128,9 +135,7 @@ static void fc_frame(ctl_reader_t *r, ctl_conn_t *c, const ctl_frame_t *f, uint3
                                  f->len, f->mac) == 0) ==
                  (memcmp(mac, f->mac, CTL_MAC_LEN) == 0));
     }
-    int rc = ctl_conn_open(c, f);
-    if (rc == 0 && !c->server && f->type == CTL_T_HELLO)
-        ctl_reader_set_mac(r, c->mac);
+    (void)ctl_conn_open(c, f); /* a client's reader expects MACs after HELLO */
     fc_payload(f);
 }
 
@@ -144,6 +149,7 @@ static int fc_feed(ctl_reader_t *r, ctl_conn_t *c, const uint8_t *data, size_t l
         size_t used;
         rc = ctl_reader_feed(r, data, len, &used, &f);
         FC_CHECK(used <= len);
+        FC_CHECK(!r->budget || r->budget->used <= r->budget->max);
         if (rc < 0) {
             size_t again;
             FC_CHECK(ctl_reader_feed(r, data, len, &again, &f) == rc && again == 0);
@@ -169,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     uint32_t cap = fc_caps[(mode >> 2) & 3];
     ctl_reader_t r;
     ctl_conn_t c;
+    ctl_budget_t budget = {0, 1024};
 
     if (mode & 2) {
         ctl_conn_client_init(&c, &fc_key);
@@ -179,7 +186,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
         c.mac = mode & 1;
         memset(c.nonce, 0xA5, sizeof c.nonce);
     }
-    ctl_reader_init(&r, cap, mode & 1);
+    ctl_reader_init(&r, cap, &c);
+    if (mode & 16)
+        ctl_reader_set_budget(&r, &budget);
     /* A private copy: the stream may not be read past its end. */
     uint8_t *buf = malloc(slen ? slen : 1);
     if (!buf)
@@ -192,6 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
         FC_CHECK((ctl_reader_eof(&r) == CTL_ERR_TRUNCATED) == ctl_reader_partial(&r));
     fc_json(buf, slen);
     ctl_reader_deinit(&r);
+    FC_CHECK(budget.used == 0);
     free(buf);
     return 0;
 }

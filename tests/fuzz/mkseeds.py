@@ -269,21 +269,25 @@ def config_seeds():
 
 # --------------------------------------------------------------------------
 # fuzz_ctl_frame: in[0] split point, in[1] mode (bit 0 MAC from the start,
-# bit 1 client side, bits 2-3 payload cap 4096/65536/default/16), stream.
+# bit 1 client side, bits 2-3 payload cap 4096/65536/default/16, bit 4 a
+# buffer budget of 1 KiB), stream. Protocol version 2: header, header MAC,
+# payload, frame MAC.
 
 KEY = b"fuzz-key-0123456789abcdef"
 SERVER_NONCE = b"\xa5" * 32
 CLIENT_NONCE = bytes(range(32))
 
 
-def frame(ftype, payload=b"", mac=None):
-    hdr = b"DC\x01" + bytes([ftype]) + struct.pack(">I", len(payload))
+def frame(ftype, payload=b"", mac=None, length=None):
+    hdr = b"DC\x02" + bytes([ftype]) + struct.pack(">I", len(payload) if length is None
+                                                     else length)
     if mac is None:
         return hdr + payload
     direction, nonce, seq = mac
-    m = hmac.new(KEY, b"dnsd-ctl-v1" + direction + nonce + struct.pack(">Q", seq) + hdr
-                 + payload, hashlib.sha256).digest()
-    return hdr + payload + m
+    pre = direction + nonce + struct.pack(">Q", seq) + hdr
+    h = hmac.new(KEY, b"dnsd-ctl-v2/head" + pre, hashlib.sha256).digest()
+    m = hmac.new(KEY, b"dnsd-ctl-v2/frame" + pre + payload, hashlib.sha256).digest()
+    return hdr + h + payload + m
 
 
 def push(origin, snap, flags=0):
@@ -314,10 +318,16 @@ def ctl_seeds():
         "server-reply-unexpected": (0, 0, frame(0x80, b"{}")),
         "server-truncated": (128, 0, frame(2, push(b"pool.ntp.org", snap))[:-9]),
         "server-oversize-cap16": (0, 3 << 2, frame(2, push(b"p", snap))),
-        "server-bad-magic": (3, 0, b"XC\x01\x03\0\0\0\0"),
-        "server-bad-version": (3, 0, b"DC\x02\x03\0\0\0\0"),
-        "server-bad-type": (3, 0, b"DC\x01\x07\0\0\0\0"),
-        "server-huge-len": (1, 2 << 2, b"DC\x01\x02\x03\xff\xff\xff"),
+        "server-mac-head-forged": (0, 1, frame(2, b"", length=64 << 20)[:8] + b"\0" * 32),
+        "server-mac-head-ok-body-bad": (9, 1, frame(3, b"{}", mac=s(0))[:-1] + b"\0"),
+        "server-mac-trickle-head": (200, 1, frame(2, push(b"p", snap), mac=s(0))[:39]),
+        "server-budget-push": (50, 1 | 16, frame(2, push(b"pool.ntp.org", snap), mac=s(0))
+                               + frame(3, mac=s(1))),
+        "server-budget-over": (3, 16, frame(2, push(b"p", snap * 8))),
+        "server-bad-magic": (3, 0, b"XC\x02\x03\0\0\0\0"),
+        "server-bad-version": (3, 0, b"DC\x01\x03\0\0\0\0"),
+        "server-bad-type": (3, 0, b"DC\x02\x07\0\0\0\0"),
+        "server-huge-len": (1, 2 << 2, b"DC\x02\x02\x03\xff\xff\xff"),
         "client-hello-ok-err": (60, 2, frame(1, hello(1, b"dnsd-demo"))
                                 + frame(0x80, status, mac=c(0)) + frame(0x81, err, mac=c(1))),
         "client-hello-nomac": (0, 2, frame(1, hello(0, b"node")) + frame(0x80, b"{}")),

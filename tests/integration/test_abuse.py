@@ -6,11 +6,14 @@ timeouts, and a flood of idle TCP connections that must not slow UDP.
 Sources are distinct 127.x.y.z addresses (all of 127/8 is loopback on Linux),
 so each test case has its own /24 and its own RRL bucket."""
 
+import json
 import os
 import resource
 import select
 import socket
 import struct
+import subprocess
+import threading
 import time
 import unittest
 
@@ -20,6 +23,8 @@ import dns.rcode
 
 from harness import (ORIGIN, DnsdTestCase, free_port, http, opt_rr, parse_metrics, query,
                      tcp_recv, tcp_send, wait_closed)
+from test_control import (OK, PUSH, STATUS, RawCtl, control_server, dnsdctl, header,
+                          vmrss_kib)
 
 RATE, SLIP = 10, 2
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
@@ -372,6 +377,171 @@ class IdleFloodTest(AbuseServerMixin, DnsdTestCase):
         finally:
             for s in conns:
                 s.close()
+
+
+class ControlEndpointMixin:
+    """A daemon with control.unix and control.tcp, idle timeout IDLE seconds."""
+
+    IDLE = 2
+
+    @classmethod
+    def setUpClass(cls):
+        # These tests read the daemon's RSS. Under ASan, memory freed goes to a
+        # quarantine (256 MB by default) before it is reused and would count as
+        # held; a small one keeps RSS about live memory. No effect otherwise.
+        old = os.environ.get("ASAN_OPTIONS")
+        os.environ["ASAN_OPTIONS"] = (old + ":" if old else "") + "quarantine_size_mb=1"
+        try:
+            super().setUpClass()
+        finally:
+            if old is None:
+                del os.environ["ASAN_OPTIONS"]
+            else:
+                os.environ["ASAN_OPTIONS"] = old
+
+    @classmethod
+    def make_server(cls):
+        return control_server(options={"idle_timeout": cls.IDLE})
+
+    def key(self):
+        with open(self.server.path("ctl.key"), "rb") as f:
+            return f.read().rstrip(b"\n")
+
+    def tcp_addr(self):
+        return ("127.0.0.1", self.server.ctl_port)
+
+    def control_stats(self):
+        p = dnsdctl("-s", self.server.sock, "stats")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)["control"]
+
+    def keyless(self):
+        """A TCP control connection whose HELLO has been read; no key. None
+        when the daemon closes it at once."""
+        s = socket.create_connection(self.tcp_addr(), timeout=3)
+        hello = b""
+        while len(hello) < 8 or len(hello) < 8 + struct.unpack("!I", hello[4:8])[0]:
+            try:
+                chunk = s.recv(4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                s.close()
+                return None
+            hello += chunk
+        return s
+
+
+class ControlFloodTest(ControlEndpointMixin, DnsdTestCase):
+    """Clients of the TCP control endpoint without the key: what they can make
+    the daemon hold, for how long, and that the operator still gets in."""
+
+    def test_keyless_clients_hold_little_and_never_lock_out_the_operator(self):
+        pid = self.server.proc.pid
+        before = self.control_stats()
+        rss0 = vmrss_kib(pid)
+        # 40 announce a 64 MiB push (with a made-up header MAC) and send 4 MiB
+        # of it as fast as loopback takes it.
+        fillers = []
+        for _ in range(40):
+            s = self.keyless()
+            if s is None:
+                continue  # over a connection cap
+            try:
+                s.settimeout(3)
+                s.sendall(header(PUSH, 64 << 20) + b"\0" * 32 + b"x" * (4 << 20))
+            except OSError:
+                pass  # refused and closed while we were still sending
+            fillers.append(s)
+        grown = vmrss_kib(pid) - rss0
+        # 40 more trickle one byte of such a header every 0.3 s, which would
+        # hold a connection forever if any byte reset an idle timer.
+        pattern = header(PUSH, 64 << 20) + b"\0" * 32
+        tricklers = [(self.keyless(), time.monotonic()) for _ in range(40)]
+        tricklers = [t for t in tricklers if t[0] is not None]
+        closed_after, operator = {}, []
+        t_start, step = time.monotonic(), 0
+        try:
+            while len(closed_after) < len(tricklers) and time.monotonic() - t_start < self.IDLE + 4:
+                for i, (s, t0) in enumerate(tricklers):
+                    if i not in closed_after and self.trickle(s, pattern[step % 40:][:1]):
+                        closed_after[i] = time.monotonic() - t0
+                step += 1
+                if not operator and time.monotonic() - t_start > 0.5:
+                    operator = self.operator_requests()
+                    grown = max(grown, vmrss_kib(pid) - rss0)
+                time.sleep(0.3)
+            operator = operator or self.operator_requests()
+        finally:
+            for s in fillers + [t[0] for t in tricklers]:
+                s.close()
+        self.assertEqual(operator, [0, OK], "the operator was locked out (unix, TCP)")
+        self.assertLess(grown, 24 << 10, "daemon RSS grew by %d KiB" % grown)
+        self.assertEqual(len(tricklers), 40, "trickling clients refused at once")
+        self.assertEqual(len(closed_after), 40, "trickling clients left open")
+        self.assertLess(max(closed_after.values()), self.IDLE + 1.5)
+        after = self.control_stats()
+        self.assertGreaterEqual(after["refused"]["bad_mac"] - before["refused"]["bad_mac"], 40)
+        moved = {k: after["limits"][k] - before["limits"][k] for k in after["limits"]}
+        self.assertGreaterEqual(moved["tcp_evicted"], 8)
+        self.assertGreaterEqual(moved["frame_deadline"], 1)
+
+    @staticmethod
+    def trickle(s, byte):
+        """Sends one byte; True once the daemon has closed the connection."""
+        s.setblocking(False)
+        try:
+            while True:
+                data = s.recv(4096)  # the ERR, then EOF
+                if not data:
+                    return True
+        except BlockingIOError:
+            pass
+        except OSError:
+            return True
+        try:
+            s.send(byte)
+        except BlockingIOError:
+            pass
+        except OSError:
+            return True
+        return False
+
+    def operator_requests(self):
+        """dnsdctl status over the unix socket, STATUS with the key over TCP."""
+        p = dnsdctl("-s", self.server.sock, "-t", "3", "status")
+        try:
+            with RawCtl(self.tcp_addr(), key=self.key(), timeout=3) as c:
+                ftype, _ = c.request(STATUS)
+        except (OSError, EOFError) as e:
+            ftype = repr(e)
+        return [p.returncode, ftype]
+
+
+class ControlPipelineTest(ControlEndpointMixin, DnsdTestCase):
+    """A client that pipelines requests and reads no reply."""
+
+    def test_pipelined_requests_unread_replies_bounded_then_all_in_order(self):
+        n = 60000
+        pid = self.server.proc.pid
+        with RawCtl(self.tcp_addr(), key=self.key(), timeout=60) as c:
+            self.assertEqual(c.request(STATUS)[0], OK)
+            rss0 = vmrss_kib(pid)
+            frames = b"".join(c.frame(STATUS, seq=c.seq_out + i) for i in range(n))
+            c.seq_out += n
+            sender = threading.Thread(target=c.sock.sendall, args=(frames,), daemon=True)
+            sender.start()
+            time.sleep(1.5)
+            grown = vmrss_kib(pid) - rss0
+            # Every reply arrives, in order: each MAC verifies with the next
+            # sequence number.
+            for _ in range(n):
+                self.assertEqual(c.reply()[0], OK)
+            sender.join(30)
+            self.assertFalse(sender.is_alive())
+            self.assertEqual(c.request(STATUS)[0], OK)
+        self.assertLess(grown, 16 << 10, "daemon RSS grew by %d KiB" % grown)
+        self.assertGreaterEqual(self.control_stats()["limits"]["read_paused"], 1)
 
 
 if __name__ == "__main__":

@@ -85,10 +85,12 @@ def write_key(path, mode=0o600):
     return path
 
 
-def control_server(workers=2, tcp=True, state=True, zones=None):
-    """A Server with control.unix, optionally control.tcp (+ key) and state_dir."""
+def control_server(workers=2, tcp=True, state=True, zones=None, options=None):
+    """A Server with control.unix, optionally control.tcp (+ key), more control
+    keys from options and a state_dir."""
     srv = Server(workers=workers, zones=zones)
     ctl = {"unix": srv.path("ctl.sock")}
+    ctl.update(options or {})
     if tcp:
         srv.ctl_port = free_port(False)
         ctl["tcp"] = '"127.0.0.1:%d"' % srv.ctl_port
@@ -108,12 +110,26 @@ def control_server(workers=2, tcp=True, state=True, zones=None):
 # --------------------------------------------------------------------------
 
 def header(ftype, length):
-    return b"DC\x01" + bytes([ftype]) + struct.pack("!I", length)
+    return b"DC\x02" + bytes([ftype]) + struct.pack("!I", length)
 
 
 def mac_of(key, direction, nonce, seq, hdr, payload):
-    msg = b"dnsd-ctl-v1" + direction + nonce + struct.pack("!Q", seq) + hdr + payload
+    msg = b"dnsd-ctl-v2/frame" + direction + nonce + struct.pack("!Q", seq) + hdr + payload
     return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def head_mac_of(key, direction, nonce, seq, hdr):
+    msg = b"dnsd-ctl-v2/head" + direction + nonce + struct.pack("!Q", seq) + hdr
+    return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def vmrss_kib(pid):
+    """The process's resident set size, KiB, from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
 
 
 def push_payload(snapshot, force=False, origin=""):
@@ -157,27 +173,31 @@ class RawCtl:
 
     def read_frame(self, with_mac=None):
         hdr = self.recv_exact(8)
-        assert hdr[:3] == b"DC\x01", hdr
+        assert hdr[:3] == b"DC\x02", hdr
         length = struct.unpack("!I", hdr[4:])[0]
+        with_mac = self.mac if with_mac is None else with_mac
+        head_mac = self.recv_exact(32) if with_mac else None
         payload = self.recv_exact(length)
-        mac = None
-        if self.mac if with_mac is None else with_mac:
-            mac = self.recv_exact(32)
-        return hdr[3], payload, (hdr, mac)
+        mac = self.recv_exact(32) if with_mac else None
+        return hdr[3], payload, (hdr, head_mac, mac)
 
     def frame(self, ftype, payload=b"", key=None, seq=None):
-        """A sealed request frame (MAC with key or self.key when the server wants one)."""
+        """A sealed request frame: header, its MAC, payload, the frame's MAC (the
+        MACs with key or self.key when the server wants them)."""
         hdr = header(ftype, len(payload))
         if not self.mac:
             return hdr + payload
         k = key if key is not None else self.key
-        return hdr + payload + mac_of(k, b"C", self.nonce,
-                                      self.seq_out if seq is None else seq, hdr, payload)
+        seq = self.seq_out if seq is None else seq
+        return (hdr + head_mac_of(k, b"C", self.nonce, seq, hdr) + payload
+                + mac_of(k, b"C", self.nonce, seq, hdr, payload))
 
     def reply(self):
-        """(type, JSON object) of the next reply; its MAC is checked with our key."""
-        ftype, payload, (hdr, mac) = self.read_frame()
+        """(type, JSON object) of the next reply; its MACs are checked with our key."""
+        ftype, payload, (hdr, head_mac, mac) = self.read_frame()
         if self.mac and self.key is not None:
+            want = head_mac_of(self.key, b"S", self.nonce, self.seq_in, hdr)
+            assert hmac.compare_digest(want, head_mac), "reply header MAC does not verify"
             want = mac_of(self.key, b"S", self.nonce, self.seq_in, hdr, payload)
             assert hmac.compare_digest(want, mac), "reply MAC does not verify"
         self.seq_in += 1
@@ -591,8 +611,8 @@ class ProtocolRefusalTest(ControlTestCase):
 
     def test_garbage_wrong_version_and_reply_types_refused(self):
         for data, error in ((b"GET / HTTP/1.1\r\n\r\n", "bad magic"),
-                            (b"DC\x02\x03\0\0\0\0", "unsupported version"),
-                            (b"DC\x01\x09\0\0\0\0", "unknown type"),
+                            (b"DC\x01\x03\0\0\0\0", "unsupported version"),
+                            (b"DC\x02\x09\0\0\0\0", "unknown type"),
                             (header(OK, 2) + b"{}", "unexpected frame")):
             with self.subTest(error=error):
                 with RawCtl(self.server.sock) as c:
@@ -612,6 +632,46 @@ class ProtocolRefusalTest(ControlTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("40000 servers", p.stdout)
         self.assertEqual(served_serial(self.port), s)
+
+
+class SlowRequestTest(unittest.TestCase):
+    """A request that runs longer than control.idle_timeout: the time it takes
+    is not idle time. The push is made slow as a loaded machine would: the
+    daemon is stopped (SIGSTOP) for 1.5 s while it parses the snapshot."""
+
+    def test_connection_survives_a_request_longer_than_the_idle_timeout(self):
+        srv = control_server(tcp=False, options={"idle_timeout": 1})
+        self.addCleanup(srv.kill)
+        srv.start()
+        servers = [server("10.%d.%d.%d" % (64 + i // 65536, (i // 256) % 256, i % 256),
+                          ["de", "europe"]) for i in range(40000)]
+        for attempt in range(3):
+            serial = 8_000_001 + attempt
+            with RawCtl(srv.sock, timeout=20) as c:
+                c.sock.sendall(c.frame(PUSH, push_payload(snapshot_text(serial, servers))))
+                c.seq_out += 1
+                time.sleep(0.02)  # the frame is in: the daemon is parsing it
+                srv.proc.send_signal(signal.SIGSTOP)
+                time.sleep(1.5)
+                srv.proc.send_signal(signal.SIGCONT)
+                ftype, rep = c.reply()
+                self.assertEqual(ftype, OK, rep)
+                if rep["build_ms"] < 1200:
+                    continue  # stopped before or after the request: try again
+                # The same connection takes another request, and is closed
+                # once it is really idle for the timeout.
+                ftype, rep = c.request(STATUS)
+                self.assertEqual((ftype, rep["zones"][0]["serial"]), (OK, serial))
+                c.sock.settimeout(5)
+                t0 = time.monotonic()
+                self.assertEqual(c.sock.recv(1), b"")
+                self.assertGreater(time.monotonic() - t0, 0.8)
+                break
+        else:
+            self.fail("no push took longer than the idle timeout")
+        p = dnsdctl("-s", srv.sock, "stats")
+        self.assertGreaterEqual(json.loads(p.stdout)["control"]["limits"]["idle_closed"], 1)
+        check_clean_exit(*srv.stop())
 
 
 class RestartTest(unittest.TestCase):

@@ -38,7 +38,7 @@ static const char full_text[] =
     "  - origin: test.example\n"
     "    master: /abs/test.zone\n"
     "control: {unix: run/control.sock, tcp: \"127.0.0.1:8953\", key_file: "
-    "/etc/dnsd/key}\n"
+    "/etc/dnsd/key, idle_timeout: 3, max_unix_connections: 2, max_tcp_connections: 1024}\n"
     "metrics: \"[::1]:9153\"\n"
     "tcp: {idle_timeout: 3600, max_connections: 1000000}\n";
 
@@ -138,6 +138,9 @@ static void check_full(const cfg_t *cfg, const char *dir)
     CHECK_STR_EQ(cfg->control_unix, want);
     CHECK_STR_EQ(cfg->control_tcp, "127.0.0.1:8953");
     CHECK_STR_EQ(cfg->control_key_file, "/etc/dnsd/key");
+    CHECK_INT_EQ(cfg->control_idle_timeout_ms, 3000);
+    CHECK_INT_EQ(cfg->control_max_unix_conns, 2);
+    CHECK_INT_EQ(cfg->control_max_tcp_conns, 1024);
     CHECK_STR_EQ(cfg->metrics, "[::1]:9153");
     CHECK_INT_EQ(cfg->tcp_idle_timeout_ms, 3600000);
     CHECK_INT_EQ(cfg->tcp_max_connections, 1000000);
@@ -229,6 +232,9 @@ static void test_defaults(void)
     CHECK(cfg.state_dir == NULL);
     CHECK(cfg.control_unix == NULL && cfg.control_tcp == NULL);
     CHECK(cfg.control_key_file == NULL && cfg.metrics == NULL);
+    CHECK_INT_EQ(cfg.control_idle_timeout_ms, 10000);
+    CHECK_INT_EQ(cfg.control_max_unix_conns, 16);
+    CHECK_INT_EQ(cfg.control_max_tcp_conns, 32);
     CHECK_INT_EQ(cfg.tcp_idle_timeout_ms, 10000);
     CHECK_INT_EQ(cfg.tcp_max_connections, 1000);
     CHECK_STR_EQ(cfg.zones[0].master, "m.zone");
@@ -452,6 +458,9 @@ static void test_other_errors(void)
     EXPECT_ERROR(
         ZONE "tcp: {idle_timeout: 0}\n",
         "t.yaml:4:21: tcp.idle_timeout: expected an integer in 1..3600, got \"0\"");
+    EXPECT_ERROR(ZONE "control: {unix: s, max_tcp_connections: 0}\n",
+                 "t.yaml:4:41: control.max_tcp_connections: expected an integer in 1..1024, "
+                 "got \"0\"");
     EXPECT_ERROR(ZONE "tcp: {max_connections: 1000001}\n",
                  "t.yaml:4:24: tcp.max_connections: expected an integer in 1..1000000");
     EXPECT_ERROR(ZONE "geoip: {country_path: country.}\n",

@@ -65,7 +65,7 @@ static void test_frames(void)
     ctl_frame_t f;
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         ctl_reader_t r;
-        ctl_reader_init(&r, 0, false);
+        ctl_reader_init(&r, 0, NULL);
         ctl_frame_write_header(buf, CTL_T_STATUS, 5);
         memcpy(buf + 8, "hello", 5);
         ctl_frame_write_header(buf + 13, CTL_T_STATS, 0);
@@ -86,7 +86,7 @@ static void test_frames(void)
     }
     /* Header layout: magic, version, type, big-endian length. */
     ctl_frame_write_header(hdr, CTL_T_PUSH, 0x01020304);
-    CHECK(memcmp(hdr, "DC\x01\x02\x01\x02\x03\x04", 8) == 0);
+    CHECK(memcmp(hdr, "DC\x02\x02\x01\x02\x03\x04", 8) == 0);
 }
 
 static void test_reader_errors(void)
@@ -96,17 +96,17 @@ static void test_reader_errors(void)
         size_t len;
         int err;
     } cases[] = {
-        {"XC\x01\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
-        {"DX\x01\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
-        {"DC\x02\x03\0\0\0\0", 8, CTL_ERR_VERSION},
-        {"DC\x01\x07\0\0\0\0", 8, CTL_ERR_TYPE},
-        {"DC\x01\x02\x04\0\0\x01", 8, CTL_ERR_OVERSIZE}, /* 64 MiB + 1 */
+        {"XC\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
+        {"DX\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
+        {"DC\x01\x03\0\0\0\0", 8, CTL_ERR_VERSION}, /* version 1: no header MAC */
+        {"DC\x02\x07\0\0\0\0", 8, CTL_ERR_TYPE},
+        {"DC\x02\x02\x04\0\0\x01", 8, CTL_ERR_OVERSIZE}, /* 64 MiB + 1 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         for (int bytewise = 0; bytewise < 2; bytewise++) {
             ctl_reader_t r;
             ctl_frame_t f;
-            ctl_reader_init(&r, 0, false);
+            ctl_reader_init(&r, 0, NULL);
             CHECK_INT_EQ(
                 feed_all(&r, (const uint8_t *)cases[i].bytes, cases[i].len, &f, bytewise),
                 cases[i].err);
@@ -127,27 +127,60 @@ static void test_reader_errors(void)
     CHECK_INT_EQ(feed_all(&r, hdr, 8, &f, false), CTL_ERR_OVERSIZE);
     ctl_reader_deinit(&r);
 
-    /* Truncated: part of a header, part of a payload, a missing MAC. */
-    uint8_t frame[8 + 10 + CTL_MAC_LEN] = {0};
+    /* Truncated: part of a header or its MAC, part of a payload, a missing
+     * MAC. The header MAC is a real one: the reader checks it. */
+    ctl_key_t k;
+    ctl_conn_t sc;
+    uint32_t announced;
+    key_of(&k, 't');
+    CHECK_INT_EQ(ctl_conn_server_init(&sc, &k, true), 0);
+    uint8_t frame[CTL_HEAD_MAX + 10 + CTL_MAC_LEN] = {0};
     ctl_frame_write_header(frame, CTL_T_PUSH, 10);
-    size_t cuts[] = {3, 8, 12, 18, 18 + 31};
+    CHECK_INT_EQ(ctl_head_mac_compute(&k, 'C', sc.nonce, 0, frame, frame + 8), 0);
+    size_t cuts[] = {3, 8, 39, 40, 45, 50, 50 + 31};
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-        ctl_reader_init(&r, 0, true);
+        ctl_reader_init(&r, 0, &sc);
         CHECK_INT_EQ(feed_all(&r, frame, cuts[i], &f, true), 0);
         CHECK(ctl_reader_partial(&r));
+        CHECK_INT_EQ(ctl_reader_announced(&r, &announced), cuts[i] >= CTL_HEAD_MAX);
         CHECK_INT_EQ(ctl_reader_eof(&r), CTL_ERR_TRUNCATED);
         ctl_reader_deinit(&r);
     }
-    ctl_reader_init(&r, 0, true);
+    ctl_reader_init(&r, 0, &sc);
     CHECK_INT_EQ(feed_all(&r, frame, sizeof(frame), &f, true), 1);
-    CHECK(f.mac != NULL);
+    CHECK(f.mac != NULL && f.head_mac != NULL);
     ctl_reader_deinit(&r);
+
+    /* A header MAC that does not verify: refused before any payload buffer
+     * exists, whatever length it announces. */
+    ctl_frame_write_header(frame, CTL_T_PUSH, 64u << 20);
+    ctl_reader_init(&r, 0, &sc);
+    CHECK_INT_EQ(feed_all(&r, frame, CTL_HEAD_MAX, &f, true), CTL_ERR_MAC);
+    CHECK(r.buf == NULL && !ctl_reader_announced(&r, &announced));
+    ctl_reader_deinit(&r);
+
+    /* A budget shared by readers: a frame over what is left is refused, and
+     * a reader gives back what it held. */
+    ctl_budget_t budget = {0, 150};
+    ctl_reader_t r2;
+    ctl_reader_init(&r, 0, NULL);
+    ctl_reader_init(&r2, 0, NULL);
+    ctl_reader_set_budget(&r, &budget);
+    ctl_reader_set_budget(&r2, &budget);
+    ctl_frame_write_header(hdr, CTL_T_PUSH, 100);
+    CHECK_INT_EQ(feed_all(&r, hdr, 8, &f, false), 0);
+    CHECK_INT_EQ(budget.used, 100);
+    CHECK_INT_EQ(feed_all(&r2, hdr, 8, &f, false), CTL_ERR_BUSY);
+    CHECK(r2.buf == NULL && ctl_err_is_fatal(CTL_ERR_BUSY));
+    ctl_reader_deinit(&r);
+    ctl_reader_deinit(&r2);
+    CHECK_INT_EQ(budget.used, 0);
 
     /* A 10 MB snapshot passes the default cap. */
     size_t big = 10 * 1000 * 1000;
     uint8_t *p = calloc(1, big);
     ctl_frame_write_header(hdr, CTL_T_PUSH, (uint32_t)big);
-    ctl_reader_init(&r, 0, false);
+    ctl_reader_init(&r, 0, NULL);
     CHECK_INT_EQ(feed_all(&r, hdr, 8, &f, false), 0);
     CHECK_INT_EQ(feed_all(&r, p, big, &f, false), 1);
     CHECK_INT_EQ(f.len, big);
@@ -203,12 +236,22 @@ static void test_mac(void)
     CHECK_INT_EQ(ctl_conn_open(&cli, &f), 0);
     CHECK(cli.mac);
     CHECK_STR_EQ(cli.identity, "node-1");
-    CHECK_INT_EQ(ctl_conn_seal(&cli, CTL_T_STATUS, NULL, 0, f.header, mac, &mac_len), 0);
+    uint8_t head[CTL_HEAD_MAX];
+    size_t head_len;
+    CHECK_INT_EQ(
+        ctl_conn_seal(&cli, CTL_T_STATUS, NULL, 0, head, &head_len, mac, &mac_len), 0);
     CHECK_INT_EQ(mac_len, CTL_MAC_LEN);
+    CHECK_INT_EQ(head_len, CTL_HEAD_MAX);
+    memcpy(f.header, head, CTL_HEADER_LEN);
     f.type = CTL_T_STATUS;
     f.payload = NULL;
     f.len = 0;
+    f.head_mac = head + CTL_HEADER_LEN;
     f.mac = mac;
+    CHECK_INT_EQ(ctl_conn_check_head(&srv, f.header, f.head_mac), 0);
+    head[CTL_HEADER_LEN] ^= 1; /* a header MAC alone fails the frame */
+    CHECK_INT_EQ(ctl_conn_open(&srv, &f), CTL_ERR_MAC);
+    head[CTL_HEADER_LEN] ^= 1;
     CHECK_INT_EQ(ctl_conn_open(&srv, &f), 0);
     CHECK_INT_EQ(ctl_conn_open(&srv, &f), CTL_ERR_MAC);
     f.type = CTL_T_OK;
@@ -342,12 +385,13 @@ static int write_all(int fd, struct iovec *iov, int n)
 
 static int tsrv_reply(int fd, ctl_conn_t *c, uint8_t type, const char *json)
 {
-    uint8_t hdr[8], mac[CTL_MAC_LEN];
-    size_t mac_len;
-    if (ctl_conn_seal(c, type, (const uint8_t *)json, strlen(json), hdr, mac, &mac_len) <
-        0)
+    uint8_t head[CTL_HEAD_MAX], mac[CTL_MAC_LEN];
+    size_t head_len, mac_len;
+    if (ctl_conn_seal(c, type, (const uint8_t *)json, strlen(json), head, &head_len, mac,
+                      &mac_len) < 0)
         return -1;
-    struct iovec iov[3] = {{hdr, 8}, {(void *)json, strlen(json)}, {mac, mac_len}};
+    struct iovec iov[3] = {
+        {head, head_len}, {(void *)json, strlen(json)}, {mac, mac_len}};
     return write_all(fd, iov, 3);
 }
 
@@ -398,7 +442,7 @@ static void tsrv_conn(tsrv_t *s, int fd)
     struct iovec iov = {hello, (size_t)hl};
     if (write_all(fd, &iov, 1) < 0)
         goto done;
-    ctl_reader_init(&r, 1 << 20, s->mac);
+    ctl_reader_init(&r, 1 << 20, &c);
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
         const uint8_t *p = buf;
         while (n > 0) {
@@ -579,10 +623,10 @@ static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r, ctl
     pid_t pid = tsrv_fork((tsrv_t){k, true, 1}, sv[1], false, sv[0]);
     close(sv[1]);
     ctl_conn_client_init(c, k);
-    ctl_reader_init(r, 0, false);
+    ctl_reader_init(r, 0, c);
     CHECK_INT_EQ(raw_frame(sv[0], r, f), 1);
     CHECK_INT_EQ(ctl_conn_open(c, f), 0);
-    ctl_reader_set_mac(r, true);
+    CHECK(c->mac);
     return pid;
 }
 
@@ -592,16 +636,16 @@ static void test_replay_and_truncation(void)
     ctl_frame_t f;
     ctl_reader_t r;
     int sv[2];
-    uint8_t hdr[8], mac[CTL_MAC_LEN], rec[8 + CTL_MAC_LEN];
-    size_t mac_len;
+    uint8_t hdr[8], head[CTL_HEAD_MAX], mac[CTL_MAC_LEN], rec[CTL_HEAD_MAX + CTL_MAC_LEN];
+    size_t head_len, mac_len;
     key_of(&k, 'k');
 
     /* Connection 1: a real client's STATUS frame, recorded as sent. */
     ctl_conn_t c;
     pid_t pid = raw_connect(&k, &c, &r, &f, sv);
-    ctl_conn_seal(&c, CTL_T_STATUS, NULL, 0, hdr, mac, &mac_len);
-    memcpy(rec, hdr, 8);
-    memcpy(rec + 8, mac, CTL_MAC_LEN);
+    ctl_conn_seal(&c, CTL_T_STATUS, NULL, 0, head, &head_len, mac, &mac_len);
+    memcpy(rec, head, CTL_HEAD_MAX);
+    memcpy(rec + CTL_HEAD_MAX, mac, CTL_MAC_LEN);
     CHECK_INT_EQ(write(sv[0], rec, sizeof(rec)), sizeof(rec));
     CHECK_INT_EQ(raw_frame(sv[0], &r, &f), 1);
     CHECK_INT_EQ(ctl_conn_open(&c, &f), 0);

@@ -23,13 +23,13 @@ import threading
 def node(srv):
     c, _ = srv.accept()
     hello = bytes(32) + b"\0" + b"fake"
-    c.sendall(b"DC\x01\x01" + struct.pack(">I", len(hello)) + hello)
+    c.sendall(b"DC\x02\x01" + struct.pack(">I", len(hello)) + hello)
     hdr = c.recv(8)
     left = struct.unpack(">I", hdr[4:])[0]
     while left:
         left -= len(c.recv(left))
     reply = b"n\0xy"
-    c.sendall(b"DC\x01\x80" + struct.pack(">I", len(reply)) + reply)
+    c.sendall(b"DC\x02\x80" + struct.pack(">I", len(reply)) + reply)
     c.close()
 
 
