@@ -84,22 +84,27 @@ def stop(proc):
             proc.wait()
 
 
-@unittest.skipUnless(all(shutil.which(t) for t in TOOLS),
-                     "needs %s (scripts/setup --tests installs them)" % ", ".join(TOOLS))
-class NtsEndToEndTest(DnsdTestCase):
+class EndToEnd:
+    """chronyd, dnsd and a resolver; the tests every variant passes. A
+    variant makes the daemon (make_dnsd) and the resolver (start_resolver)
+    and says what the client does with the SRV records' signatures."""
 
     @classmethod
     def make_server(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="dnsd-nts-")
-        d = cls.tmp.name
+        cls.addClassCleanup(cls.tmp.cleanup)
         cls.ke_port, cls.ntp_port, cls.dead_port = (free_port(False) for _ in range(3))
         servers = [
             dict(server("10.49.0.1", ["de", "europe"]), nts={"host": GOOD, "port": cls.ke_port}),
             dict(server("10.49.0.2", ["de", "europe"]), nts={"host": DEAD, "port": cls.dead_port}),
             dict(server("10.33.0.1", ["fr", "europe"]), nts={"host": WRONG, "port": cls.ke_port}),
         ]
-        cls.start_chronyd(d)
-        return PoolServer(snapshot_text(1, servers), options={"srv_answers": 4})
+        cls.start_chronyd(cls.tmp.name)
+        return cls.make_dnsd(snapshot_text(1, servers))
+
+    @classmethod
+    def make_dnsd(cls, snapshot):
+        return PoolServer(snapshot, options={"srv_answers": 4})
 
     @classmethod
     def start_chronyd(cls, d):
@@ -115,14 +120,17 @@ class NtsEndToEndTest(DnsdTestCase):
         cls.chronyd = start(["chronyd", "-x", "-d", "-u", user, "-f", d + "/chrony.conf"],
                             cls.chrony_log)
         cls.addClassCleanup(stop, cls.chronyd)
-        cls.addClassCleanup(cls.tmp.cleanup)
         wait_tcp(cls.ke_port, cls.chronyd, "chronyd")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        d = cls.tmp.name
-        cls.resolver_port = free_port(False)
+        cls.resolver_port = cls.start_resolver()
+
+    @classmethod
+    def start_resolver(cls):
+        """unbound, iterating only (the zone is unsigned); returns its port."""
+        d, port = cls.tmp.name, free_port(False)
         with open(d + "/unbound.conf", "w") as f:
             f.write('server:\n  interface: 127.0.0.1\n  port: %d\n  do-not-query-localhost: no\n'
                     '  username: ""\n  chroot: ""\n  directory: "%s"\n  pidfile: "%s/ub.pid"\n'
@@ -130,11 +138,12 @@ class NtsEndToEndTest(DnsdTestCase):
                     '  access-control: 127.0.0.0/8 allow\n  module-config: "iterator"\n'
                     '  domain-insecure: "%s"\n'
                     'stub-zone:\n  name: "%s"\n  stub-addr: 127.0.0.1@%d\n'
-                    % (cls.resolver_port, d, d, ORIGIN, ORIGIN, cls.server.port))
+                    % (port, d, d, ORIGIN, ORIGIN, cls.server.port))
         cls.unbound_log = open(d + "/unbound.log", "w+")
         cls.unbound = start(["unbound", "-d", "-c", d + "/unbound.conf"], cls.unbound_log)
         cls.addClassCleanup(stop, cls.unbound)
-        wait_tcp(cls.resolver_port, cls.unbound, "unbound")
+        wait_tcp(port, cls.unbound, "unbound")
+        return port
 
     def client(self, name, *args):
         p = run([sys.executable, CLIENT, name, "--resolver", "127.0.0.1",
@@ -142,13 +151,6 @@ class NtsEndToEndTest(DnsdTestCase):
                  self.tmp.name + "/ca.crt", "--connect", "127.0.0.1"] + list(args))
         self.assertNotIn("Traceback", p.stderr)
         return p.returncode, json.loads(p.stdout)
-
-    def test_unsigned_srv_records_are_rejected(self):
-        rc, out = self.client("_ntske._tcp." + ORIGIN)
-        self.assertEqual(rc, 2, out)
-        self.assertFalse(out["signed"])
-        self.assertIn("rejected", out["error"])
-        self.assertNotIn("cookies", out)
 
     def test_nts_ke_through_the_srv_answer(self):
         # de's two endpoints, then fr's from europe (srv_answers 4), all of the
@@ -191,6 +193,21 @@ class NtsEndToEndTest(DnsdTestCase):
                 tried_wrong += 1
                 self.assertRegex(failed[WRONG], "certificate verify failed|[Hh]ostname mismatch")
         self.assertGreater(tried_wrong, 0)
+
+
+@unittest.skipUnless(all(shutil.which(t) for t in TOOLS),
+                     "needs %s (scripts/setup --tests installs them)" % ", ".join(TOOLS))
+class UnsignedEndToEndTest(EndToEnd, DnsdTestCase):
+    """A zone without DNSSEC keys: the client refuses its SRV records unless
+    told --insecure (which the shared tests use)."""
+
+    def test_unsigned_srv_records_are_rejected(self):
+        rc, out = self.client("_ntske._tcp." + ORIGIN)
+        self.assertEqual(rc, 2, out)
+        self.assertFalse(out["signed"])
+        self.assertIn("rejected", out["error"])
+        self.assertNotIn("cookies", out)
+
 
 if __name__ == "__main__":
     unittest.main()
