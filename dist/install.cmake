@@ -17,6 +17,11 @@ foreach(name dnsd.service dnsd.yaml)
   file(READ "${DNSD_DIST_SRC}/${name}" text)
   string(REPLACE "/usr/sbin/dnsd" "${prefix}/sbin/dnsd" text "${text}")
   string(REPLACE "/etc/dnsd/" "${sysconf}/dnsd/" text "${text}")
+  # Built without sd_notify (-DDNSD_SYSTEMD=OFF): READY=1 never comes, so
+  # systemd must count the service as started once it has been executed.
+  if(NOT DNSD_NOTIFY)
+    string(REPLACE "\nType=notify\n" "\nType=exec\n" text "${text}")
+  endif()
   file(WRITE "${DNSD_DIST_BIN}/install/${name}" "${text}")
 endforeach()
 

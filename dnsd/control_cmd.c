@@ -250,6 +250,24 @@ static void srv_jb_nts(srv_jb_t *b, const zone_pool_t *pool)
                eps);
 }
 
+/* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
+ * snapshot it serves (UTC, to the second; srv_origin_t.snap_time says what
+ * that is after a restart) and how long ago; null without a snapshot. */
+static void srv_jb_snapshot_time(srv_jb_t *b, const srv_origin_t *o)
+{
+    char when[32];
+    struct tm tm;
+    time_t t = (time_t)o->snap_time;
+    double age = (double)time(NULL) - o->snap_time;
+    if (!o->pool) {
+        srv_jb_add(b, ", \"snapshot_time\": null, \"snapshot_age_s\": null");
+        return;
+    }
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    srv_jb_add(b, ", \"snapshot_time\": \"%s\", \"snapshot_age_s\": %lld", when,
+               (long long)(age > 0 ? age : 0));
+}
+
 static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
 {
     const srv_data_t *d = srv_current;
@@ -270,6 +288,7 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
         srv_jb_str(&b, o->name);
         srv_jb_add(&b, ", \"serial\": ");
         srv_jb_serial(&b, o);
+        srv_jb_snapshot_time(&b, o);
         srv_jb_add(&b, ", \"servers\": %zu, \"nts\": ",
                    o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
         srv_jb_nts(&b, o->pool);
@@ -395,9 +414,6 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
     return false;
 }
 
-/* What `next` changes that only a restart applies (sockets, threads, the
- * control channel), compared with what the process started with: e.g.
- * "listen/workers". Empty when nothing. */
 /* The abuse limits are set once before the workers start (dnsd/main.c). */
 static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
 {
@@ -408,6 +424,9 @@ static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
             memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
 }
 
+/* What `next` changes that only a restart applies (sockets, threads, the
+ * control channel), compared with what the process started with: e.g.
+ * "listen/workers". Empty when nothing. */
 static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {
@@ -556,19 +575,30 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
     out->json = srv_jb_done(&b);
 }
 
+/* A push, counted by result and timed: the frame is complete when it gets
+ * here, and the reply goes out as this returns. */
+static void srv_ctl_push_counted(srv_control_t *c, const ctl_frame_t *f,
+                                 srv_ctl_reply_t *out)
+{
+    uint64_t t0 = uv_hrtime();
+    srv_ctl_push(c, f, out);
+    bool ok = out->type == CTL_T_OK;
+    met_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
+    if (ok)
+        c->st.push_ok++;
+    else {
+        c->st.push_refused++;
+        c->st.push_refused_by[out->refusal]++;
+    }
+}
+
 void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
 {
     out->json = NULL;
     out->type = CTL_T_ERR;
     switch (f->type) {
     case CTL_T_PUSH:
-        srv_ctl_push(c, f, out);
-        if (out->type == CTL_T_OK)
-            c->st.push_ok++;
-        else {
-            c->st.push_refused++;
-            c->st.push_refused_by[out->refusal]++;
-        }
+        srv_ctl_push_counted(c, f, out);
         break;
     case CTL_T_STATUS:
         srv_ctl_status(c, out);

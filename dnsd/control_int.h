@@ -53,6 +53,9 @@ typedef struct srv_ctl_stats {
     /* The last accepted push, in ms: parse + validate, build the pool, store
      * the state file (fsync), publish (pointer swap + grace period + free). */
     double last_push_ms[4];
+    /* Every push, from its complete frame to its reply (queued): [0]
+     * accepted, [1] refused. */
+    met_hist_t push_time[2];
 } srv_ctl_stats_t;
 
 struct srv_control {

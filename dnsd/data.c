@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "data.h"
 
@@ -70,6 +72,16 @@ __attribute__((format(printf, 2, 3))) static void srv_data_note(srv_origin_t *o,
     va_end(ap);
 }
 
+/* A file's modification time as Unix time; 0 when stat fails (a file removed
+ * right after it was read: "unknown" looks old, never fresh). */
+static double srv_file_time(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    return (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+}
+
 /* Loads one candidate snapshot; on failure appends a summary to `why`. */
 static zone_snapshot_t *srv_data_try(const char *path, char *why, size_t whylen)
 {
@@ -127,11 +139,13 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     }
     srv_data_note(o, "%s: serial %llu from %s (%zu servers)", z->origin,
                   (unsigned long long)snap->serial, src, snap->n_servers);
+    o->snap_time = srv_file_time(src);
     if ((o->pool = zone_pool_new(snap, &o->params)) &&
         !(o->pool_share = srv_share_new(SRV_SHARE_POOL, o->pool)))
         o->pool = NULL;
     if (!o->pool) {
         o->src = SRV_SRC_NONE;
+        o->snap_time = 0;
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
     }
 }
@@ -292,7 +306,10 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
         return NULL;
     }
     const zone_snapshot_t *snap = zone_pool_snapshot(pool);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     origins[i].src = SRV_SRC_PUSH;
+    origins[i].snap_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
              origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
     return n;
@@ -342,6 +359,7 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
             }
         }
         o->src = c->src;
+        o->snap_time = c->snap_time;
         snprintf(o->note, sizeof o->note, "%s: serial %llu kept from the running data%s",
                  o->name, (unsigned long long)have,
                  c->src == SRV_SRC_CONFIG ? "" : " (pushed; served until the next push)");

@@ -57,6 +57,11 @@ typedef struct srv_origin {
     srv_share_t *pool_share;  /* holds pool; NULL when pool is NULL */
 
     srv_src_t src;            /* where pool came from */
+    double snap_time;         /* Unix time this node accepted pool: the push
+                                 (SRV_SRC_PUSH), else the modification time of
+                                 the file it was loaded from, so a restart does
+                                 not make an old snapshot look fresh; 0 when
+                                 unknown or no pool */
     srv_state_result_t state; /* what the last load found in state_dir */
     char state_err[1024];     /* UNREADABLE, REFUSED: the file and why, for the log */
     uint64_t state_errors;    /* state files refused or unreadable, over the

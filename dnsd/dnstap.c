@@ -89,6 +89,11 @@ static struct fstrm_writer *srv_dnstap_writer(srv_dnstap_t *dt, const cfg_t *cfg
     return w;
 }
 
+int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
+{
+    return 0; /* this build has dnstap */
+}
+
 srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen)
 {
     srv_dnstap_t *dt = calloc(1, sizeof *dt);

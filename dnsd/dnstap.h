@@ -34,6 +34,11 @@
 typedef struct srv_dnstap srv_dnstap_t;
 typedef struct srv_dnstap_q srv_dnstap_q_t;
 
+/* 0 when this build can write the query log cfg asks for (if any); -1 with a
+ * message when cfg asks for one and dnsd was built without dnstap
+ * (-DDNSD_DNSTAP=OFF: dnstap_off.c stands in for this module). */
+int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen);
+
 /* Opens cfg->dnstap_path for n_workers producers and starts the I/O thread.
  * NULL with a message when the path cannot be used. */
 srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err,

@@ -371,7 +371,8 @@ static int dnsd_run(const dnsd_opts_t *o)
         log_set_level((log_level_t)cfg.log_level);
     if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
         log_use_syslog();
-    if (srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
+    if (srv_dnstap_check(&cfg, err, sizeof(err)) != 0 ||
+        srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
     }

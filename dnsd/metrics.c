@@ -93,6 +93,18 @@ const char *met_push_reason_name(met_push_reason_t r)
     return (unsigned)r < MET_PUSH_REASONS ? met_push_names[r] : "other";
 }
 
+static const double met_push_bounds[MET_PUSH_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+void met_hist_observe(met_hist_t *h, double seconds)
+{
+    int i = 0;
+    while (i < MET_PUSH_BUCKETS && seconds > met_push_bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->sum += seconds > 0 ? seconds : 0;
+}
+
 static void met_queries(met_buf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
@@ -142,6 +154,8 @@ static void met_abuse(met_buf_t *b, const srv_stats_t *st)
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
     met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
             st->tcp_write_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "large_message",
+            st->tcp_large_refused);
 }
 
 static void met_pool(met_buf_t *b, const met_snap_t *s)
@@ -266,6 +280,45 @@ static void met_nts_zones(met_buf_t *b, const met_snap_t *s)
                 s->origins[i].nts[2]);
 }
 
+/* name_bucket{result,le} cumulative, name_sum, name_count (= the +Inf bucket,
+ * as the exposition format requires). */
+static void met_histogram(met_buf_t *b, const char *name, const char *result,
+                          const met_hist_t *h)
+{
+    uint64_t n = 0;
+    for (int i = 0; i <= MET_PUSH_BUCKETS; i++) {
+        n += h->bucket[i];
+        met_add(b, "%s_bucket{result=\"%s\",le=", name, result);
+        if (i < MET_PUSH_BUCKETS)
+            met_add(b, "\"%g\"} %llu\n", met_push_bounds[i], (unsigned long long)n);
+        else
+            met_add(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
+    }
+    met_add(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
+    met_add(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
+}
+
+/* How long pushes take, and how old the snapshots they brought are. */
+static void met_push_times(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_control_push_duration_seconds", "histogram",
+               "Time from a complete PUSH frame to its reply, by result (accepted, "
+               "refused).");
+    met_histogram(b, "dnsd_control_push_duration_seconds", "accepted",
+                  &s->push_duration[0]);
+    met_histogram(b, "dnsd_control_push_duration_seconds", "refused",
+                  &s->push_duration[1]);
+    met_family(b, "dnsd_zone_snapshot_timestamp_seconds", "gauge",
+               "Unix time this node accepted the served snapshot, by zone: the push, or "
+               "the modification time of the file it was loaded from.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool) {
+            met_add(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.3f\n", s->origins[i].snapshot_time);
+        }
+}
+
 static void met_zones(met_buf_t *b, const met_snap_t *s)
 {
     static const char *const fam[2] = {"ipv4", "ipv6"};
@@ -332,6 +385,7 @@ int met_render(const met_snap_t *s, char **out, size_t *len)
     met_packets(&b, s);
     met_control(&b, s);
     met_zones(&b, s);
+    met_push_times(&b, s);
     met_state(&b, s);
     met_process(&b, s);
     if (b.oom || !b.p) {

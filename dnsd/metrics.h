@@ -31,10 +31,29 @@ typedef enum {
 /* Label values of met_push_reason_t, e.g. "serial_not_newer". */
 const char *met_push_reason_name(met_push_reason_t r);
 
+/*
+ * The push-duration histogram: MET_PUSH_BUCKETS upper bounds in seconds, from
+ * 1 ms (a push refused at its first check) to 30 s (three times dnsdctl's
+ * default timeout; 10 s, the timeout itself, is a bound too). A 5,000-server
+ * push takes about 40 ms (README "Cost of a push").
+ */
+#define MET_PUSH_BUCKETS 14
+
+/* Observations per bucket (not cumulative: the renderer sums them), the
+ * last one for those over every bound, and the sum of the observations. */
+typedef struct met_hist {
+    uint64_t bucket[MET_PUSH_BUCKETS + 1];
+    double sum; /* seconds */
+} met_hist_t;
+
+/* Adds one observation of `seconds` to h (le: the first bound >= seconds). */
+void met_hist_observe(met_hist_t *h, double seconds);
+
 typedef struct met_origin {
     const char *name;       /* "pool.ntp.org" */
     bool has_pool;          /* a snapshot is served */
     uint64_t serial;        /* its serial when has_pool */
+    double snapshot_time;   /* Unix time this node accepted it, when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
     unsigned nts[3];        /* NTS-capable servers: all, eligible; NTS-KE endpoints */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
@@ -63,6 +82,7 @@ typedef struct met_snap {
     size_t n_frames_refused;
     uint64_t push_ok;
     uint64_t push_refused[MET_PUSH_REASONS];
+    met_hist_t push_duration[2]; /* frame to reply, by result: accepted, refused */
     uint64_t reload_ok, reload_failed;
     uint64_t geoip_refused;      /* reloads refused because of the GeoIP database */
     uint64_t http_requests[5];   /* by status: 200, 400, 404, 405, other */

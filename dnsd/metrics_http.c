@@ -98,6 +98,7 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
+        o[i].snapshot_time = so->snap_time;
         for (int f = 0; f < 2; f++)
             zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
                              &o[i].servers[f][1]);
@@ -159,6 +160,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .state_temp_removed = srv_state_temp_removed(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
+        memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;

@@ -64,6 +64,7 @@ typedef struct srv_stats {
     uint64_t tcp_client_refused; /* connections over tcp.max_per_client */
     uint64_t tcp_read_timeouts;  /* a begun message not finished within tcp.read_timeout */
     uint64_t tcp_write_timeouts; /* a response unread by the client for the idle timeout */
+    uint64_t tcp_large_refused;  /* a message over 4 KiB with every large read buffer lent */
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
 } srv_stats_t;

@@ -1,8 +1,16 @@
 /*
  * tcp.c - DNS over TCP (RFC 7766) for one worker; see tcp.h.
  *
- * Memory: a connection carries its read buffer (one whole frame, so a message
- * is always contiguous) and is recycled through a per-worker free list.
+ * Memory: a connection carries an inline read buffer that holds a frame of up
+ * to TCP_RBUF_INLINE bytes - a message as large as UDP accepts (udp.h
+ * UDP_RECV_SLOT), which every sane query is. RFC 7766 allows 64 KiB messages,
+ * so a frame announcing more is lent one of the worker's TCP_BIG_BUFS large
+ * buffers (allocated at start) until what is left fits inline again; when all
+ * are lent, the connection is closed and counted (tcp_large_refused). A
+ * message is always contiguous. So a connection costs sizeof(tcp_conn_t),
+ * under 5 KiB, whatever its peer sends, and the large buffers add at most
+ * TCP_BIG_BUFS x 64 KiB per worker (README "Hardening"). Connections are
+ * recycled through a per-worker free list.
  * Responses are built in one per-worker scratch buffer and written with
  * uv_try_write; only when the socket cannot take all of it at once is the rest
  * copied into a write buffer (recycled when small, as nearly all DNS responses
@@ -27,7 +35,7 @@
 #include "worker.h"
 
 /* Recycled objects kept per worker: enough for connection churn and bursts of
- * slow readers without holding more than ~1.5 MB of idle buffers. */
+ * slow readers without holding more than ~110 KB of idle buffers. */
 #define TCP_KEEP_CONNS 16
 #define TCP_KEEP_WBUFS 8
 /* Capacity of a recycled write buffer: covers any response that fits UDP and
@@ -40,6 +48,9 @@
 #define TCP_PAUSE_MS 100
 /* Per-client connection counters (see tcp_limits_set): 256 KiB. */
 #define TCP_CLIENT_SLOTS 65536
+/* The inline read buffer: a frame of a message as large as a UDP query may be
+ * (udp.h UDP_RECV_SLOT, 4096 bytes) with its length prefix. */
+#define TCP_RBUF_INLINE (2 + 4096)
 
 static unsigned tcp_max_per_client; /* 0: no cap */
 static unsigned tcp_read_ms;        /* 0: no read timeout */
@@ -57,10 +68,12 @@ struct tcp_conn {
     unsigned handles; /* handles not yet closed: freed at 0 */
     bool eof;         /* the client half-closed: close once everything is written */
     bool closing;
-    bool partial;     /* a message has begun: the read timeout runs */
-    int slot;         /* this client's tcp_clients counter; -1 none */
-    size_t rlen; /* bytes in rbuf */
-    uint8_t rbuf[TCP_FRAME_MAX];
+    bool partial;  /* a message has begun: the read timeout runs */
+    int slot;      /* this client's tcp_clients counter; -1 none */
+    uint8_t *rbuf; /* rbuf_inline, or a large buffer lent by the worker */
+    size_t rcap;   /* TCP_RBUF_INLINE or TCP_FRAME_MAX */
+    size_t rlen;   /* bytes in rbuf */
+    uint8_t rbuf_inline[TCP_RBUF_INLINE];
 };
 
 struct tcp_wbuf {
@@ -175,7 +188,8 @@ static int tcp_client_take(const struct sockaddr_storage *peer)
     uint8_t ip[16], h[8];
     size_t len;
 
-    if (!tcp_max_per_client || !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
+    if (!tcp_max_per_client ||
+        !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
         return -1;
     cookie_siphash24(tcp_client_key, ip, len, h);
     int slot = (int)((h[0] | (unsigned)h[1] << 8) % TCP_CLIENT_SLOTS);
@@ -193,11 +207,24 @@ static void tcp_client_put(int slot)
         atomic_fetch_sub_explicit(&tcp_clients[slot], 1, memory_order_relaxed);
 }
 
+/* Gives a lent large buffer back; what it holds is moved inline (it fits). */
+static void tcp_rbuf_return(tcp_conn_t *c)
+{
+    if (c->rbuf == c->rbuf_inline)
+        return;
+    memcpy(c->rbuf_inline, c->rbuf, c->rlen);
+    c->ctx->big_free[c->ctx->n_big_free++] = c->rbuf;
+    c->rbuf = c->rbuf_inline;
+    c->rcap = TCP_RBUF_INLINE;
+}
+
 static void tcp_conn_close(tcp_conn_t *c)
 {
     if (c->closing)
         return;
     c->closing = true;
+    c->rlen = 0; /* nothing more is read or answered */
+    tcp_rbuf_return(c);
     tcp_client_put(c->slot);
     c->slot = -1;
     tcp_lru_unlink(c->ctx, c);
@@ -344,9 +371,31 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
 static void tcp_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     tcp_conn_t *c = h->data;
-    /* rlen < TCP_FRAME_MAX always holds here: a full buffer is a whole frame
-     * and is consumed before the next read. */
-    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(TCP_FRAME_MAX - c->rlen));
+    /* rlen < rcap always holds here: tcp_rbuf_fit() gave the partial frame a
+     * buffer it fits in, and a full buffer is consumed before the next read. */
+    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+/* Once every complete message is answered: the buffer must hold the frame
+ * that the rest begins. A frame over TCP_RBUF_INLINE borrows a large buffer;
+ * one that fits inline gives it back. -1 when none is left to borrow. */
+static int tcp_rbuf_fit(tcp_conn_t *c)
+{
+    size_t need = c->rlen >= 2 ? 2 + (size_t)wire_get16(c->rbuf) : 2;
+    if (need <= TCP_RBUF_INLINE) {
+        tcp_rbuf_return(c);
+        return 0;
+    }
+    if (c->rbuf != c->rbuf_inline)
+        return 0; /* already large: TCP_FRAME_MAX holds any frame */
+    tcp_ctx_t *ctx = c->ctx;
+    if (ctx->n_big_free == 0)
+        return -1;
+    uint8_t *big = ctx->big_free[--ctx->n_big_free];
+    memcpy(big, c->rbuf, c->rlen);
+    c->rbuf = big;
+    c->rcap = TCP_FRAME_MAX;
+    return 0;
 }
 
 /* Answers every complete message in the buffer in turn, until one response
@@ -371,6 +420,11 @@ static void tcp_consume(tcp_conn_t *c)
     if (off > 0) {
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
+    }
+    /* While a response waits, nothing is read: the buffer can wait too. */
+    if (c->pending == 0 && tcp_rbuf_fit(c) != 0) {
+        c->ctx->ans->stats->tcp_large_refused++;
+        tcp_conn_close(c);
     }
 }
 
@@ -421,8 +475,8 @@ static tcp_conn_t *tcp_conn_get(tcp_ctx_t *ctx)
         ctx->n_free_conns--;
         return c;
     }
-    /* Not calloc: the read buffer's pages are touched only as data arrives,
-     * so an idle connection costs a page, not 64 KB of resident memory. */
+    /* Not calloc: tcp_conn_start sets what needs it, and the read buffer's
+     * pages are touched only as data arrives. */
     return malloc(sizeof(*c));
 }
 
@@ -448,6 +502,8 @@ static int tcp_conn_start(tcp_ctx_t *ctx, int fd, const struct sockaddr_storage 
     }
     c->pending = 0;
     c->eof = c->closing = false;
+    c->rbuf = c->rbuf_inline;
+    c->rcap = TCP_RBUF_INLINE;
     c->rlen = 0;
     c->prev = c->next = NULL;
     uv_tcp_init(ctx->loop, &c->tcp);
@@ -570,8 +626,17 @@ int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, ans_ctx_t *ans, unsigned idle_
     ctx->ans = ans;
     ctx->idle_ms = idle_ms;
     ctx->cap = cap;
-    if (!(ctx->scratch = malloc(TCP_FRAME_MAX)))
+    /* The large buffers in one block: its pages become resident only as
+     * large messages arrive, and stay bounded by TCP_BIG_BUFS. */
+    if (!(ctx->scratch = malloc(TCP_FRAME_MAX)) ||
+        !(ctx->big = malloc((size_t)TCP_BIG_BUFS * TCP_FRAME_MAX))) {
+        free(ctx->scratch);
+        ctx->scratch = NULL;
         return -1;
+    }
+    for (unsigned i = 0; i < TCP_BIG_BUFS; i++)
+        ctx->big_free[i] = ctx->big + (size_t)i * TCP_FRAME_MAX;
+    ctx->n_big_free = TCP_BIG_BUFS;
     uv_timer_init(loop, &ctx->drain);
     return 0;
 }
@@ -615,4 +680,6 @@ void tcp_ctx_deinit(tcp_ctx_t *ctx)
     }
     free(ctx->scratch);
     ctx->scratch = NULL;
+    free(ctx->big);
+    ctx->big = NULL;
 }

@@ -22,6 +22,10 @@
 
 /* A whole DNS message with its length prefix: the largest frame there is. */
 #define TCP_FRAME_MAX (2 + 65535)
+/* Large read buffers per worker, lent to connections whose message does not
+ * fit the inline buffer (tcp.c): 1 MiB, and enough, since sane queries are
+ * far smaller and a large one is read and answered within the read timeout. */
+#define TCP_BIG_BUFS 16
 
 typedef struct tcp_conn tcp_conn_t;
 typedef struct tcp_wbuf tcp_wbuf_t;
@@ -40,6 +44,9 @@ typedef struct tcp_ctx {
     tcp_wbuf_t *free_wbufs; /* recycled buffers for responses that must wait */
     unsigned n_free_wbufs;
     uint8_t *scratch; /* TCP_FRAME_MAX: every response is built here */
+    uint8_t *big;     /* TCP_BIG_BUFS large read buffers of TCP_FRAME_MAX */
+    uint8_t *big_free[TCP_BIG_BUFS]; /* those not lent */
+    unsigned n_big_free;
     uv_timer_t drain; /* bounds the wait for in-flight responses at stop */
     bool draining;
 } tcp_ctx_t;

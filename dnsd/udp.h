@@ -24,7 +24,8 @@
  * enough packets that their fixed cost (~1 µs each) is a small share of the
  * kernel's per-packet work, while the batch's buffers (32 × 4 KB in, 32 × 1232 B
  * out, ~170 KB) stay within L2 and a burst is answered within tens of µs rather
- * than waiting for a larger batch to fill. gdnsd settled on the same width.
+ * than waiting for a larger batch to fill. For comparison, gdnsd uses 16 and
+ * Knot DNS 10.
  */
 #define UDP_BATCH 32
 

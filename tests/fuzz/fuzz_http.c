@@ -90,6 +90,7 @@ static void fh_render(const uint8_t *p, size_t n)
         o[i].name = names[i];
         o[i].has_pool = k & 1;
         o[i].serial = k * 7919;
+        o[i].snapshot_time = (double)k * 1e8 + 0.5;
     }
     memset(&st, 0, sizeof st);
     memcpy(&st, p, n < sizeof st ? n : sizeof st);
@@ -101,6 +102,7 @@ static void fh_render(const uint8_t *p, size_t n)
                     .n_origins = 3,
                     .frames_refused = fr,
                     .n_frames_refused = 1};
+    met_hist_observe(&s.push_duration[n & 1], (double)n / 100);
     char *out = NULL;
     size_t len = 0;
     if (met_render(&s, &out, &len) != 0)

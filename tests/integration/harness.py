@@ -78,6 +78,28 @@ SANITIZER_RE = re.compile(
     r"ThreadSanitizer")
 
 
+def built_with(feature, default=True):
+    """Whether the dnsd under test has an optional feature: "dnstap" or
+    "systemd", the CMake options DNSD_DNSTAP and DNSD_SYSTEMD (ON unless the
+    build directory's CMakeCache.txt says OFF), or "sanitize" with
+    default=False (DNSD_SANITIZE)."""
+    key = "DNSD_%s:BOOL=" % feature.upper()
+    try:
+        with open(os.path.join(BINARY_DIR, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith(key):
+                    return line[len(key):].strip().upper() not in ("OFF", "0", "NO", "FALSE")
+    except OSError:
+        pass
+    return default
+
+
+def not_built(feature):
+    """The reason to skip a test that needs an optional feature."""
+    return "dnsd in %s was built with -DDNSD_%s=OFF: no %s support to test" % (
+        BINARY_DIR, feature.upper(), feature)
+
+
 def have_ipv6():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:

@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (DNSD, ORIGIN, POOL_ZONE, SANITIZER_RE, SOURCE_DIR, Server, free_port,
-                     port_is_free)
+from harness import (DNSD, ORIGIN, POOL_ZONE, SANITIZER_RE, SOURCE_DIR, Server, built_with,
+                     free_port, port_is_free)
 
 PATH_KEYS = ("master", "snapshot", "state_dir", "database", "unix", "key_file")
 
@@ -179,6 +179,24 @@ class CliTest(unittest.TestCase):
         path = self.config(body, "".join(POOL_ZONE.splitlines(keepends=True)[:3]))
         p = self.assertNothingBound("-c", path)
         self.assertIn(os.path.join(self.dir, "pool.zone"), p.stderr)
+
+    def test_query_log_needs_a_build_with_dnstap(self):
+        # Either build: one with dnstap checks the config, one without
+        # (-DDNSD_DNSTAP=OFF) refuses it before binding, saying why.
+        body = ('listen: ["127.0.0.1:{port}"]\nworkers: 1\nzones:\n'
+                "  - origin: %s\n    master: {master}\n"
+                "query_log: {{dnstap: {{file: q.dnstap}}}}\n" % ORIGIN)
+        path = self.config(body)
+        p = run("-c", path, "--check")
+        if built_with("dnstap"):
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            return
+        want = ("%s: query_log: this dnsd was built without dnstap support "
+                "(-DDNSD_DNSTAP=OFF)" % path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(want, p.stderr)
+        p = self.assertNothingBound("-c", path)
+        self.assertIn(want, p.stderr)
 
 
 if __name__ == "__main__":

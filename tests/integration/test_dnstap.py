@@ -20,8 +20,8 @@ import unittest
 
 import dns.message
 
-from harness import ORIGIN, Server, check_clean_exit, free_port, http, parse_metrics, \
-    query, tcp_connect, tcp_recv, tcp_send, udp_exchange
+from harness import ORIGIN, Server, built_with, check_clean_exit, free_port, http, \
+    not_built, parse_metrics, query, tcp_connect, tcp_recv, tcp_send, udp_exchange
 
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
 ACCEPT, START, STOP, READY, FINISH = 1, 2, 3, 4, 5
@@ -125,6 +125,7 @@ def decode_endpoints(path):
     return out
 
 
+@unittest.skipUnless(built_with("dnstap"), not_built("dnstap"))
 @unittest.skipUnless(DNSTAP_LDNS, "dnstap-ldns is not installed (Debian package dnstap-ldns)")
 class DnstapTest(unittest.TestCase):
 
@@ -284,6 +285,7 @@ class StalledReader(threading.Thread):
             c.close()
 
 
+@unittest.skipUnless(built_with("dnstap"), not_built("dnstap"))
 class DnstapStallTest(unittest.TestCase):
     """SIGTERM with a stalled reader: exit 0 within STOP_BOUND, drops counted."""
 

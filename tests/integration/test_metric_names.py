@@ -207,8 +207,8 @@ class DashboardModelTest(unittest.TestCase):
                 self.assertIsInstance(p["gridPos"][k], int)
         titles = " | ".join(p["title"].lower() for p in panels)
         for want in ("queries by zone", "queries by qtype", "responses by rcode",
-                     "pool answers by zone and backfill", "spill", "push", "serial per node",
-                     "drops by reason"):
+                     "pool answers by zone and backfill", "spill", "push latency",
+                     "snapshot age", "serial per node", "drops by reason"):
             self.assertIn(want, titles)
 
     @unittest.skipUnless(shutil.which("promtool"), "promtool: scripts/setup --tests")

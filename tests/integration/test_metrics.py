@@ -2,10 +2,16 @@
 before and after a known set of queries and pushes moves every counter by
 exactly the expected amount and no other counter at all; other paths and
 methods get 404/405/400/431; a slow or oversized request is cut off while
-the daemon keeps answering."""
+the daemon keeps answering. The push-duration histogram takes one
+observation per push; a zone's snapshot timestamp is the time its push was
+accepted, or after a restart the state or snapshot file's modification
+time, and `dnsdctl status` shows the same."""
 
+import calendar
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -14,8 +20,8 @@ import unittest
 import dns.edns
 import dns.message
 
-from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, free_port, header, http,
-                     parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
+from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, check_clean_exit, free_port, header,
+                     http, parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
                      tcp_send, wire_name)
 from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
 
@@ -23,11 +29,11 @@ DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
 
 
 class MetricsServer(PoolServer):
-    """The pool server with metrics, control.unix and a state_dir."""
+    """The pool server with metrics, control.unix and (state={}) a state_dir."""
 
-    def __init__(self):
+    def __init__(self, snapshot=pool_snapshot(), state={}):
         self.metrics_port = free_port(False)
-        super().__init__(snapshot=pool_snapshot(), state={})
+        super().__init__(snapshot=snapshot, state=state)
 
     def write_config(self):
         path = super().write_config()
@@ -110,10 +116,15 @@ class MetricsTest(DnsdTestCase):
         'dnsd_control_connections_total{socket="unix"}': 2,
         # Every query of the workload comes without a DNS cookie.
         'dnsd_cookies_total{result="none"}': 17,
+        'dnsd_control_push_duration_seconds_count{result="accepted"}': 1,
+        'dnsd_control_push_duration_seconds_count{result="refused"}': 1,
     }
-    # Move with the scrapes themselves, or are gauges checked on their own.
+    # Move with the scrapes themselves, or are gauges or timings checked on
+    # their own.
     IGNORED = ("dnsd_metrics_", "dnsd_zone_", "dnsd_tcp_connections_open",
-               "dnsd_last_reload", "dnsd_start_time")
+               "dnsd_last_reload", "dnsd_start_time",
+               "dnsd_control_push_duration_seconds_bucket",
+               "dnsd_control_push_duration_seconds_sum")
 
     def test_counters_move_by_exactly_the_workload(self):
         before = self.scrape()
@@ -139,6 +150,47 @@ class MetricsTest(DnsdTestCase):
         elig = after['dnsd_zone_servers{zone="pool.ntp.org",family="ipv4",state="eligible"}']
         self.assertGreater(total, 0)
         self.assertLessEqual(elig, total)
+
+    def test_push_duration_histogram(self):
+        """One observation per push, by result; the sum grows by the push's
+        time: at least the build_ms of its reply, at most dnsdctl's wall time."""
+        hist = "dnsd_control_push_duration_seconds"
+        before = self.scrape()
+        serial = int(before['dnsd_zone_serial{zone="%s"}' % ORIGIN]) + 1
+        t0 = time.monotonic()
+        p = self.ctl("push", self.server.write("hist.json", pool_snapshot(serial)))
+        wall = time.monotonic() - t0
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        build_s = float(re.search(r"built in ([0-9.]+) ms", p.stdout).group(1)) / 1000
+        after = self.scrape()
+        for result, n in (("accepted", 1), ("refused", 0)):
+            key = '%s_count{result="%s"}' % (hist, result)
+            self.assertEqual(after[key] - before[key], n, key)
+        grew = (after['%s_sum{result="accepted"}' % hist]
+                - before['%s_sum{result="accepted"}' % hist])
+        self.assertGreater(grew, 0)
+        self.assertGreaterEqual(grew, build_s - 0.0001)  # build_ms is printed to 0.1 ms
+        self.assertLessEqual(grew, wall)
+        # A refused push (serial not newer) is an observation of its own.
+        p = self.ctl("push", self.server.write("stale.json", pool_snapshot(serial)))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        again = self.scrape()
+        key = '%s_count{result="refused"}' % hist
+        self.assertEqual(again[key] - after[key], 1)
+        # Buckets: 1 ms .. 30 s, cumulative, +Inf equal to the count.
+        for result in ("accepted", "refused"):
+            buckets = sorted((float(m.group(1)), v) for k, v in again.items()
+                             for m in [re.match(r'%s_bucket\{result="%s",le="([^"]+)"\}$'
+                                                % (hist, result), k)] if m)
+            bounds = [b for b, _ in buckets]
+            self.assertEqual((bounds[0], bounds[-2], bounds[-1]), (0.001, 30, float("inf")))
+            counts = [v for _, v in buckets]
+            self.assertEqual(counts, sorted(counts), result)
+            self.assertEqual(counts[-1], again['%s_count{result="%s"}' % (hist, result)])
+        # The accepted push landed in the first bucket at or above its time.
+        for b in bounds[:-1]:
+            key = '%s_bucket{result="accepted",le="%g"}' % (hist, b)
+            self.assertEqual(again[key] - before[key], 1 if b >= grew else 0, key)
 
     def test_other_paths_methods_and_malformed_requests(self):
         port = self.server.metrics_port
@@ -241,6 +293,117 @@ class MetricsTest(DnsdTestCase):
         key = 'dnsd_metrics_connections_total{event="evicted"}'
         self.assertGreaterEqual(after[key] - before.get(key, 0), 12)
 
+
+
+SNAPSHOT_TIME = 'dnsd_zone_snapshot_timestamp_seconds{zone="%s"}' % ORIGIN
+OLD = 1700000000.25  # 2023-11-14T22:13:20.25Z: a file far older than the test
+
+
+class SnapshotTimeTest(unittest.TestCase):
+    """dnsd_zone_snapshot_timestamp_seconds and status' snapshot_time: when
+    this node accepted the snapshot it serves, across pushes, reloads and
+    restarts."""
+
+    def start(self, srv):
+        self.addCleanup(srv.kill)
+        return srv.start()
+
+    def stop(self, srv):
+        check_clean_exit(*srv.stop())
+
+    def restart(self, srv, before_start=lambda: None):
+        """SIGTERM (must exit 0), before_start(), the same config again."""
+        srv.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(srv.proc.wait(timeout=10), 0, srv.log())
+        srv.stderr.close()
+        before_start()
+        srv.start()
+
+    def sighup(self, srv):
+        done = srv.log().count("SIGHUP: reloaded")
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while srv.log().count("SIGHUP: reloaded") == done:
+            self.assertLess(time.monotonic(), deadline, srv.log())
+            time.sleep(0.05)
+
+    def scrape(self, srv):
+        status, _, body = http(srv.metrics_port, b"GET /metrics HTTP/1.0\r\n\r\n")
+        self.assertEqual(status, 200)
+        return parse_metrics(body.decode())
+
+    def ctl(self, srv, *args):
+        p = subprocess.run([DNSDCTL, "-s", srv.path("ctl.sock")] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def push(self, srv, serial):
+        """Pushes `serial`; returns the Unix times just before and after."""
+        path = srv.write("push-%d.json" % serial, pool_snapshot(serial))
+        t0 = time.time()
+        self.ctl(srv, "push", path)
+        return t0, time.time()
+
+    def assertSnapshotTime(self, srv, lo, hi=None):
+        """The metric lies in [lo, hi] (hi None: equals lo to the ms), and
+        status says the same to the second, with an age that fits."""
+        hi = lo if hi is None else hi
+        got = self.scrape(srv)[SNAPSHOT_TIME]
+        self.assertGreaterEqual(got, lo - 0.0015)
+        self.assertLessEqual(got, hi + 0.0015)
+        zone = json.loads(self.ctl(srv, "status"))["zones"][0]
+        when = calendar.timegm(time.strptime(zone["snapshot_time"], "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(when, int(got), zone)
+        self.assertAlmostEqual(zone["snapshot_age_s"], time.time() - got, delta=3)
+        return got
+
+    def test_configured_snapshot_file_time_at_start(self):
+        """A snapshot loaded from the zone's snapshot: file dates from that
+        file's modification time, not from the start."""
+        srv = MetricsServer()
+        os.utime(srv.path("snapshot.json"), (OLD, OLD))
+        self.start(srv)
+        self.assertSnapshotTime(srv, OLD)
+        self.stop(srv)
+
+    def test_push_time_then_state_file_time_after_restart(self):
+        srv = MetricsServer(snapshot=None)
+        self.start(srv)
+        # No snapshot: no timestamp, and status says null.
+        self.assertNotIn(SNAPSHOT_TIME, self.scrape(srv))
+        zone = json.loads(self.ctl(srv, "status"))["zones"][0]
+        self.assertEqual((zone["snapshot_time"], zone["snapshot_age_s"]), (None, None))
+        t0, t1 = self.push(srv, POOL_SERIAL)
+        pushed = self.assertSnapshotTime(srv, t0, t1)
+        # A reload reads the state file written with the push: the same time.
+        self.sighup(srv)
+        self.assertAlmostEqual(self.scrape(srv)[SNAPSHOT_TIME], pushed, delta=1.0)
+        # A restart must not make the snapshot look fresh: the state file's
+        # modification time (set far back here) is what counts, and a reload
+        # after it keeps that time.
+        state = srv.path(os.path.join("state", ORIGIN + ".snapshot.json"))
+        self.restart(srv, lambda: os.utime(state, (OLD, OLD)))
+        self.assertSnapshotTime(srv, OLD)
+        self.sighup(srv)
+        self.assertSnapshotTime(srv, OLD)
+        # The next push is fresh again.
+        t0, t1 = self.push(srv, POOL_SERIAL + 1)
+        self.assertSnapshotTime(srv, t0, t1)
+        self.stop(srv)
+
+    def test_reload_keeps_the_time_of_a_push_it_keeps(self):
+        """Without a state_dir, a reload keeps the running push over the
+        older configured file, and its time with it."""
+        srv = MetricsServer(state=None)
+        os.utime(srv.path("snapshot.json"), (OLD, OLD))
+        self.start(srv)
+        self.assertSnapshotTime(srv, OLD)
+        t0, t1 = self.push(srv, POOL_SERIAL + 1)
+        pushed = self.assertSnapshotTime(srv, t0, t1)
+        self.sighup(srv)
+        self.assertEqual(self.scrape(srv)[SNAPSHOT_TIME], pushed)
+        self.stop(srv)
 
 if __name__ == "__main__":
     unittest.main()

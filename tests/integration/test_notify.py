@@ -15,8 +15,8 @@ import subprocess
 import time
 import unittest
 
-from harness import DNSD, ORIGIN, Server, _die_with_parent, check_clean_exit, query, \
-    udp_exchange
+from harness import DNSD, ORIGIN, Server, _die_with_parent, built_with, check_clean_exit, \
+    not_built, query, udp_exchange
 
 # A private /dev holding only what dnsd opens, plus the test's /dev/log.
 PRIVATE_DEV = r"""set -e
@@ -65,6 +65,7 @@ class NotifyTest(unittest.TestCase):
                 return seen
         raise AssertionError("no %s from dnsd; got %r" % (want, seen))
 
+    @unittest.skipUnless(built_with("systemd"), not_built("systemd"))
     def test_ready_reloading_stopping(self):
         srv = Server()
         self.addCleanup(srv.kill)
@@ -85,6 +86,27 @@ class NotifyTest(unittest.TestCase):
             self.recv_states(sock, "STOPPING=1")
             srv.proc.wait(timeout=15)
         check_clean_exit(*srv.stop())
+
+    @unittest.skipIf(built_with("systemd"),
+                     "built with systemd: test_ready_reloading_stopping covers sd_notify")
+    def test_without_systemd_nothing_is_sent_and_the_log_says_why(self):
+        srv = Server()
+        self.addCleanup(srv.kill)
+        path = srv.path("notify.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(path)
+            self.start_with_env(srv, {"NOTIFY_SOCKET": path})
+            srv.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            rc, text = srv.stop()
+            sock.setblocking(False)
+            with self.assertRaises(BlockingIOError):
+                sock.recv(4096)
+        check_clean_exit(rc, text)
+        self.assertEqual(text.count("sd_notify: "), 1, text)
+        self.assertIn("warn: sd_notify: $NOTIFY_SOCKET is set but this dnsd was built "
+                      "without systemd support (-DDNSD_SYSTEMD=OFF)", text)
+        self.assertIn("use Type=exec, not Type=notify", text)
 
     def test_journal_lines_carry_priorities(self):
         srv = Server()

@@ -14,8 +14,8 @@ import unittest
 
 import dns.message
 
-from harness import BINARY_DIR, DNSD, ORIGIN, Server, check_clean_exit, port_is_free, \
-    query, udp_exchange
+from harness import BINARY_DIR, DNSD, ORIGIN, Server, built_with, check_clean_exit, \
+    not_built, port_is_free, query, udp_exchange
 from pooltest import snapshot_text, server
 
 try:
@@ -70,6 +70,7 @@ class PrivsTest(unittest.TestCase):
         self.assertIn("running as nobody:nogroup", log)
         self.assertNotIn("running as root", log)
 
+    @unittest.skipUnless(built_with("dnstap"), not_built("dnstap"))
     def test_files_written_after_the_drop_are_handed_over(self):
         """Pushes persist into state_dir and the dnstap file is written, both
         as nobody; the control socket is nobody's."""

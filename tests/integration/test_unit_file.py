@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BINARY_DIR, DNSD, SOURCE_DIR
+from harness import BINARY_DIR, DNSD, SOURCE_DIR, built_with
 
 ANALYZE = shutil.which("systemd-analyze")
 UNIT = os.path.join(SOURCE_DIR, "dist", "dnsd.service")
@@ -99,6 +99,8 @@ class UnitFileTest(unittest.TestCase):
             unit = f.read()
         self.assertIn("ExecStart=%s/sbin/dnsd -c %s/etc/dnsd/dnsd.yaml\n" % (prefix, prefix),
                       unit)
+        # Without sd_notify (-DDNSD_SYSTEMD=OFF) READY=1 never comes: Type=exec.
+        self.assertIn("\nType=%s\n" % ("notify" if built_with("systemd") else "exec"), unit)
         for sect, pages in MAN_PAGES.items():
             for page in pages:
                 path = os.path.join(prefix, "share/man", sect, page)

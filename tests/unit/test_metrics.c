@@ -88,6 +88,7 @@ static void test_render(void)
     met_origin_t o[2] = {{.name = "pool.ntp.org",
                           .has_pool = true,
                           .serial = 42,
+                          .snapshot_time = 1700000000.25,
                           .servers = {{100, 90}, {20, 10}},
                           .state_errors = 2},
                          {.name = "we\"ird\\zone", .has_pool = false}};
@@ -108,6 +109,11 @@ static void test_render(void)
                     .reload_failed = 1,
                     .state_temp_removed = 3};
     s.push_refused[MET_PUSH_STALE] = 3;
+    /* Bounds are inclusive (le); beyond the last one only +Inf counts it. */
+    met_hist_observe(&s.push_duration[0], 0.0005);
+    met_hist_observe(&s.push_duration[0], 0.005);
+    met_hist_observe(&s.push_duration[0], 10);
+    met_hist_observe(&s.push_duration[0], 40);
     s.http_requests[2] = 5;
     char *out = NULL;
     size_t len = 0;
@@ -145,6 +151,23 @@ static void test_render(void)
         "\ndnsd_state_load_errors_total{zone=\"pool.ntp.org\"} 2\n",
         "\ndnsd_state_load_errors_total{zone=\"we\\\"ird\\\\zone\"} 0\n",
         "\ndnsd_state_temp_files_removed_total 3\n",
+        "# TYPE dnsd_control_push_duration_seconds histogram\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.001\"} "
+        "1\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.0025\"} "
+        "1\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"0.005\"} "
+        "2\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"5\"} 2\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"10\"} 3\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"30\"} 3\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"accepted\",le=\"+Inf\"} "
+        "4\n",
+        "\ndnsd_control_push_duration_seconds_sum{result=\"accepted\"} 50.005500\n",
+        "\ndnsd_control_push_duration_seconds_count{result=\"accepted\"} 4\n",
+        "\ndnsd_control_push_duration_seconds_bucket{result=\"refused\",le=\"+Inf\"} 0\n",
+        "\ndnsd_control_push_duration_seconds_count{result=\"refused\"} 0\n",
+        "\ndnsd_zone_snapshot_timestamp_seconds{zone=\"pool.ntp.org\"} 1700000000.250\n",
         "\ndnsd_build_info{version=\"1.2.3\"} 1\n",
         "\ndnsd_workers 4\n",
         "\ndnsd_start_time_seconds 1000.500\n",
@@ -154,6 +177,7 @@ static void test_render(void)
         CHECK_STR_HAS(out, want[i]);
     /* A zone without a snapshot has no serial line. */
     CHECK(strstr(out, "dnsd_zone_serial{zone=\"we") == NULL);
+    CHECK(strstr(out, "dnsd_zone_snapshot_timestamp_seconds{zone=\"we") == NULL);
     /* Every non-comment line is NAME{...} VALUE or NAME VALUE; every family
      * has HELP and TYPE before its samples. */
     int families = 0, samples = 0;

@@ -50,7 +50,7 @@ def long_name(total):
     return b"".join(labels) + b"\0"
 
 
-class MalformedMoreTest(DnsdTestCase):
+class MalformedNamesEdnsTcpTest(DnsdTestCase):
 
     def send(self, pkt, transport):
         return self.udp(pkt) if transport == "udp" else self.tcp(pkt)
