@@ -180,7 +180,8 @@ typedef struct zone_snapshot {
  * column: bad, unusable (zone_addr_problem) or duplicate address, unknown
  * zone, score outside [-100, 20], negative, fractional or non-numeric
  * netspeed, missing or unknown keys, wrong types, missing serial, more than 8
- * zones for one server. The text must be strict JSON (zone_json_t, nested at
+ * zones for one server, an "nts" endpoint without a host, with a host that is
+ * not a host name (zone_nts_host_parse) or a port outside 1..65535. The text must be strict JSON (zone_json_t, nested at
  * most ZONE_JSON_DEPTH deep); a syntax error ends the scan.
  * `name` is used in messages (the file name).
  */
