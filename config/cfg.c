@@ -246,6 +246,7 @@ void cfg_deinit(cfg_t *cfg)
         for (j = 0; j < z->n_vendors; j++)
             free(z->vendors[j]);
         free(z->vendors);
+        cfg_dnssec_deinit(&z->dnssec);
     }
     free(cfg->zones);
     free(cfg->listen);

@@ -50,6 +50,18 @@ typedef struct cfg_prefix {
     unsigned bits;
 } cfg_prefix_t;
 
+/* zones[].dnssec (README "DNSSEC"): key files and signature times. */
+typedef struct cfg_dnssec {
+    bool enabled;              /* the mapping is present */
+    char **keys;               /* private-key files that sign */
+    size_t n_keys;
+    char **publish;            /* ".key" files only published (rollover) */
+    size_t n_publish;
+    uint32_t validity;         /* seconds; default 14 days */
+    uint32_t inception_offset; /* seconds; default 1 hour */
+    uint32_t refresh;          /* seconds; default 7 days */
+} cfg_dnssec_t;
+
 typedef struct cfg_zone {
     char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
     char *master;      /* master file path (required) */
@@ -62,6 +74,7 @@ typedef struct cfg_zone {
     cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
     char **vendors;    /* lower-case single labels, e.g. "debian" */
     size_t n_vendors;
+    cfg_dnssec_t dnssec;
 } cfg_zone_t;
 
 typedef struct cfg {

@@ -107,6 +107,7 @@ static const cfg_key_t cfg_zone_keys[] = {
     {"full_score", CFG_K_NUMBER, offsetof(cfg_zone_t, full_score), -100, 20, 0, NULL},
     {"aaaa", CFG_K_FN, 0, 0, 0, 0, cfg_aaaa},
     {"vendors", CFG_K_FN, 0, 0, 0, 0, cfg_vendors},
+    {"dnssec", CFG_K_FN, 0, 0, 0, 0, cfg_dnssec},
 };
 _Static_assert(sizeof(uint32_t) == sizeof(unsigned), "ttl is filled as an unsigned");
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "control_int.h"
+#include "dnssec_info.h"
 #include "log.h"
 
 /* ------------------------------------------------------------------------ */
@@ -294,7 +295,9 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
         srv_jb_nts(&b, o->pool);
         srv_jb_add(&b, ", \"counts\": ");
         srv_jb_counts(&b, o->pool);
-        srv_jb_add(&b, "}");
+        char dnssec[2048];
+        srv_dnssec_status(o, dnssec, sizeof dnssec);
+        srv_jb_add(&b, ", \"dnssec\": %s}", dnssec);
     }
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&c->last_reload.time, &tm));
     srv_jb_add(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",

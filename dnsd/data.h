@@ -22,6 +22,9 @@
  * before and after it runs) creates and frees srv_data_t: plain counts. */
 typedef struct srv_share srv_share_t;
 
+struct dsec_zone;
+struct dsec_pool;
+
 /* Where an origin's pool came from. Once a push was accepted for an origin,
  * what it pushed (kept in state_dir) is served until another push replaces
  * it; the zone's `snapshot` file only seeds a node without pushed state. */
@@ -66,6 +69,9 @@ typedef struct srv_origin {
     char state_err[1024];     /* UNREADABLE, REFUSED: the file and why, for the log */
     uint64_t state_errors;    /* state files refused or unreadable, over the
                                  process's loads (a counter for the metrics) */
+    struct dsec_zone *dz;     /* DNSSEC: the signed static data; NULL: unsigned */
+    struct dsec_pool *dp;     /* DNSSEC: signed pool answers, made with pool and dz */
+    srv_share_t *dz_share, *dp_share;
 } srv_origin_t;
 
 typedef struct srv_data {

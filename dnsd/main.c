@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "privs.h"
 #include "rrl.h"
+#include "signer.h"
 #include "tcp.h"
 #include "worker.h"
 #include "zones.h"
@@ -397,11 +398,15 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
     ans_guard_t guard;
-    if (dnsd_guard_init(&cfg, &guard) == 0) {
+    srv_signer_t *signer = srv_signer_start(err, sizeof(err));
+    if (!signer)
+        log_msg(LOG_ERR, "%s", err);
+    else if (dnsd_guard_init(&cfg, &guard) == 0) {
         rc = dnsd_serve(&cfg, ctl, &privs);
         ans_guard_set(NULL); /* every worker joined */
         rrl_free(guard.rrl);
     }
+    srv_signer_stop(signer);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:

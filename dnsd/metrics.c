@@ -341,6 +341,32 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
     met_nts_zones(b, s);
 }
 
+/* DNSSEC: alert rules watch the expiry gauge (re-signing stalled) and the
+ * counter's rate (the signer thread alive). */
+static void met_dnssec(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_dnssec_signatures_total", "counter",
+               "RRSIGs made since start (static data, pool answer sets, online NSEC).");
+    met_add(b, "dnsd_dnssec_signatures_total %llu\n",
+            (unsigned long long)s->dnssec_signatures);
+    met_family(b, "dnsd_dnssec_signature_expiry_seconds", "gauge",
+               "Seconds until the earliest signature served for the origin expires.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].dnssec) {
+            met_add(b, "dnsd_dnssec_signature_expiry_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.0f\n", s->origins[i].sig_expiry_s);
+        }
+    met_family(b, "dnsd_dnssec_answer_set_bytes", "gauge",
+               "Memory of the signed pool answer sets, by origin.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].dnssec) {
+            met_add(b, "dnsd_dnssec_answer_set_bytes{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %zu\n", s->origins[i].sig_set_bytes);
+        }
+}
+
 /* The state directory: what a load could not use, what a crash left there. */
 static void met_state(met_buf_t *b, const met_snap_t *s)
 {
@@ -387,6 +413,7 @@ int met_render(const met_snap_t *s, char **out, size_t *len)
     met_zones(&b, s);
     met_push_times(&b, s);
     met_state(&b, s);
+    met_dnssec(&b, s);
     met_process(&b, s);
     if (b.oom || !b.p) {
         free(b.p);

@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "control_int.h"
+#include "dnssec.h"
+#include "dnssec_info.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -95,6 +97,9 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         o[i].name = so->name;
         o[i].has_pool = so->pool != NULL;
         o[i].state_errors = so->state_errors;
+        o[i].dnssec = so->dz != NULL;
+        o[i].sig_expiry_s = so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
+        o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
@@ -158,6 +163,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .reload_failed = c->st.reload_failed,
             .geoip_refused = c->st.geoip_refused,
             .state_temp_removed = srv_state_temp_removed(),
+            .dnssec_signatures = dsec_signatures_total(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
         memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);

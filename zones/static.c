@@ -437,3 +437,21 @@ size_t zone_static_name_count(const zone_static_t *z)
 {
     return z->n_names;
 }
+
+/* The signer (dnssec/) walks every name to sign its RRsets and NSEC. */
+const zone_node_t *zone_static_name_at(const zone_static_t *z, size_t i,
+                                       const uint8_t **lname, size_t *len)
+{
+    if (i >= z->n_names)
+        return NULL;
+    *lname = z->names[i].lname;
+    *len = z->names[i].len;
+    return &z->names[i].node;
+}
+
+size_t zone_static_node_index(const zone_static_t *z, const zone_node_t *node)
+{
+    const zs_name_t *e =
+        (const zs_name_t *)(const void *)((const char *)node - offsetof(zs_name_t, node));
+    return (size_t)(e - z->names);
+}

@@ -413,4 +413,13 @@ const zone_rrset_t *zone_static_soa_negative(const zone_static_t *z);
 
 size_t zone_static_name_count(const zone_static_t *z);
 
+/* Name i (0 .. zone_static_name_count() - 1) of the table and its node, for
+ * the DNSSEC signer; NULL past the end. */
+const zone_node_t *zone_static_name_at(const zone_static_t *z, size_t i,
+                                       const uint8_t **lname, size_t *len);
+
+/* The index (as zone_static_name_at counts) of a node that zone_static_find,
+ * zone_static_apex or zone_static_name_at returned. */
+size_t zone_static_node_index(const zone_static_t *z, const zone_node_t *node);
+
 #endif

@@ -97,6 +97,18 @@ def query_seeds():
     put("fuzz_query", "a-0x20", q("pOoL.NtP.oRg", edns=0))
     put("fuzz_query", "aaaa-0x20-2DE", q("2.De.PoOl.nTp.OrG", "AAAA", edns=0))
     put("fuzz_query", "a-do-4096", q("de.pool.ntp.org", edns=0, payload=4096, do=True))
+    # DNSSEC (both origins are signed in fuzz_query): DO on every kind of answer.
+    for n, t in (("pool.ntp.org", "A"), ("2.pool.ntp.org", "AAAA"), ("de.pool.ntp.org", "A"),
+                 ("nope.pool.ntp.org", "A"), ("www.pool.ntp.org", "TXT"),
+                 ("pool.ntp.org", "DNSKEY"), ("pool.ntp.org", "CDS"),
+                 ("pool.ntp.org", "CDNSKEY"), ("pool.ntp.org", "DS"),
+                 ("www.pool.ntp.org", "NSEC"), ("pool.ntp.org", "RRSIG"),
+                 ("_country.pool.ntp.org", "TXT"), ("pool.test", "ANY"),
+                 ("x.y.pool.test", "NSEC"), ("pool.test", "A")):
+        put("fuzz_query", f"do-{t.lower()}-{n}", q(n, t, edns=0, do=True))
+    put("fuzz_query", "do-a-512", q("pool.ntp.org", edns=0, payload=512, do=True))
+    put("fuzz_query", "do-ecs", q("pool.ntp.org", edns=0, do=True,
+                                  options=[ecs("10.1.2.0", 24)]))
     put("fuzz_query", "a-udp-0", q("pool.ntp.org", edns=0, payload=0))
     put("fuzz_query", "a-udp-600", q("pool.ntp.org", edns=0, payload=600))
     put("fuzz_query", "a-edns1", q("pool.ntp.org", edns=1))
@@ -289,6 +301,13 @@ def config_seeds():
     put("fuzz_config", "all-keys.yaml", CFG_ALL)
     for name, text in CFG_BAD.items():
         put("fuzz_config", name + ".yaml", text)
+    # zones[].dnssec: durations with every suffix, key lists, and a bad one.
+    zone = "zones:\n  - origin: pool.ntp.org\n    master: m.zone\n"
+    put("fuzz_config", "dnssec.yaml", zone + "    dnssec:\n      keys: [K.private, /k/K2.private]\n"
+        "      publish: [K3.key]\n      signature_validity: 14d\n"
+        "      inception_offset: 3600\n      refresh: 90m\n")
+    put("fuzz_config", "bad-dnssec.yaml", zone + "    dnssec: {keys: [K.private], "
+        "signature_validity: 5m, refresh: 300s}\n")
 
 
 # --------------------------------------------------------------------------

@@ -601,8 +601,44 @@ static void test_operations(void)
         "t.yaml:4:14: log.level: expected one of err, warn, info, debug, got \"loud\"");
 }
 
+/* zones[].dnssec: paths resolved like the others, durations, the checks. */
+static void test_dnssec(void)
+{
+    char err[CFG_ERR_MAX];
+    cfg_t cfg;
+    CHECK_INT_EQ(load(&cfg, ZONE "    dnssec: {keys: [K.private, /k/K2.private], publish: "
+                                 "[K3.key], signature_validity: 2d, refresh: 1d,\n"
+                                 "             inception_offset: 90m}\n",
+                      err),
+                 0);
+    const cfg_dnssec_t *d = &cfg.zones[0].dnssec;
+    CHECK(d->enabled);
+    CHECK_INT_EQ(d->n_keys, 2);
+    CHECK_INT_EQ(d->n_publish, 1);
+    CHECK_INT_EQ(d->validity, 2 * 86400);
+    CHECK_INT_EQ(d->refresh, 86400);
+    CHECK_INT_EQ(d->inception_offset, 5400);
+    CHECK_STR_EQ(d->keys[1], "/k/K2.private");
+    cfg_deinit(&cfg);
+    CHECK_INT_EQ(load(&cfg, ZONE "    dnssec: {keys: [K.private]}\n", err), 0);
+    CHECK_INT_EQ(cfg.zones[0].dnssec.validity, 14 * 86400);
+    CHECK_INT_EQ(cfg.zones[0].dnssec.refresh, 7 * 86400);
+    CHECK_INT_EQ(cfg.zones[0].dnssec.inception_offset, 3600);
+    cfg_deinit(&cfg);
+    EXPECT_ERROR(ZONE "    dnssec: {keys: []}\n",
+                 "t.yaml:4:13: zones[0].dnssec.keys: at least one signing key");
+    EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], refresh: 2 weeks}\n",
+                 "t.yaml:4:42: zones[0].dnssec.refresh: expected a duration");
+    EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], refresh: 14d}\n",
+                 "t.yaml:4:13: zones[0].dnssec.refresh: need signature_validity >= 5m");
+    EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], inception_offset: 7d}\n",
+                 "t.yaml:4:13: zones[0].dnssec.inception_offset: inception_offset (604800 s)");
+    EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], nsec3: yes}\n", "t.yaml:4:");
+}
+
 int main(void)
 {
+    test_dnssec();
     test_operations();
     test_full_buffer();
     test_full_file();
