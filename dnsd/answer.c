@@ -196,8 +196,10 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
  * SRV at an NTS name (README "NTS pool"): up to srv_answers NTS-KE endpoints
  * drawn like pool servers (exact weighted sampling without replacement along
  * the client's walk, or the zone's walk for a zone name), each weighted for
- * RFC 2782's ordering by zone_srv_weights(), in draw order. No additional
- * section: the targets are other zones' names. Returns false for NODATA.
+ * RFC 2782's ordering by zone_srv_weights(), in draw order; with the DO bit
+ * and keys, one of the slot's pre-signed sets of such draws, as for A/AAAA.
+ * No additional section: the targets are other zones' names. Returns false
+ * for NODATA.
  */
 static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
                     const zone_node_t *node, const ans_geo_t *geo)
@@ -208,6 +210,13 @@ static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     int walk[3];
     size_t n_walk;
 
+    if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
+        if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
+            return false;
+        if (node->pool_kind == ZONE_POOL_NTS_GEO)
+            r->scope = geo->scope;
+        return true;
+    }
     if (node->pool_kind == ZONE_POOL_NTS_FIXED) {
         n_walk = zone_walk(node->pool_zone, walk);
     } else {

@@ -117,8 +117,8 @@ static int srv_dnssec_pool(srv_origin_t *o)
     o->dp_share = NULL;
     if (!o->dz || !o->pool)
         return 0;
-    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->ttl, o->aaaa == CFG_AAAA_ALL,
-                          srv_now(), 0);
+    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->srv_answers, o->ttl,
+                          o->aaaa == CFG_AAAA_ALL, srv_now(), 0);
     if (!o->dp || !(o->dp_share = srv_share_new(SRV_SHARE_DSEC_POOL, o->dp))) {
         o->dp = NULL;
         return -1;
@@ -224,7 +224,7 @@ bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len)
 
     if (o->pool)
         zone_pool_nts_counts(o->pool, ZONE_GLOBAL, &listed, &elig, &eps);
-    if (!eps)
+    if (!eps || o->dz)
         return false;
     snprintf(buf, len,
              "%s: %u NTS-KE endpoint%s answer SRV at _ntske._tcp.%s unsigned: the zone "

@@ -26,6 +26,7 @@ import unittest
 
 from harness import (SOURCE_DIR, DnsdTestCase, _die_with_parent, free_port)
 from pooltest import DE_SRC, PoolServer, server, snapshot_text
+from dnssectest import Keys, SignedServer, Unbound
 
 CLIENT = os.path.join(SOURCE_DIR, "tests", "tools", "nts-srv-client.py")
 ORIGIN = "pool.ntp.org"
@@ -207,6 +208,39 @@ class UnsignedEndToEndTest(EndToEnd, DnsdTestCase):
         self.assertFalse(out["signed"])
         self.assertIn("rejected", out["error"])
         self.assertNotIn("cookies", out)
+
+
+@unittest.skipUnless(all(shutil.which(t) for t in TOOLS + ("ldns-keygen", "dig")),
+                     "needs %s, ldns-keygen and dig" % ", ".join(TOOLS))
+class SignedEndToEndTest(EndToEnd, DnsdTestCase):
+    """The zone signed, unbound validating with its DNSKEY as trust anchor:
+    the client takes the SRV records as srv-pool.md requires, without
+    --insecure (AD set), and completes NTS-KE."""
+
+    @classmethod
+    def make_dnsd(cls, snapshot):
+        cls.keys = Keys()
+        cls.addClassCleanup(cls.keys.cleanup)
+        key = cls.keys.make()
+        cls.anchor, _ = cls.keys.anchor_file([key])
+        srv = SignedServer([key], options={"srv_answers": 4})
+        srv.snapshot = snapshot
+        srv.config = srv.write_config()
+        return srv
+
+    @classmethod
+    def start_resolver(cls):
+        ub = Unbound(cls.server.port, cls.anchor)
+        cls.addClassCleanup(ub.stop)
+        return ub.port
+
+    def test_signed_srv_records_are_accepted(self):
+        for seed in range(4):
+            rc, out = self.client("_ntske._tcp.de." + ORIGIN, "--seed", str(seed))
+            self.assertEqual(rc, 0, out)
+            self.assertTrue(out["signed"])
+            self.assertEqual((out["target"], out["port"]), (GOOD, self.ke_port))
+            self.assertGreaterEqual(len(out["cookies"]), 1)
 
 
 if __name__ == "__main__":
