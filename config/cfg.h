@@ -83,6 +83,7 @@ typedef struct cfg_zone {
     char *snapshot;    /* initial snapshot path, or NULL */
     uint32_t ttl;      /* TTL of pool A/AAAA answers, seconds; default 150 */
     unsigned answers;  /* records per pool answer, 1..16; default 4 */
+    unsigned srv_answers; /* SRV records per NTS answer, 1..16; default 8 */
     double min_score;  /* eligibility threshold; default 10 */
     double full_score; /* full weight from this score up; default 15; >= min_score */
     cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */

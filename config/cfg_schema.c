@@ -102,6 +102,7 @@ static const cfg_key_t cfg_zone_keys[] = {
     {"ttl", CFG_K_UINT, offsetof(cfg_zone_t, ttl), 0, 2147483647, 1,
      NULL}, /* RFC 2181 s8 */
     {"answers", CFG_K_UINT, offsetof(cfg_zone_t, answers), 1, 16, 1, NULL},
+    {"srv_answers", CFG_K_UINT, offsetof(cfg_zone_t, srv_answers), 1, 16, 1, NULL},
     {"min_score", CFG_K_NUMBER, offsetof(cfg_zone_t, min_score), -100, 20, 0, NULL},
     {"full_score", CFG_K_NUMBER, offsetof(cfg_zone_t, full_score), -100, 20, 0, NULL},
     {"aaaa", CFG_K_FN, 0, 0, 0, 0, cfg_aaaa},
@@ -150,6 +151,7 @@ static int cfg_zones(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void 
         cfg_zone_t *z = &cfg->zones[i];
         z->ttl = 150;
         z->answers = 4;
+        z->srv_answers = 8;
         z->min_score = 10;
         z->full_score = 15;
         z->aaaa = CFG_AAAA_NUMBERED_2;

@@ -108,6 +108,8 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         for (int f = 0; f < 2; f++)
             zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
                              &o[i].servers[f][1]);
+        zone_pool_nts_counts(so->pool, ZONE_GLOBAL, &o[i].nts[0], &o[i].nts[1],
+                             &o[i].nts[2]);
     }
     return o;
 }
