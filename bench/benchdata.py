@@ -246,6 +246,18 @@ def knot_config(port, rundir, mmdb, zonefile, geofile, pool):
     return conf, geo
 
 
+def knot_onlinesign_config(port, rundir, zonefile):
+    """knot.conf: the static zone signed per query by mod-onlinesign (its
+    default policy makes an ECDSA P-256 key at start)."""
+    return ("server:\n  rundir: %s\n  listen: 127.0.0.1@%d\n  udp-workers: 1\n"
+            "  tcp-workers: 1\n  background-workers: 1\n"
+            "log:\n  - target: stderr\n    any: warning\n"
+            "database:\n  storage: %s\n"
+            "zone:\n  - domain: %s\n    file: %s\n    module: mod-onlinesign\n"
+            "    journal-content: none\n    zonefile-sync: -1\n"
+            % (rundir, port, rundir, ORIGIN, zonefile))
+
+
 # ------------------------------------------------------------------ NSD
 
 

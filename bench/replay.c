@@ -2,10 +2,10 @@
  * replay.c - dnsd-replay: answers a dnsperf query file in-process, through
  * the same srv_data_new() and ans_respond() the daemon uses, with no socket.
  *
- *   dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]...
+ *   dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]... [-D]
  *
  * Queries are built once (plain DNS, no EDNS, as dnsperf sends them by
- * default); query i comes from source address i mod (number of -s), so the
+ * default; with -D an OPT record with the DO bit, as dnsperf -D); query i comes from source address i mod (number of -s), so the
  * GeoIP lookup sees the bench's mapped and unmapped clients. The RNG has a
  * fixed seed, so the instruction count is the same on every run:
  *
@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ static size_t replay_name(const char *name, uint8_t *out)
     return n;
 }
 
+static bool replay_do; /* -D: EDNS with the DO bit (RFC 3225) */
+
 static int replay_add(replay_t *r, const char *name, int type, uint16_t id)
 {
     if (r->n == r->cap) {
@@ -102,6 +105,12 @@ static int replay_add(replay_t *r, const char *name, int type, uint16_t id)
     *p++ = (uint8_t)type;
     *p++ = 0;
     *p++ = 1; /* class IN */
+    if (replay_do) { /* root, OPT, 1232, TTL 0 0 DO 0, RDLENGTH 0 */
+        static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0};
+        memcpy(p, opt, sizeof opt);
+        p += sizeof opt;
+        q->wire[11] = 1; /* ARCOUNT */
+    }
     q->len = (size_t)(p - q->wire);
     r->n++;
     return 0;
@@ -195,7 +204,8 @@ static void replay_report(const replay_t *r, unsigned passes, double secs)
 
 static int replay_usage(void)
 {
-    fputs("usage: dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]...\n", stderr);
+    fputs("usage: dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]... [-D]\n",
+          stderr);
     return 2;
 }
 
@@ -212,8 +222,10 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     int opt, rc = 1;
 
-    while ((opt = getopt(argc, argv, "c:d:n:s:")) != -1) {
-        if (opt == 'c')
+    while ((opt = getopt(argc, argv, "c:d:n:s:D")) != -1) {
+        if (opt == 'D')
+            replay_do = true;
+        else if (opt == 'c')
             config = optarg;
         else if (opt == 'd')
             queries = optarg;

@@ -246,6 +246,7 @@ void cfg_deinit(cfg_t *cfg)
         for (j = 0; j < z->n_vendors; j++)
             free(z->vendors[j]);
         free(z->vendors);
+        cfg_dnssec_deinit(&z->dnssec);
     }
     free(cfg->zones);
     free(cfg->listen);
@@ -262,5 +263,6 @@ void cfg_deinit(cfg_t *cfg)
     free(cfg->group);
     free(cfg->dnstap_path);
     free(cfg->rrl_exempt);
+    free(cfg->xdp_interface);
     memset(cfg, 0, sizeof *cfg);
 }

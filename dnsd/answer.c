@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "answer.h"
+#include "answer_int.h"
 #include "cookie.h"
 #include "rrl.h"
 #include "wire.h"
@@ -25,35 +26,6 @@ void ans_guard_set(const ans_guard_t *g)
     ans_guard = g;
 }
 
-typedef struct ans_resp {
-    uint8_t *out;
-    size_t len;   /* bytes written */
-    size_t limit; /* bytes allowed, OPT reservation excluded */
-    uint16_t an, ns;
-    bool tc;
-    uint8_t scope; /* ECS SCOPE PREFIX-LENGTH of this answer (RFC 7871 7.2.1) */
-    int origin;    /* index of the origin answering, for the counters; -1 none */
-    const struct sockaddr *src; /* the client, for its server cookie */
-    uint32_t now;               /* wall clock seconds, for the cookie's timestamp */
-} ans_resp_t;
-
-/* Where the client is and which zones serve it, for geo names. */
-typedef struct ans_geo {
-    int family;       /* 4 or 6: of the address used */
-    uint8_t addr[16];
-    bool from_ecs;
-    geo_result_t res;
-    int country;      /* zone id or -1 */
-    int continent;    /* zone id or -1 */
-    int walk[3];
-    size_t n_walk;
-    uint8_t scope;  /* of an answer chosen by place: the DB network, capped */
-    uint8_t source; /* ECS SOURCE PREFIX-LENGTH; 0 without ECS */
-} ans_geo_t;
-
-/* The owner of records at the query name: a pointer to the question (offset 12). */
-#define ANS_QNAME_PTR 0xC00C
-
 static bool ans_room(ans_resp_t *r, size_t n)
 {
     if (r->len + n <= r->limit)
@@ -63,8 +35,8 @@ static bool ans_room(ans_resp_t *r, size_t n)
 }
 
 /* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
-static bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
-                       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class, uint32_t ttl,
+                const uint8_t *rdata, uint16_t rdlen)
 {
     if (!ans_room(r, 12 + (size_t)rdlen))
         return false;
@@ -80,8 +52,7 @@ static bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t cl
 }
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`. */
-static bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
-                          uint16_t *count)
+bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set, uint16_t *count)
 {
     const uint8_t *p = set->wire, *end = set->wire + set->len;
 
@@ -223,6 +194,13 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     /* The public pool's rule: IPv6 only on the 2.* names unless "aaaa: all". */
     if (family == 6 && o->aaaa == CFG_AAAA_NUMBERED_2 && node->quarter != 2)
         return false;
+    if (r->dnssec) { /* the same scope rule as below */
+        if (!ans_dnssec_pool(ctx, r, o, node, geo, family))
+            return false;
+        if (node->pool_kind == ZONE_POOL_GEO)
+            r->scope = geo->scope;
+        return true;
+    }
     ans_pick(ctx, o, r->origin, node, geo, family, &pick, true);
     if (pick.n == 0) {
         ctx->stats->pool_empty++;
@@ -247,6 +225,58 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     return true;
 }
 
+/*
+ * SRV at an NTS name (README "NTS pool"): up to srv_answers NTS-KE endpoints
+ * drawn like pool servers (exact weighted sampling without replacement along
+ * the client's walk, or the zone's walk for a zone name), each weighted for
+ * RFC 2782's ordering by zone_srv_weights(), in draw order; with the DO bit
+ * and keys, one of the slot's pre-signed sets of such draws, as for A/AAAA.
+ * No additional section: the targets are other zones' names. Returns false
+ * for NODATA.
+ */
+static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+                    const zone_node_t *node, const ans_geo_t *geo)
+{
+    uint8_t rd[6 + 255];
+    uint16_t weight[ZONE_PICK_MAX];
+    zone_pick_t pick = {.n = 0};
+    int walk[3];
+    size_t n_walk;
+
+    if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
+        if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
+            return false;
+        if (node->pool_kind == ZONE_POOL_NTS_GEO)
+            r->scope = geo->scope;
+        return true;
+    }
+    if (node->pool_kind == ZONE_POOL_NTS_FIXED) {
+        n_walk = zone_walk(node->pool_zone, walk);
+    } else {
+        n_walk = geo->n_walk;
+        memcpy(walk, geo->walk, sizeof walk);
+    }
+    if (o->pool)
+        zone_pool_pick(o->pool, ZONE_NTS, -1, walk, n_walk, o->srv_answers, &ctx->rng,
+                       &pick);
+    if (pick.n == 0) {
+        ctx->stats->nts_empty++;
+        return false;
+    }
+    if (node->pool_kind == ZONE_POOL_NTS_GEO) /* as for A/AAAA: ans_pool */
+        r->scope = geo->scope;
+    ctx->stats->nts_answers++;
+    zone_srv_weights(pick.weight, pick.n, weight);
+    for (size_t i = 0; i < pick.n; i++) {
+        const zone_snapshot_t *snap = zone_pool_snapshot(o->pool);
+        size_t len = zone_srv_rdata(snap, pick.srv[i], weight[i], rd);
+        if (!ans_put_rr(r, ANS_QNAME_PTR, WIRE_SRV, WIRE_IN, o->ttl, rd, (uint16_t)len))
+            break;
+        r->an++;
+    }
+    return true;
+}
+
 /* Appends one <character-string> to a TXT RDATA buffer. */
 static size_t ans_txt_add(uint8_t *rd, size_t len, const char *s)
 {
@@ -261,7 +291,8 @@ static size_t ans_txt_add(uint8_t *rd, size_t len, const char *s)
 /* _country.<origin> TXT: what the server made of this client (DESIGN.md
  * "Diagnostics"). Off the fast path in spirit: only asked by people. */
 static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                            const zone_node_t *node, const ans_geo_t *geo)
+                            const zone_node_t *node, const ans_geo_t *geo,
+                            const wire_query_t *q)
 {
     uint8_t rd[1024];
     char s[160], a[INET6_ADDRSTRLEN] = "none";
@@ -302,6 +333,8 @@ static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o
     r->scope = geo->source;
     if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_IN, 0, rd, (uint16_t)len))
         r->an++;
+    if (r->dnssec)
+        ans_dnssec_online(r, o, q, WIRE_TXT, 0, rd, (uint16_t)len);
 }
 
 /* The answer section for an existing name. Returns false for NODATA. */
@@ -313,31 +346,44 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     const zone_rrset_t *set;
     ans_geo_t geo;
     bool pool = node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_FIXED;
+    bool nts =
+        node->pool_kind == ZONE_POOL_NTS_GEO || node->pool_kind == ZONE_POOL_NTS_FIXED;
 
-    if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT)
+    if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT ||
+        node->pool_kind == ZONE_POOL_NTS_GEO)
         ans_locate(d, q, src, &geo);
     if (node->pool_kind == ZONE_POOL_COUNTRY_TXT && (qtype == WIRE_TXT || qtype == WIRE_ANY)) {
-        ans_country_txt(ctx, r, o, node, &geo);
+        ans_country_txt(ctx, r, o, node, &geo, q);
         return true;
     }
     /* RFC 8482 section 4.2: answer ANY with one RRset - the pool's A records
-     * at pool names, else the first RRset of the name. */
+     * at pool names, SRV at NTS names, else the first RRset of the name. */
     if (qtype == WIRE_ANY) {
         if (pool && ans_pool(ctx, r, o, node, &geo, WIRE_A))
+            return true;
+        if (nts && ans_srv(ctx, r, o, node, &geo))
             return true;
         if (node->n_rrsets == 0)
             return false;
         ans_put_rrset(r, ANS_QNAME_PTR, &node->rrsets[0], &r->an);
+        if (r->dnssec)
+            ans_dnssec_sigs(r, o, node, &node->rrsets[0]);
         return true;
     }
     if (pool && (qtype == WIRE_A || qtype == WIRE_AAAA))
         return ans_pool(ctx, r, o, node, &geo, qtype);
+    if (nts && qtype == WIRE_SRV)
+        return ans_srv(ctx, r, o, node, &geo);
+    if (o->dz && ans_dnssec_node(r, o, node, qtype))
+        return true;
     set = ans_rrset(node, qtype);
     if (!set)
         set = ans_rrset(node, WIRE_CNAME); /* RFC 1034 section 3.6.2 */
     if (!set)
         return false;
     ans_put_rrset(r, ANS_QNAME_PTR, set, &r->an);
+    if (r->dnssec)
+        ans_dnssec_sigs(r, o, node, set);
     return true;
 }
 
@@ -352,6 +398,7 @@ static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d, const 
     if (!o)
         return WIRE_REFUSED;
     r->origin = (int)(o - d->origins);
+    r->dnssec = q->edns_do && o->dz; /* RFC 3225 section 3 */
     *aa = true;
     node = zone_static_find(o->stat, q->lname, q->qname_len);
     if (!node)
@@ -361,6 +408,8 @@ static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d, const 
     /* Negative answer (RFC 2308 section 3): the SOA in authority, its owner a
      * pointer to where the origin starts inside the question name. */
     uint16_t owner = (uint16_t)(0xC000 | (WIRE_HEADER + q->qname_len - o->lname_len));
+    if (r->dnssec)
+        return ans_dnssec_negative(r, o, node, q, owner);
     ans_put_rrset(r, owner, zone_static_soa_negative(o->stat), &r->ns);
     return rcode;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "dnssec_pool.h"
 
 /* ------------------------------------------------------------------------ */
 /* Shared parts                                                             */
@@ -22,7 +23,9 @@ typedef enum {
     SRV_SHARE_STATIC,
     SRV_SHARE_POOL,
     SRV_SHARE_GEO,
-    SRV_SHARE_KEEP
+    SRV_SHARE_KEEP,
+    SRV_SHARE_DSEC_ZONE,
+    SRV_SHARE_DSEC_POOL
 } srv_share_kind_t;
 
 struct srv_share {
@@ -66,6 +69,22 @@ static srv_served_t *srv_served_new(const zone_pool_t *pool, unsigned n_workers)
     return s;
 }
 
+static void srv_share_free_obj(srv_share_kind_t kind, void *obj)
+{
+    if (kind == SRV_SHARE_KEEP)
+        free(obj);
+    else if (kind == SRV_SHARE_STATIC)
+        zone_static_free(obj);
+    else if (kind == SRV_SHARE_POOL)
+        zone_pool_free(obj);
+    else if (kind == SRV_SHARE_DSEC_ZONE)
+        dsec_zone_free(obj);
+    else if (kind == SRV_SHARE_DSEC_POOL)
+        dsec_pool_free(obj);
+    else
+        geo_free(obj);
+}
+
 /* A first hold on obj; on failure obj is freed, so the caller owns nothing. */
 static srv_share_t *srv_share_new(srv_share_kind_t kind, void *obj)
 {
@@ -74,14 +93,7 @@ static srv_share_t *srv_share_new(srv_share_kind_t kind, void *obj)
         *s = (srv_share_t){.refs = 1, .kind = kind, .obj = obj};
         return s;
     }
-    if (kind == SRV_SHARE_KEEP)
-        free(obj);
-    else if (kind == SRV_SHARE_STATIC)
-        zone_static_free(obj);
-    else if (kind == SRV_SHARE_POOL)
-        zone_pool_free(obj);
-    else
-        geo_free(obj);
+    srv_share_free_obj(kind, obj);
     return NULL;
 }
 
@@ -97,15 +109,61 @@ static void srv_share_drop(srv_share_t *s)
     if (!s || --s->refs > 0)
         return;
     srv_served_free(s->served);
-    if (s->kind == SRV_SHARE_KEEP)
-        free(s->obj);
-    else if (s->kind == SRV_SHARE_STATIC)
-        zone_static_free(s->obj);
-    else if (s->kind == SRV_SHARE_POOL)
-        zone_pool_free(s->obj);
-    else
-        geo_free(s->obj);
+    srv_share_free_obj(s->kind, s->obj);
     free(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DNSSEC (README "DNSSEC"): the signed static data and pool answers        */
+/* ------------------------------------------------------------------------ */
+
+static uint32_t srv_now(void)
+{
+    return (uint32_t)time(NULL);
+}
+
+/* Loads the zone's keys and signs its static data. */
+static int srv_dnssec_zone(const cfg_zone_t *z, srv_origin_t *o, char *err, size_t errlen)
+{
+    const cfg_dnssec_t *c = &z->dnssec;
+    char why[CFG_ERR_MAX];
+    /* The switch the integration tests use to show a validator failing. */
+    dsec_params_t params = {c->validity, c->inception_offset, c->refresh,
+                            getenv("DNSD_TEST_CORRUPT_SIGNATURES") != NULL};
+
+    if (!c->enabled)
+        return 0;
+    dsec_keys_t *keys = dsec_keys_load(z->origin, c->keys, c->n_keys, c->publish,
+                                       c->n_publish, why, sizeof why);
+    if (!keys ||
+        !(o->dz = dsec_zone_new(o->stat, keys, &params, srv_now(), why, sizeof why))) {
+        snprintf(err, errlen, "%s: dnssec: %s", z->origin, why);
+        return -1;
+    }
+    if (!(o->dz_share = srv_share_new(SRV_SHARE_DSEC_ZONE, o->dz))) {
+        o->dz = NULL;
+        snprintf(err, errlen, "%s: out of memory", z->origin);
+        return -1;
+    }
+    return 0;
+}
+
+/* (Re)makes the signed pool answers after o's pool or static data changed.
+ * -1 when signing failed or memory ran out (o then has none). */
+static int srv_dnssec_pool(srv_origin_t *o)
+{
+    srv_share_drop(o->dp_share);
+    o->dp = NULL;
+    o->dp_share = NULL;
+    if (!o->dz || !o->pool)
+        return 0;
+    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->srv_answers, o->ttl,
+                          o->aaaa == CFG_AAAA_ALL, srv_now(), 0);
+    if (!o->dp || !(o->dp_share = srv_share_new(SRV_SHARE_DSEC_POOL, o->dp))) {
+        o->dp = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* Notes are for logs: truncation is acceptable. */
@@ -196,7 +254,26 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
         o->src = SRV_SRC_NONE;
         o->snap_time = 0;
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
+    } else if (srv_dnssec_pool(o) != 0) {
+        srv_data_note(o, "%s: signing the pool answers failed; pool names answer DO "
+                         "queries NODATA",
+                      z->origin);
     }
+}
+
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len)
+{
+    unsigned listed = 0, elig = 0, eps = 0;
+
+    if (o->pool)
+        zone_pool_nts_counts(o->pool, ZONE_GLOBAL, &listed, &elig, &eps);
+    if (!eps || o->dz)
+        return false;
+    snprintf(buf, len,
+             "%s: %u NTS-KE endpoint%s answer SRV at _ntske._tcp.%s unsigned: the zone "
+             "has no DNSSEC keys, and NTS pool clients reject unsigned SRV records",
+             o->name, eps, eps == 1 ? "" : "s", o->name);
+    return true;
 }
 
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
@@ -232,10 +309,13 @@ static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *
     o->lname = zone_static_origin(o->stat, &o->lname_len);
     o->ttl = z->ttl;
     o->answers = z->answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->answers;
+    o->srv_answers = z->srv_answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->srv_answers;
     o->aaaa = z->aaaa;
     o->params.min_score = z->min_score;
     o->params.full_score = z->full_score;
     o->balance = z->balance;
+    if (srv_dnssec_zone(z, o, err, errlen) != 0)
+        return -1;
     srv_data_load_pool(cfg, z, o);
     return 0;
 }
@@ -277,7 +357,9 @@ void srv_data_free(srv_data_t *d)
     if (!d)
         return;
     for (size_t i = 0; i < d->n_origins; i++) {
+        srv_share_drop(d->origins[i].dp_share); /* before what it borrows */
         srv_share_drop(d->origins[i].pool_share);
+        srv_share_drop(d->origins[i].dz_share);
         srv_share_drop(d->origins[i].stat_share);
         srv_share_drop(d->origins[i].keep_share);
     }
@@ -317,7 +399,7 @@ static int srv_origin_set_pool(srv_origin_t *o, zone_pool_t *pool, unsigned n_wo
     o->pool = pool;
     o->pool_share = s;
     o->served = s ? (s->served = srv_served_new(pool, n_workers)) : NULL;
-    return 0;
+    return srv_dnssec_pool(o);
 }
 
 /* A copy of d holding every part d holds; NULL when out of memory. */
@@ -337,6 +419,8 @@ static srv_data_t *srv_data_copy(const srv_data_t *d)
         srv_share_hold(origins[k].stat_share);
         srv_share_hold(origins[k].pool_share);
         srv_share_hold(origins[k].keep_share);
+        srv_share_hold(origins[k].dz_share);
+        srv_share_hold(origins[k].dp_share);
     }
     srv_share_hold(n->geo_share);
     return n;
@@ -382,17 +466,7 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
 /* A deep copy of a snapshot, to build a pool with other parameters. */
 static zone_snapshot_t *srv_snapshot_dup(const zone_snapshot_t *s)
 {
-    zone_snapshot_t *c = malloc(sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *s;
-    c->servers = malloc((s->n_servers ? s->n_servers : 1) * sizeof *c->servers);
-    if (!c->servers) {
-        free(c);
-        return NULL;
-    }
-    memcpy(c->servers, s->servers, s->n_servers * sizeof *c->servers);
-    return c;
+    return zone_snapshot_dup(s);
 }
 
 /* Whether a reload keeps cur's pool c over the pool o the files gave. */
@@ -425,6 +499,8 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
             o->pool = c->pool;
             o->pool_share = srv_share_hold(c->pool_share);
             o->served = c->served;
+            if (srv_dnssec_pool(o) != 0)
+                rc = -1;
         } else {
             zone_snapshot_t *dup = srv_snapshot_dup(zone_pool_snapshot(c->pool));
             zone_pool_t *p = dup ? zone_pool_new(dup, &o->params) : NULL;

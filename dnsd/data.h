@@ -33,6 +33,9 @@ typedef struct srv_served {
     unsigned n_workers; /* rows; a worker past them does not count */
 } srv_served_t;
 
+struct dsec_zone;
+struct dsec_pool;
+
 /* Where an origin's pool came from. Once a push was accepted for an origin,
  * what it pushed (kept in state_dir) is served until another push replaces
  * it; the zone's `snapshot` file only seeds a node without pushed state. */
@@ -58,6 +61,7 @@ typedef struct srv_origin {
     size_t lname_len;
     uint32_t ttl;             /* pool answer TTL */
     unsigned answers;         /* records per pool answer */
+    unsigned srv_answers;     /* SRV records per NTS answer */
     cfg_aaaa_t aaaa;
     zone_pool_params_t params;
     char note[512];           /* where the snapshot came from, or why there is none;
@@ -80,6 +84,9 @@ typedef struct srv_origin {
     char state_err[1024];     /* UNREADABLE, REFUSED: the file and why, for the log */
     uint64_t state_errors;    /* state files refused or unreadable, over the
                                  process's loads (a counter for the metrics) */
+    struct dsec_zone *dz;     /* DNSSEC: the signed static data; NULL: unsigned */
+    struct dsec_pool *dp;     /* DNSSEC: signed pool answers, made with pool and dz */
+    srv_share_t *dz_share, *dp_share;
 } srv_origin_t;
 
 typedef struct srv_data {
@@ -144,6 +151,14 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur);
  * true for the latter (an error: the node does not serve its last push).
  */
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len);
+
+/*
+ * The warning for an origin whose pool serves NTS SRV records unsigned: the
+ * NTS pool's clients reject SRV records without valid DNSSEC signatures
+ * (srv-pool.md), so the records are useless to them until the zone is
+ * signed. true with the line in buf when it applies.
+ */
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len);
 
 /*
  * Reads the state file `path`: SRV_STATE_OK with *out set, or another result

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "privs.h"
 #include "rrl.h"
+#include "signer.h"
 #include "tcp.h"
 #include "worker.h"
 #include "zones.h"
@@ -183,6 +184,8 @@ static void dnsd_log_data(const srv_data_t *d)
     for (size_t i = 0; i < d->n_origins; i++) {
         bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
         log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", line);
+        if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
+            log_msg(LOG_WARN, "%s", line);
     }
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
@@ -395,11 +398,15 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
     ans_guard_t guard;
-    if (dnsd_guard_init(&cfg, &guard) == 0) {
+    srv_signer_t *signer = srv_signer_start(err, sizeof(err));
+    if (!signer)
+        log_msg(LOG_ERR, "%s", err);
+    else if (dnsd_guard_init(&cfg, &guard) == 0) {
         rc = dnsd_serve(&cfg, ctl, &privs);
         ans_guard_set(NULL); /* every worker joined */
         rrl_free(guard.rrl);
     }
+    srv_signer_stop(signer);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:

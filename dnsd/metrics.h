@@ -55,7 +55,11 @@ typedef struct met_origin {
     uint64_t serial;        /* its serial when has_pool */
     double snapshot_time;   /* Unix time this node accepted it, when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    unsigned nts[3];        /* NTS-capable servers: all, eligible; NTS-KE endpoints */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
+    bool dnssec;            /* signed (README "DNSSEC") */
+    double sig_expiry_s;    /* seconds until its earliest signature expires */
+    size_t sig_set_bytes;   /* memory of its signed pool answer sets */
 } met_origin_t;
 
 typedef struct met_label_count {
@@ -87,6 +91,7 @@ typedef struct met_snap {
     uint64_t http_requests[5];   /* by status: 200, 400, 404, 405, other */
     uint64_t state_temp_removed; /* stale temporary files removed from state_dir */
     uint64_t http_conns[3];      /* accepted, evicted (for a newcomer), refused */
+    uint64_t dnssec_signatures;  /* RRSIGs made since start */
 } met_snap_t;
 
 /* Renders `s` as Prometheus text into a malloc'd buffer (*out, *len; NUL-

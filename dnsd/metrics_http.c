@@ -19,8 +19,11 @@
 
 #include "control_int.h"
 #include "demand.h"
+#include "dnssec.h"
+#include "dnssec_info.h"
 #include "log.h"
 #include "metrics.h"
+#include "xdp.h"
 
 struct srv_metrics {
     srv_control_t *ctl;
@@ -96,6 +99,9 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         o[i].name = so->name;
         o[i].has_pool = so->pool != NULL;
         o[i].state_errors = so->state_errors;
+        o[i].dnssec = so->dz != NULL;
+        o[i].sig_expiry_s = so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
+        o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;
@@ -103,6 +109,8 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         for (int f = 0; f < 2; f++)
             zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
                              &o[i].servers[f][1]);
+        zone_pool_nts_counts(so->pool, ZONE_GLOBAL, &o[i].nts[0], &o[i].nts[1],
+                             &o[i].nts[2]);
     }
     return o;
 }
@@ -132,6 +140,21 @@ static void srv_metrics_append(char **out, size_t *len, char *more)
         *out = NULL;
     }
     free(more);
+}
+
+/* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
+ * allocation the page goes out without them. */
+static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
+{
+    char *x = srv_xdp_metrics(srv_workers_xdp_listener(c->ws));
+    size_t n = x ? strlen(x) : 0;
+    char *r = n ? realloc(out, *len + n + 1) : out;
+    if (r && n) {
+        memcpy(r + *len, x, n + 1);
+        *len += n;
+    }
+    free(x);
+    return r ? r : out;
 }
 
 /* Renders the current counters; NULL when out of memory. */
@@ -174,12 +197,15 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .reload_failed = c->st.reload_failed,
             .geoip_refused = c->st.geoip_refused,
             .state_temp_removed = srv_state_temp_removed(),
+            .dnssec_signatures = dsec_signatures_total(),
         };
         memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
         memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;
+        else
+            out = srv_metrics_xdp(c, out, len);
         srv_metrics_append(&out, len, srv_bal_metrics(c->bal, st));
     }
     free(st);

@@ -15,6 +15,12 @@
  * the question echoed byte for byte, counts consistent with the bytes, names
  * with backward compression pointers only, OPT only once and last.
  * A broken invariant abort()s, which libFuzzer reports as a crash.
+ *
+ * Both origins are signed (DNSSEC: an Ed25519 key for pool.ntp.org, an ECDSA
+ * P-256 key for pool.test, made by ldns-keygen at start), so queries with the
+ * DO bit take the signed paths: presigned pool answer sets, RRSIGs of static
+ * RRsets, DNSKEY/CDS/CDNSKEY/NSEC/RRSIG queries and the NSEC signed online for
+ * names that do not exist.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -70,7 +76,7 @@ static void fq_cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/dnsd-fuzz-query-XXXXXX", path[256], cmd[1024], text[2048];
+    char dir[] = "/tmp/dnsd-fuzz-query-XXXXXX", path[256], cmd[1024], text[3072];
     char err[CFG_ERR_MAX], ident[251];
     const char *src =
         getenv("DNSD_SOURCE_DIR") ? getenv("DNSD_SOURCE_DIR") : DNSD_SOURCE_DIR;
@@ -91,14 +97,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* 250 bytes: too long for NSID in a 512-byte answer to a long question. */
     memset(ident, 'n', sizeof ident - 1);
     ident[sizeof ident - 1] = 0;
+    snprintf(cmd, sizeof cmd,
+             "cd %s && ldns-keygen -a ED25519 -k pool.ntp.org >k1 && "
+             "ldns-keygen -a ECDSAP256SHA256 -k pool.test >k2",
+             dir);
+    if (system(cmd) != 0)
+        fq_die(cmd);
+    char k1[128] = "", k2[128] = "";
+    snprintf(path, sizeof path, "%s/k1", dir);
+    FILE *kf = fopen(path, "r");
+    if (!kf || !fgets(k1, sizeof k1, kf) || fclose(kf) != 0)
+        fq_die(path);
+    snprintf(path, sizeof path, "%s/k2", dir);
+    if (!(kf = fopen(path, "r")) || !fgets(k2, sizeof k2, kf) || fclose(kf) != 0)
+        fq_die(path);
+    k1[strcspn(k1, "\n")] = k2[strcspn(k2, "\n")] = 0;
     snprintf(text, sizeof text,
              "identity: %s\ngeoip: {database: %s/geo.mmdb}\nzones:\n"
              "  - {origin: pool.ntp.org, master: %s/config/pool.ntp.org.zone,\n"
              "     snapshot: %s/config/sample-snapshot.json, answers: 16,\n"
-             "     vendors: [debian, ubuntu]}\n"
+             "     vendors: [debian, ubuntu], dnssec: {keys: [%s/%s.private]}}\n"
              "  - {origin: pool.test, master: %s/pool.test.zone, aaaa: all, answers: 2,\n"
-             "     ttl: 0}\n",
-             ident, dir, src, src, dir);
+             "     ttl: 0, dnssec: {keys: [%s/%s.private]}}\n",
+             ident, dir, src, src, dir, k1, dir, dir, k2);
     if (cfg_load_buffer(&cfg, "fuzz.yaml", text, strlen(text), err, sizeof err) != 0)
         fq_die(err);
     fq_data = srv_data_new(&cfg, err, sizeof err);

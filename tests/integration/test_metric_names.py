@@ -19,16 +19,15 @@ import yaml
 
 from harness import SOURCE_DIR, DnsdTestCase, free_port, http, query, udp_exchange
 from pooltest import PoolServer, pool_snapshot
+from dnssectest import Keys, dnssec_option
 
 RULES = os.path.join(SOURCE_DIR, "dist", "prometheus", "dnsd.rules.yml")
 DASHBOARD = os.path.join(SOURCE_DIR, "dist", "grafana", "dnsd.json")
 
-# Metrics that DNSSEC signing and demand-aware balancing are to export; the
-# rules' "dnsd-upcoming" group and the dashboard's DNSSEC and spill panels
-# use them already. Remove a name here when dnsd exports it.
-UPCOMING = {
-    "dnsd_dnssec_signature_expiry_seconds",  # gauge {zone}: seconds to the earliest RRSIG expiry
-}
+# Metrics that demand-aware balancing is to export; the rules' "dnsd-upcoming"
+# group and the dashboard's spill panels use them already. Remove a name here
+# when dnsd exports it.
+UPCOMING = set()
 # Series Prometheus makes itself: up{job="dnsd"} of the scrape job.
 PROMETHEUS_SERIES_RE = re.compile(r'(?<![\w:])up\{job="dnsd"\}')
 # Labels Prometheus adds to every scraped sample.
@@ -113,13 +112,17 @@ def problems(where, expr, scrape):
 
 
 class KitServer(PoolServer):
-    """A pool node with a snapshot, metrics, a control socket and a state_dir:
-    every metric family dnsd has today carries samples on its scrape."""
+    """A pool node with a snapshot, metrics, a control socket, a state_dir and
+    DNSSEC keys: every metric family dnsd has today carries samples on its
+    scrape."""
 
     def __init__(self):
         self.metrics_port = free_port(False)
+        self.keys = Keys()
+        key = self.keys.make()
         super().__init__(snapshot=pool_snapshot(), state={},
-                         options={"balance": "{mode: local}"})
+                         options={"dnssec": dnssec_option([key]),
+                                  "balance": "{mode: local}"})
 
     def write_config(self):
         path = super().write_config()
@@ -133,7 +136,9 @@ class MetricNamesTest(DnsdTestCase):
 
     @classmethod
     def make_server(cls):
-        return KitServer()
+        srv = KitServer()
+        cls.addClassCleanup(srv.keys.cleanup)
+        return srv
 
     def scrape(self):
         # Some traffic first, as a node in service has.
