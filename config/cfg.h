@@ -65,6 +65,22 @@ typedef struct cfg_prefix {
     unsigned bits;
 } cfg_prefix_t;
 
+/* zones[].balance.mode (docs/balancing.md): where demand comes from. */
+typedef enum {
+    CFG_BALANCE_OFF = 0,    /* absent or "off": answers as without balancing */
+    CFG_BALANCE_LOCAL = 1,  /* the node's own queries, decayed */
+    CFG_BALANCE_PUSHED = 2, /* the table pushed with dnsdctl demand push */
+} cfg_balance_mode_t;
+
+typedef struct cfg_balance {
+    cfg_balance_mode_t mode;
+    double max_load_ratio; /* >= 1; default 2.0 */
+    unsigned half_life;    /* seconds, local demand; default 600 */
+    unsigned interval;     /* seconds between recomputations; default 10 */
+    unsigned min_queries;  /* local demand below this: no spill; default 1000 */
+    bool explicit_names;   /* explicit zone names spill too; default true */
+} cfg_balance_t;
+
 /* zones[].dnssec (README "DNSSEC"): key files and signature times. */
 typedef struct cfg_dnssec {
     bool enabled;              /* the mapping is present */
@@ -89,6 +105,7 @@ typedef struct cfg_zone {
     cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
     char **vendors;    /* lower-case single labels, e.g. "debian" */
     size_t n_vendors;
+    cfg_balance_t balance; /* demand-aware balancing; mode off by default */
     cfg_dnssec_t dnssec;
 } cfg_zone_t;
 

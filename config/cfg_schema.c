@@ -95,6 +95,63 @@ static int cfg_vendors(cfg_ctx_t *c, const yaml_node_t *v, const char *path, voi
     return 0;
 }
 
+/* --- zones[].balance ------------------------------------------------------- */
+
+static int cfg_balance_mode(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+                            void *obj)
+{
+    static const char *const names[] = {"off", "local", "pushed"};
+    cfg_balance_t *b = obj;
+    char q[CFG_QUOTE_MAX];
+    const char *s;
+
+    if (cfg_text(c, v, path, "\"off\", \"local\" or \"pushed\"", &s) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(s, names[i])) {
+            b->mode = (cfg_balance_mode_t)i;
+            return 0;
+        }
+    return cfg_fail(c, v, path, "expected \"off\", \"local\" or \"pushed\", got \"%s\"",
+                    cfg_quote(s, q));
+}
+
+static int cfg_balance_explicit(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+                                void *obj)
+{
+    cfg_balance_t *b = obj;
+    char q[CFG_QUOTE_MAX];
+    const char *s;
+
+    if (cfg_text(c, v, path, "true or false", &s) < 0)
+        return -1;
+    if (strcmp(s, "true") && strcmp(s, "false"))
+        return cfg_fail(c, v, path, "expected true or false, got \"%s\"",
+                        cfg_quote(s, q));
+    b->explicit_names = !strcmp(s, "true");
+    return 0;
+}
+
+/* The ranges: a ratio below 1 is unreachable (everything at "@" gives 1); a
+ * half-life or interval beyond a week or an hour is a typo, not a policy. */
+static const cfg_key_t cfg_balance_keys[] = {
+    {"mode", CFG_K_FN, 0, 0, 0, 0, cfg_balance_mode},
+    {"max_load_ratio", CFG_K_NUMBER, offsetof(cfg_balance_t, max_load_ratio), 1, 1000, 0,
+     NULL},
+    {"half_life", CFG_K_UINT, offsetof(cfg_balance_t, half_life), 1, 604800, 1, NULL},
+    {"interval", CFG_K_UINT, offsetof(cfg_balance_t, interval), 1, 3600, 1, NULL},
+    {"min_queries", CFG_K_UINT, offsetof(cfg_balance_t, min_queries), 0, 4000000000.0, 1,
+     NULL},
+    {"explicit", CFG_K_FN, 0, 0, 0, 0, cfg_balance_explicit},
+};
+
+static int cfg_balance(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj)
+{
+    cfg_zone_t *z = obj;
+    return cfg_map(c, v, path, cfg_balance_keys,
+                   sizeof cfg_balance_keys / sizeof *cfg_balance_keys, &z->balance);
+}
+
 static const cfg_key_t cfg_zone_keys[] = {
     {"origin", CFG_K_FN, 0, 0, 0, 0, cfg_origin},
     {"master", CFG_K_PATH, offsetof(cfg_zone_t, master), 0, 0, 0, NULL},
@@ -107,6 +164,7 @@ static const cfg_key_t cfg_zone_keys[] = {
     {"full_score", CFG_K_NUMBER, offsetof(cfg_zone_t, full_score), -100, 20, 0, NULL},
     {"aaaa", CFG_K_FN, 0, 0, 0, 0, cfg_aaaa},
     {"vendors", CFG_K_FN, 0, 0, 0, 0, cfg_vendors},
+    {"balance", CFG_K_FN, 0, 0, 0, 0, cfg_balance},
     {"dnssec", CFG_K_FN, 0, 0, 0, 0, cfg_dnssec},
 };
 _Static_assert(sizeof(uint32_t) == sizeof(unsigned), "ttl is filled as an unsigned");
@@ -155,6 +213,12 @@ static int cfg_zones(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void 
         z->min_score = 10;
         z->full_score = 15;
         z->aaaa = CFG_AAAA_NUMBERED_2;
+        z->balance = (cfg_balance_t){.mode = CFG_BALANCE_OFF,
+                                     .max_load_ratio = 2.0,
+                                     .half_life = 600,
+                                     .interval = 10,
+                                     .min_queries = 1000,
+                                     .explicit_names = true};
         cfg->n_zones = i + 1;
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         if (cfg_map(c, m, sub, cfg_zone_keys,

@@ -223,7 +223,7 @@ int ctl_conn_open(ctl_conn_t *c, const ctl_frame_t *f)
 {
     if (!c->server && !c->hello_done)
         return ctl_conn_take_hello(c, f);
-    bool request = f->type >= CTL_T_PUSH && f->type <= CTL_T_STATS;
+    bool request = f->type >= CTL_T_PUSH && f->type <= CTL_T_LAST_REQUEST;
     bool reply = f->type == CTL_T_OK || f->type == CTL_T_ERR;
     if (c->server ? !request : !reply)
         return CTL_ERR_UNEXPECTED;

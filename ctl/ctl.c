@@ -68,15 +68,16 @@ bool ctl_err_is_fatal(int err)
 
 bool ctl_type_known(uint8_t type)
 {
-    return (type >= CTL_T_HELLO && type <= CTL_T_STATS) || type == CTL_T_OK ||
+    return (type >= CTL_T_HELLO && type <= CTL_T_LAST_REQUEST) || type == CTL_T_OK ||
            type == CTL_T_ERR;
 }
 
 const char *ctl_type_name(uint8_t type)
 {
-    static const char *const names[] = {"?",      "HELLO",  "PUSH",
-                                        "STATUS", "RELOAD", "STATS"};
-    if (type <= CTL_T_STATS)
+    static const char *const names[] = {"?",       "HELLO",  "PUSH",        "STATUS",
+                                        "RELOAD",  "STATS",  "DEMAND_PUSH", "DEMAND",
+                                        "BALANCE", "SERVERS"};
+    if (type <= CTL_T_LAST_REQUEST)
         return names[type];
     return type == CTL_T_OK ? "OK" : type == CTL_T_ERR ? "ERR" : "?";
 }

@@ -44,6 +44,10 @@ enum ctl_type {
     CTL_T_STATUS = 3,
     CTL_T_RELOAD = 4,
     CTL_T_STATS = 5,
+    CTL_T_DEMAND_PUSH = 6, /* a demand table (docs/balancing.md), PUSH-encoded */
+    CTL_T_DEMAND = 7,      /* the node's local demand; payload: PUSH-encoded origin */
+    CTL_T_BALANCE = 8,     /* keep fractions and load ratios; same payload */
+    CTL_T_SERVERS = 9,     /* answers per server since the snapshot; same payload */
     CTL_T_OK = 0x80,
     CTL_T_ERR = 0x81,
 };
@@ -67,6 +71,8 @@ enum ctl_err {
     CTL_ERR_CONNECT = -16, /* could not connect */
     CTL_ERR_BUSY = -17,    /* "server busy": the receiver's buffer budget is spent */
 };
+
+#define CTL_T_LAST_REQUEST CTL_T_SERVERS
 
 const char *ctl_strerror(int err);
 

@@ -51,6 +51,19 @@ static const dctl_verb_t dctl_verbs[] = {
     {"reload", "",
      "Ask the daemon to reload its configuration, master files and GeoIP\n"
      "database (as SIGHUP does); all or nothing. Prints the result as JSON.\n"},
+    {"demand", "[push FILE [--force] [--zone O]] [--origin O] [--json]",
+     "Demand-aware balancing (docs/balancing.md). Without push: the node's local\n"
+     "demand per zone and family, decayed; with --nodes every node's and the sum.\n"
+     "push FILE: validate the demand table locally (every error is printed and\n"
+     "nothing is sent if it is invalid), then make it the node's table; a serial\n"
+     "not newer than the node's is refused unless --force.\n"},
+    {"balance", "[--origin O] [--json]",
+     "Per zone and family: demand share, capacity share, load ratio without\n"
+     "spill, keep fraction, expected ratio with spill. With --nodes: sum every\n"
+     "node's local demand and push the sum to every node.\n"},
+    {"servers", "[--zone Z] [--origin O] [--json]",
+     "Per server (of zone Z): answers handed out since the snapshot, share of\n"
+     "answers vs share of weight. With --nodes: summed over the fleet.\n"},
 };
 #define DCTL_N_VERBS (sizeof(dctl_verbs) / sizeof(dctl_verbs[0]))
 
@@ -408,9 +421,27 @@ int main(int argc, char **argv)
         return i == 0 ? DCTL_OK : DCTL_USAGE;
     const dctl_verb_t *v = dctl_verb_find(argv[i]);
     if (!v) {
-        fprintf(stderr, "dnsdctl: unknown verb %s (push, check, status, stats, reload)\n",
+        fprintf(stderr,
+                "dnsdctl: unknown verb %s (push, check, status, stats, reload, demand, "
+                "balance, servers)\n",
                 argv[i]);
         return DCTL_USAGE;
+    }
+    if (dctl_balance_verb(v->name)) {
+        dctl_conn_opts_t c = {o.socket, o.server, o.key_file, o.nodes, o.timeout_s};
+        if (o.socket && o.server) {
+            fprintf(stderr, "dnsdctl: give -s or -S, not both\n");
+            return DCTL_USAGE;
+        }
+        if (o.server && !o.key_file) {
+            fprintf(stderr, "dnsdctl: -S %s needs -k KEYFILE\n", o.server);
+            return DCTL_USAGE;
+        }
+        if (o.nodes && (o.socket || o.server)) {
+            fprintf(stderr, "dnsdctl: --nodes excludes -s and -S\n");
+            return DCTL_USAGE;
+        }
+        return dctl_balance_main(&c, argc, argv, i);
     }
     int rc = dctl_parse_verb(v, argc, argv, i, &o);
     if (rc != 0)

@@ -40,6 +40,30 @@ void dctl_nodes_deinit(dctl_nodes_t *n);
 int dctl_fleet_run(const dctl_nodes_t *nodes, uint8_t type, const uint8_t *payload,
                    size_t len, double timeout_s);
 
+/* Fleet mode for the balancing verbs: one request to every node in parallel;
+ * out[i] (cfg->n entries) gets node i's outcome and, when ok, its parsed
+ * reply (the caller frees it with ctl_json_free). 0, or -1 when out of memory. */
+typedef struct dctl_fleet_reply {
+    const char *name;
+    int status; /* DCTL_* */
+    char result[256];
+    ctl_jval_t *reply;
+    double ms;
+} dctl_fleet_reply_t;
+int dctl_fleet_collect(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload,
+                       size_t len, double timeout_s, dctl_fleet_reply_t *out);
+
+/* The connection options of the single-node verbs (dnsdctl.c). */
+typedef struct dctl_conn_opts {
+    const char *socket, *server, *key_file, *nodes;
+    double timeout_s;
+} dctl_conn_opts_t;
+
+/* The balancing verbs: demand [push FILE], balance, servers (balance_cli.c).
+ * argv[i] is the verb. Returns the exit code. */
+int dctl_balance_main(const dctl_conn_opts_t *o, int argc, char **argv, int i);
+bool dctl_balance_verb(const char *name);
+
 /* Reply helpers shared by single-node and fleet output. */
 /* "ERR" reply -> "error: detail; detail" in out. */
 void dctl_reply_reason(const char *json, char *out, size_t cap);

@@ -364,3 +364,32 @@ int dctl_fleet_run(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload
     free(nodes);
     return rc;
 }
+
+int dctl_fleet_collect(const dctl_nodes_t *cfg, uint8_t type, const uint8_t *payload,
+                       size_t len, double timeout_s, dctl_fleet_reply_t *out)
+{
+    fleet_t fl = {type, payload, len};
+    uv_loop_t loop;
+    fnode_t *nodes = calloc(cfg->n, sizeof(*nodes));
+    if (!nodes || uv_loop_init(&loop) < 0) {
+        free(nodes);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n; i++) {
+        nodes[i].cfg = &cfg->nodes[i];
+        nodes[i].fl = &fl;
+        fleet_start(&loop, &nodes[i], (uint64_t)(timeout_s * 1000));
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    for (size_t i = 0; i < cfg->n; i++) {
+        out[i] = (dctl_fleet_reply_t){.name = cfg->nodes[i].name,
+                                      .status = nodes[i].status,
+                                      .reply = nodes[i].reply,
+                                      .ms = fleet_ms(&nodes[i])};
+        snprintf(out[i].result, sizeof(out[i].result), "%s", nodes[i].result);
+        ctl_reader_deinit(&nodes[i].rd);
+    }
+    free(nodes);
+    return 0;
+}

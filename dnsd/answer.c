@@ -131,25 +131,57 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     g->n_walk = zone_walk_geo(g->country, g->continent, g->walk);
 }
 
-/* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED. */
-static void ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, const zone_node_t *node,
-                     const ans_geo_t *geo, int family, zone_pick_t *pick)
+/* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED.
+ * With balancing on, records may start further along the walk by the keep
+ * fractions (docs/balancing.md), and the answer is counted as demand of its
+ * zone of first draw when `count` (origin index oi). Returns whether a record
+ * spilled. */
+static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
+                     const zone_node_t *node, const ans_geo_t *geo, int family,
+                     zone_pick_t *pick, bool count)
 {
     int walk[3];
     size_t n_walk;
+    bool fixed = node->pool_kind == ZONE_POOL_FIXED;
+    zone_pick_info_t info;
 
     pick->n = 0;
     pick->zone = -1;
     pick->backfill = false;
     if (!o->pool)
-        return;
-    if (node->pool_kind == ZONE_POOL_FIXED) {
+        return false;
+    if (fixed) {
         n_walk = zone_walk(node->pool_zone, walk);
     } else {
         n_walk = geo->n_walk;
         memcpy(walk, geo->walk, sizeof walk);
     }
-    zone_pool_pick(o->pool, family, node->quarter, walk, n_walk, o->answers, &ctx->rng, pick);
+    if (o->balance.mode == CFG_BALANCE_OFF) {
+        zone_pool_pick(o->pool, family, node->quarter, walk, n_walk, o->answers,
+                       &ctx->rng, pick);
+        return false;
+    }
+    const zone_keep_t *keep = fixed && !o->balance.explicit_names ? NULL : o->keep;
+    zone_pool_pick_keep(o->pool, family, node->quarter, walk, n_walk, o->answers, keep,
+                        &ctx->rng, pick, &info);
+    if (count && info.home >= 0 && oi >= 0 && oi < STAT_BAL_ORIGINS)
+        ctx->stats->demand[oi][info.home][family == 6][fixed]++;
+    if (count && info.spilled)
+        ctx->stats->pool_spilled[info.home]++;
+    return info.spilled;
+}
+
+/* One more answer for each picked server, in this worker's row. */
+static void ans_served(ans_ctx_t *ctx, const srv_origin_t *o, const zone_pick_t *pick)
+{
+    const srv_served_t *sv = o->served;
+
+    if (!sv || ctx->worker >= sv->n_workers)
+        return;
+    const zone_server_t *base = zone_pool_snapshot(o->pool)->servers;
+    uint64_t *row = sv->count + (size_t)ctx->worker * sv->stride;
+    for (size_t i = 0; i < pick->n; i++)
+        row[pick->srv[i] - base]++;
 }
 
 /* A or AAAA at a pool name. Returns false when the answer is NODATA. */
@@ -169,7 +201,7 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
             r->scope = geo->scope;
         return true;
     }
-    ans_pick(ctx, o, node, geo, family, &pick);
+    ans_pick(ctx, o, r->origin, node, geo, family, &pick, true);
     if (pick.n == 0) {
         ctx->stats->pool_empty++;
         return false;
@@ -179,6 +211,7 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
      * negative answer keeps scope 0 (RFC 7871 section 7.2.1). */
     if (node->pool_kind == ZONE_POOL_GEO)
         r->scope = geo->scope;
+    ans_served(ctx, o, &pick);
     ctx->stats->pool_answers++;
     ctx->stats->pool_backfill += pick.backfill;
     if (pick.zone >= 0 && pick.zone < ZONE_ID_MAX)
@@ -269,7 +302,7 @@ static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o
 
     apex.pool_kind = ZONE_POOL_GEO;
     apex.quarter = -1;
-    ans_pick(ctx, o, &apex, geo, 4, &pick);
+    bool spilled = ans_pick(ctx, o, -1, &apex, geo, 4, &pick, false);
     if (geo->family)
         inet_ntop(geo->family == 4 ? AF_INET : AF_INET6, geo->addr, a, sizeof a);
     snprintf(s, sizeof s, "address %s (%s)", a, geo->from_ecs ? "ecs" : "source");
@@ -283,6 +316,10 @@ static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o
     len = ans_txt_add(rd, len, s);
     snprintf(s, sizeof s, "backfill %s", pick.backfill ? "yes" : "no");
     len = ans_txt_add(rd, len, s);
+    if (o->balance.mode != CFG_BALANCE_OFF) { /* off: the TXT of before, to the byte */
+        snprintf(s, sizeof s, "spill %s", spilled ? "yes" : "no");
+        len = ans_txt_add(rd, len, s);
+    }
     if (o->pool)
         snprintf(s, sizeof s, "serial %llu",
                  (unsigned long long)zone_pool_snapshot(o->pool)->serial);

@@ -27,6 +27,7 @@ typedef enum { ANS_UDP = 0, ANS_TCP = 1 } ans_transport_t;
 typedef struct ans_ctx {
     zone_rng_t rng;
     srv_stats_t *stats;
+    unsigned worker; /* this worker's row of srv_served_t counters */
     struct srv_dnstap_q *dnstap; /* this worker's query log queue; NULL: none
                                     (dnstap.h; the I/O callbacks log, not ans_respond) */
 } ans_ctx_t;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "control_int.h"
+#include "demand.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "notify.h"
@@ -129,6 +130,7 @@ static void srv_ctl_close_all(srv_control_t *c)
     if (c->tcp_ok)
         uv_close((uv_handle_t *)&c->tcp_h, NULL);
     srv_metrics_close(c->metrics);
+    srv_bal_close(c->bal);
     srv_ctl_close_sessions(c);
 }
 
@@ -147,6 +149,11 @@ srv_control_t *srv_control_new(const cfg_t *cfg, char *err, size_t errlen)
     c->boot = c->cfg = cfg;
     c->budget.max = SRV_CTL_BUFFER_MAX;
     c->started_ns = uv_hrtime();
+    if (!(c->bal = srv_bal_new(cfg))) {
+        snprintf(err, errlen, "out of memory");
+        free(c);
+        return NULL;
+    }
     c->last_reload.time = time(NULL);
     snprintf(c->last_reload.trigger, sizeof c->last_reload.trigger, "start");
     snprintf(c->last_reload.result, sizeof c->last_reload.result, "ok");
@@ -154,6 +161,7 @@ srv_control_t *srv_control_new(const cfg_t *cfg, char *err, size_t errlen)
         char kerr[512];
         if (ctl_key_load(cfg->control_key_file, &c->key, kerr, sizeof kerr) != 0) {
             snprintf(err, errlen, "%s: control.key_file: %s", cfg->path, kerr);
+            srv_bal_free(c->bal);
             free(c);
             return NULL;
         }
@@ -199,6 +207,10 @@ int srv_control_start(srv_control_t *c, srv_workers_t *ws, char *err, size_t err
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
     c->ws = ws;
+    if (srv_bal_start(c->bal, &c->loop, ws) != 0) {
+        snprintf(err, errlen, "control: balance timer failed");
+        return -1;
+    }
     pthread_sigmask(SIG_BLOCK, &block, &old);
     int e = pthread_create(&c->thread, NULL, srv_ctl_main, c);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -240,5 +252,6 @@ void srv_control_free(srv_control_t *c)
     ctl_key_clear(&c->key);
     if (c->own)
         cfg_deinit(&c->cfg_own);
+    srv_bal_free(c->bal);
     free(c);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "control_int.h"
+#include "demand.h"
 #include "dnssec_info.h"
 #include "log.h"
 #include "xdp.h"
@@ -20,12 +21,6 @@
 /* ------------------------------------------------------------------------ */
 /* JSON text, grown as needed                                               */
 /* ------------------------------------------------------------------------ */
-
-typedef struct srv_jb {
-    char *p;
-    size_t len, cap;
-    bool bad; /* out of memory: the result is NULL */
-} srv_jb_t;
 
 static bool srv_jb_room(srv_jb_t *b, size_t more)
 {
@@ -46,8 +41,7 @@ static bool srv_jb_room(srv_jb_t *b, size_t more)
     return true;
 }
 
-__attribute__((format(printf, 2, 3))) static void srv_jb_add(srv_jb_t *b, const char *fmt,
-                                                              ...)
+void srv_jb_add(srv_jb_t *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -61,7 +55,7 @@ __attribute__((format(printf, 2, 3))) static void srv_jb_add(srv_jb_t *b, const 
     b->len += (size_t)n;
 }
 
-static void srv_jb_str(srv_jb_t *b, const char *s)
+void srv_jb_str(srv_jb_t *b, const char *s)
 {
     size_t n = ctl_json_quote(NULL, 0, s);
     if (!srv_jb_room(b, n))
@@ -70,7 +64,7 @@ static void srv_jb_str(srv_jb_t *b, const char *s)
     b->len += n;
 }
 
-static char *srv_jb_done(srv_jb_t *b)
+char *srv_jb_done(srv_jb_t *b)
 {
     if (b->bad || !b->p) {
         free(b->p);
@@ -79,7 +73,7 @@ static char *srv_jb_done(srv_jb_t *b)
     return b->p;
 }
 
-static void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail)
+void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail)
 {
     out->type = CTL_T_ERR;
     out->json = ctl_error_json(error, detail ? &detail : NULL, detail ? 1 : 0);
@@ -544,6 +538,7 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
     c->cfg_own = nc;
     c->cfg = &c->cfg_own;
     c->own = true;
+    srv_bal_set_cfg(c->bal, c->cfg); /* modes and intervals; recompute at the next tick */
     if (changed[0]) {
         log_msg(LOG_WARN, "%s: %s changed: restart needed", trigger, changed);
         snprintf(result, sizeof result, "ok; %s changed: restart needed", changed);
@@ -617,6 +612,12 @@ void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *ou
         break;
     case CTL_T_RELOAD:
         srv_ctl_reload_reply(c, out);
+        break;
+    case CTL_T_DEMAND_PUSH:
+    case CTL_T_DEMAND:
+    case CTL_T_BALANCE:
+    case CTL_T_SERVERS:
+        srv_bal_request(c->bal, f->type, f->payload, f->len, out);
         break;
     default: /* ctl_conn_open lets only requests through */
         srv_reply_err(out, ctl_strerror(CTL_ERR_UNEXPECTED), NULL);

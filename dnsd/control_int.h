@@ -44,7 +44,7 @@ typedef struct srv_ctl_stats {
     uint64_t conns_unix, conns_tcp;
     uint64_t conns_refused; /* over a connection budget */
     uint64_t limits[SRV_CTL_LIMITS];
-    uint64_t requests[CTL_T_STATS + 1];        /* by request type */
+    uint64_t requests[CTL_T_LAST_REQUEST + 1]; /* by request type */
     uint64_t errors[SRV_CTL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
     uint64_t push_refused_by[MET_PUSH_REASONS];
@@ -93,6 +93,7 @@ struct srv_control {
     } last_reload;
     srv_ctl_stats_t st;
     struct srv_metrics *metrics; /* the /metrics responder, or NULL */
+    struct srv_bal *bal;         /* demand-aware balancing (demand.h) */
 };
 
 /* Protocol refusals as STATS and /metrics report them: named after
@@ -113,6 +114,18 @@ typedef struct srv_ctl_reply {
     char *json;
     met_push_reason_t refusal; /* why a PUSH got CTL_T_ERR, for the metrics */
 } srv_ctl_reply_t;
+
+/* JSON text, grown as needed (control_cmd.c); the result is NULL when
+ * memory ran out on the way. */
+typedef struct srv_jb {
+    char *p;
+    size_t len, cap;
+    bool bad;
+} srv_jb_t;
+void srv_jb_add(srv_jb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void srv_jb_str(srv_jb_t *b, const char *s);
+char *srv_jb_done(srv_jb_t *b);
+void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail);
 
 /* Handles one verified request frame; never fails to produce a reply (an
  * out-of-memory reply has json NULL and is sent as a fixed text). */

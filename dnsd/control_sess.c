@@ -291,7 +291,7 @@ static void srv_sess_request(srv_sess_t *s, const ctl_frame_t *f)
     uint64_t t0 = uv_now(&c->loop);
     s->in_frame = s->announced = false;
     s->authed = true;
-    c->st.requests[f->type <= CTL_T_STATS ? f->type : 0]++;
+    c->st.requests[f->type <= CTL_T_LAST_REQUEST ? f->type : 0]++;
     srv_ctl_request(c, f, &r);
     srv_ctl_stalled(c, t0);
     srv_sess_send(s, r.type, r.json, false);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "data.h"
 #include "dnssec_pool.h"
@@ -22,6 +23,7 @@ typedef enum {
     SRV_SHARE_STATIC,
     SRV_SHARE_POOL,
     SRV_SHARE_GEO,
+    SRV_SHARE_KEEP,
     SRV_SHARE_DSEC_ZONE,
     SRV_SHARE_DSEC_POOL
 } srv_share_kind_t;
@@ -30,11 +32,48 @@ struct srv_share {
     unsigned long refs;
     srv_share_kind_t kind;
     void *obj;
+    srv_served_t *served; /* a pool's answer counters */
 };
+
+/* How many workers cfg starts (worker.c's rule), for the counter rows. */
+static unsigned srv_workers_wanted(const cfg_t *cfg)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cfg->workers > 0 ? cfg->workers : cpus > 0 ? (unsigned)cpus : 1;
+}
+
+static void srv_served_free(srv_served_t *s)
+{
+    if (s)
+        free(s->count);
+    free(s);
+}
+
+/* Counters for a pool's servers, n_workers rows; NULL when out of memory
+ * (the pool is then served without them). */
+static srv_served_t *srv_served_new(const zone_pool_t *pool, unsigned n_workers)
+{
+    srv_served_t *s = calloc(1, sizeof *s);
+    size_t n = zone_pool_snapshot(pool)->n_servers;
+
+    if (!s)
+        return NULL;
+    s->stride = (n + 7) & ~(size_t)7; /* 8 counters: 64 bytes */
+    s->n_workers = n_workers;
+    s->count = aligned_alloc(64, (s->stride * n_workers + 8) * sizeof *s->count);
+    if (!s->count) {
+        free(s);
+        return NULL;
+    }
+    memset(s->count, 0, (s->stride * n_workers + 8) * sizeof *s->count);
+    return s;
+}
 
 static void srv_share_free_obj(srv_share_kind_t kind, void *obj)
 {
-    if (kind == SRV_SHARE_STATIC)
+    if (kind == SRV_SHARE_KEEP)
+        free(obj);
+    else if (kind == SRV_SHARE_STATIC)
         zone_static_free(obj);
     else if (kind == SRV_SHARE_POOL)
         zone_pool_free(obj);
@@ -69,6 +108,7 @@ static void srv_share_drop(srv_share_t *s)
 {
     if (!s || --s->refs > 0)
         return;
+    srv_served_free(s->served);
     srv_share_free_obj(s->kind, s->obj);
     free(s);
 }
@@ -207,6 +247,9 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     if ((o->pool = zone_pool_new(snap, &o->params)) &&
         !(o->pool_share = srv_share_new(SRV_SHARE_POOL, o->pool)))
         o->pool = NULL;
+    if (o->pool)
+        o->served = o->pool_share->served =
+            srv_served_new(o->pool, srv_workers_wanted(cfg));
     if (!o->pool) {
         o->src = SRV_SRC_NONE;
         o->snap_time = 0;
@@ -270,6 +313,7 @@ static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *
     o->aaaa = z->aaaa;
     o->params.min_score = z->min_score;
     o->params.full_score = z->full_score;
+    o->balance = z->balance;
     if (srv_dnssec_zone(z, o, err, errlen) != 0)
         return -1;
     srv_data_load_pool(cfg, z, o);
@@ -284,6 +328,7 @@ srv_data_t *srv_data_new(const cfg_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    d->n_workers = srv_workers_wanted(cfg);
     for (size_t i = 0; i < cfg->n_zones; i++) {
         d->n_origins++; /* a failed origin holds at most a pool: freed below */
         if (srv_data_origin(cfg, &cfg->zones[i], &d->origins[i], err, errlen) != 0)
@@ -316,6 +361,7 @@ void srv_data_free(srv_data_t *d)
         srv_share_drop(d->origins[i].pool_share);
         srv_share_drop(d->origins[i].dz_share);
         srv_share_drop(d->origins[i].stat_share);
+        srv_share_drop(d->origins[i].keep_share);
     }
     free(d->origins);
     srv_share_drop(d->geo_share);
@@ -344,7 +390,7 @@ int srv_data_origin_index(const srv_data_t *d, const char *origin)
 
 /* Makes origin o serve `pool` (NULL allowed), dropping its hold on the old
  * one. The pool is taken over; -1 (pool freed, o unchanged) when out of memory. */
-static int srv_origin_set_pool(srv_origin_t *o, zone_pool_t *pool)
+static int srv_origin_set_pool(srv_origin_t *o, zone_pool_t *pool, unsigned n_workers)
 {
     srv_share_t *s = NULL;
     if (pool && !(s = srv_share_new(SRV_SHARE_POOL, pool)))
@@ -352,17 +398,18 @@ static int srv_origin_set_pool(srv_origin_t *o, zone_pool_t *pool)
     srv_share_drop(o->pool_share);
     o->pool = pool;
     o->pool_share = s;
+    o->served = s ? (s->served = srv_served_new(pool, n_workers)) : NULL;
     return srv_dnssec_pool(o);
 }
 
-srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
+/* A copy of d holding every part d holds; NULL when out of memory. */
+static srv_data_t *srv_data_copy(const srv_data_t *d)
 {
     srv_data_t *n = malloc(sizeof *n);
     srv_origin_t *origins = calloc(d->n_origins, sizeof *origins);
     if (!n || !origins) {
         free(n);
         free(origins);
-        zone_pool_free(pool);
         return NULL;
     }
     *n = *d;
@@ -371,11 +418,38 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
     for (size_t k = 0; k < n->n_origins; k++) {
         srv_share_hold(origins[k].stat_share);
         srv_share_hold(origins[k].pool_share);
+        srv_share_hold(origins[k].keep_share);
         srv_share_hold(origins[k].dz_share);
         srv_share_hold(origins[k].dp_share);
     }
     srv_share_hold(n->geo_share);
-    if (srv_origin_set_pool(&origins[i], pool) != 0) {
+    return n;
+}
+
+srv_data_t *srv_data_with_keep(const srv_data_t *d, size_t i, zone_keep_t *keep)
+{
+    srv_share_t *s = NULL;
+    srv_data_t *n = NULL;
+
+    if ((keep && !(s = srv_share_new(SRV_SHARE_KEEP, keep))) || !(n = srv_data_copy(d))) {
+        srv_share_drop(s);
+        return NULL;
+    }
+    srv_share_drop(n->origins[i].keep_share);
+    n->origins[i].keep = keep;
+    n->origins[i].keep_share = s;
+    return n;
+}
+
+srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
+{
+    srv_data_t *n = srv_data_copy(d);
+    if (!n) {
+        zone_pool_free(pool);
+        return NULL;
+    }
+    srv_origin_t *origins = n->origins;
+    if (srv_origin_set_pool(&origins[i], pool, n->n_workers) != 0) {
         srv_data_free(n);
         return NULL;
     }
@@ -424,12 +498,13 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
             srv_share_drop(o->pool_share);
             o->pool = c->pool;
             o->pool_share = srv_share_hold(c->pool_share);
+            o->served = c->served;
             if (srv_dnssec_pool(o) != 0)
                 rc = -1;
         } else {
             zone_snapshot_t *dup = srv_snapshot_dup(zone_pool_snapshot(c->pool));
             zone_pool_t *p = dup ? zone_pool_new(dup, &o->params) : NULL;
-            if (!p || srv_origin_set_pool(o, p) != 0) {
+            if (!p || srv_origin_set_pool(o, p, next->n_workers) != 0) {
                 rc = -1;
                 continue;
             }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "balance.h"
 #include "cfg.h"
 #include "geo.h"
 #include "zones.h"
@@ -21,6 +22,16 @@
  * frees only what no other still holds. Only the control thread (and main,
  * before and after it runs) creates and frees srv_data_t: plain counts. */
 typedef struct srv_share srv_share_t;
+
+/* Answers handed out per server of one pool, for `dnsdctl servers`: one row
+ * of counters per worker, each written only by its worker (plain increments,
+ * summed by the control thread with relaxed reads). Lives as long as the pool:
+ * a new snapshot starts from zero. */
+typedef struct srv_served {
+    uint64_t *count;    /* [worker * stride + server index] */
+    size_t stride;      /* servers, rounded up to a cache line of counters */
+    unsigned n_workers; /* rows; a worker past them does not count */
+} srv_served_t;
 
 struct dsec_zone;
 struct dsec_pool;
@@ -57,7 +68,11 @@ typedef struct srv_origin {
                                  for the caller to log */
     char name[256];           /* the origin as text, "pool.ntp.org" */
     srv_share_t *stat_share;  /* holds stat */
-    srv_share_t *pool_share;  /* holds pool; NULL when pool is NULL */
+    srv_share_t *pool_share;  /* holds pool (and served); NULL when pool is NULL */
+    cfg_balance_t balance;    /* demand-aware balancing (docs/balancing.md) */
+    const zone_keep_t *keep;  /* keep fractions; NULL: nothing spills */
+    srv_share_t *keep_share;  /* holds keep */
+    srv_served_t *served;     /* per-server answer counters of pool; NULL without */
 
     srv_src_t src;            /* where pool came from */
     double snap_time;         /* Unix time this node accepted pool: the push
@@ -81,6 +96,7 @@ typedef struct srv_data {
     uint8_t identity[255];    /* NSID and id.server / hostname.bind text */
     size_t identity_len;
     srv_share_t *geo_share; /* holds geo; NULL when geo is NULL */
+    unsigned n_workers;     /* rows of every srv_served_t */
 } srv_data_t;
 
 /*
@@ -109,6 +125,13 @@ int srv_data_origin_index(const srv_data_t *d, const char *origin);
  * shared with `d`, which stays valid and unchanged. NULL when out of memory.
  */
 srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool);
+
+/*
+ * A new srv_data_t equal to `d` except that origin i spills by `keep` (taken
+ * over, NULL for none: freed with the result, or at once on failure).
+ * Everything else is shared with `d`. NULL when out of memory.
+ */
+srv_data_t *srv_data_with_keep(const srv_data_t *d, size_t i, zone_keep_t *keep);
 
 /*
  * After a reload built `next` from files: for every origin of `next` that

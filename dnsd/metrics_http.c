@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "control_int.h"
+#include "demand.h"
 #include "dnssec.h"
 #include "dnssec_info.h"
 #include "log.h"
@@ -124,6 +125,23 @@ static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *o
     return n;
 }
 
+/* Appends the balancing block (taken over) to the page; the page is dropped
+ * when memory runs out, as for any other part. */
+static void srv_metrics_append(char **out, size_t *len, char *more)
+{
+    size_t n = more ? strlen(more) : 0;
+    char *p = *out && more ? realloc(*out, *len + n + 1) : NULL;
+    if (p) {
+        memcpy(p + *len, more, n + 1);
+        *out = p;
+        *len += n;
+    } else if (*out) {
+        free(*out);
+        *out = NULL;
+    }
+    free(more);
+}
+
 /* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
  * allocation the page goes out without them. */
 static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
@@ -188,6 +206,7 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             out = NULL;
         else
             out = srv_metrics_xdp(c, out, len);
+        srv_metrics_append(&out, len, srv_bal_metrics(c->bal, st));
     }
     free(st);
     free(origins);

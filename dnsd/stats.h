@@ -39,6 +39,10 @@ typedef enum {
     STAT_QTYPES
 } stat_qtype_t;
 
+/* Demand is counted for the first origins only (docs/balancing.md): a node
+ * serves one or two; the counters are 40 KiB per worker as it is. */
+#define STAT_BAL_ORIGINS 4
+
 typedef struct srv_stats {
     uint64_t queries[2];        /* [transport] packets parsed as queries */
     uint64_t rcode[16];         /* responses by RCODE (low 4 bits) */
@@ -65,6 +69,12 @@ typedef struct srv_stats {
     uint64_t tcp_read_timeouts;  /* a begun message not finished within tcp.read_timeout */
     uint64_t tcp_write_timeouts; /* a response unread by the client for the idle timeout */
     uint64_t tcp_large_refused;  /* a message over 4 KiB with every large read buffer lent */
+    /* Demand-aware balancing: pool answers by origin, zone of first draw,
+     * family and name kind (0 geo, 1 explicit zone name), counted while the
+     * origin's balance mode is not off; and answers with a spilled record by
+     * zone of first draw. */
+    uint64_t demand[STAT_BAL_ORIGINS][ZONE_ID_MAX][2][2];
+    uint64_t pool_spilled[ZONE_ID_MAX];
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
 } srv_stats_t;

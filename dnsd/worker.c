@@ -184,6 +184,7 @@ static srv_worker_t *srv_worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
     memset(w, 0, sizeof(*w));
     w->id = id;
     w->ans.stats = &w->stats;
+    w->ans.worker = id;
     w->batch = malloc(sizeof(*w->batch));
     w->udp = calloc(cfg->n_listen, sizeof(*w->udp));
     w->tcpl = calloc(cfg->n_listen, sizeof(*w->tcpl));

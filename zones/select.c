@@ -6,7 +6,11 @@
 #include <errno.h>
 #include <sys/random.h>
 
+#include "balance.h"
 #include "pool_int.h"
+
+/* Walks are country -> continent -> "@" at most (zone_walk, zone_walk_geo). */
+#define ZONE_WALK_MAX 4
 
 /* ---- xoshiro256** (Blackman, Vigna 2018), seeded through splitmix64 ---- */
 
@@ -181,5 +185,94 @@ size_t zone_pool_pick(const zone_pool_t *pool, int family, int quarter, const in
         if (t && t->n)
             sel_zone(pool, t, walk[w], want, rng, out);
     }
+    return out->n;
+}
+
+/* ---- selection with spill per slot (docs/balancing.md) ----------------- */
+
+/*
+ * Where a record starts: at walk position j with probability keep[j] x the
+ * product of (1 - keep) of the positions before it; positions without
+ * servers pass everything on; the last keeps the rest. As cumulative
+ * bounds, computed once per answer, so each record costs one uniform draw
+ * and at most ZONE_WALK_MAX comparisons. Returns how many positions.
+ */
+static size_t sel_bounds(const zone_pool_t *pool, const zone_keep_t *keep, int family,
+                         const int *walk, size_t n_walk, size_t home, double *bound,
+                         size_t *pos)
+{
+    double reach = 1, sum = 0; /* share of records reaching position w */
+    size_t n = 0;
+
+    for (size_t w = home; w < n_walk && reach > 0; w++) {
+        const pool_table_t *t = pool_table(pool, walk[w], family, -1);
+        double k = w + 1 == n_walk ? 1 : keep->keep[walk[w]][family == 6];
+        if (!t || !t->n)
+            continue;
+        k = k > 1 ? 1 : k < 0 ? 0 : k;
+        sum += reach * k;
+        reach *= 1 - k;
+        pos[n] = w;
+        bound[n++] = w + 1 == n_walk || reach <= 0 ? 2 : sum; /* 2: catches all */
+    }
+    return n;
+}
+
+size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
+                           const int *walk, size_t n_walk, size_t want,
+                           const zone_keep_t *keep, zone_rng_t *rng, zone_pick_t *out,
+                           zone_pick_info_t *info)
+{
+    size_t home = 0;
+
+    info->home = -1;
+    info->spilled = false;
+    for (; home < n_walk; home++) {
+        const pool_table_t *t = pool_table(pool, walk[home], family, -1);
+        if (t && t->n) {
+            info->home = walk[home];
+            break;
+        }
+    }
+    /* Nothing can spill when the first zone with servers keeps everything:
+     * what follows would draw exactly what zone_pool_pick() draws
+     * (test_balance), only after a loop of no use. Most countries take this. */
+    if (!keep || home == n_walk || keep->keep[walk[home]][family == 6] >= 1)
+        return zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, out);
+    /* Where each record starts (one draw per record), then the zones in walk
+     * order, each drawing the records that start there plus any its
+     * predecessors could not give (backfill): the same calls as
+     * zone_pool_pick(), so a spilled record costs one draw more, not a walk. */
+    size_t starts[ZONE_WALK_MAX] = {0}, target = 0;
+    bool backfill = false;
+    out->n = 0;
+    out->zone = -1;
+    out->backfill = false;
+    if (want > ZONE_PICK_MAX)
+        want = ZONE_PICK_MAX;
+    if (n_walk > ZONE_WALK_MAX)
+        n_walk = ZONE_WALK_MAX;
+    double bound[ZONE_WALK_MAX];
+    size_t pos[ZONE_WALK_MAX], n_pos;
+    n_pos = sel_bounds(pool, keep, family, walk, n_walk, home, bound, pos);
+    for (size_t k = 0; k < want && n_pos; k++) {
+        double x = (double)(zone_rng_next(rng) >> 11) * 0x1.0p-53;
+        size_t j = 0;
+        while (j + 1 < n_pos && x >= bound[j])
+            j++;
+        starts[pos[j]]++;
+        info->spilled |= pos[j] > home;
+    }
+    for (size_t w = home; w < n_walk && out->n < want; w++) {
+        const pool_table_t *t = pool_table(pool, walk[w], family, quarter);
+        backfill |= out->n < target; /* an earlier zone ran out */
+        target += starts[w];
+        if (target > out->n && t && t->n)
+            sel_zone(pool, t, walk[w], target, rng, out);
+    }
+    /* sel_zone() marks any second zone as backfill; here that is spill unless a
+     * zone ran out of servers for the records that started in it. */
+    out->zone = out->n ? info->home : -1;
+    out->backfill = backfill;
     return out->n;
 }

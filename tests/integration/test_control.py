@@ -612,7 +612,7 @@ class ProtocolRefusalTest(ControlTestCase):
     def test_garbage_wrong_version_and_reply_types_refused(self):
         for data, error in ((b"GET / HTTP/1.1\r\n\r\n", "bad magic"),
                             (b"DC\x01\x03\0\0\0\0", "unsupported version"),
-                            (b"DC\x02\x09\0\0\0\0", "unknown type"),
+                            (b"DC\x02\x0a\0\0\0\0", "unknown type"),
                             (header(OK, 2) + b"{}", "unexpected frame")):
             with self.subTest(error=error):
                 with RawCtl(self.server.sock) as c:

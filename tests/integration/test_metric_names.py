@@ -27,10 +27,7 @@ DASHBOARD = os.path.join(SOURCE_DIR, "dist", "grafana", "dnsd.json")
 # Metrics that demand-aware balancing is to export; the rules' "dnsd-upcoming"
 # group and the dashboard's spill panels use them already. Remove a name here
 # when dnsd exports it.
-UPCOMING = {
-    "dnsd_balance_load_ratio",               # gauge {zone,family}: worst expected load ratio
-    "dnsd_balance_spilled_total",            # counter {zone}: answers spilled to a later zone
-}
+UPCOMING = set()
 # Series Prometheus makes itself: up{job="dnsd"} of the scrape job.
 PROMETHEUS_SERIES_RE = re.compile(r'(?<![\w:])up\{job="dnsd"\}')
 # Labels Prometheus adds to every scraped sample.
@@ -124,7 +121,8 @@ class KitServer(PoolServer):
         self.keys = Keys()
         key = self.keys.make()
         super().__init__(snapshot=pool_snapshot(), state={},
-                         options={"dnssec": dnssec_option([key])})
+                         options={"dnssec": dnssec_option([key]),
+                                  "balance": "{mode: local}"})
 
     def write_config(self):
         path = super().write_config()

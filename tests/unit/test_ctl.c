@@ -99,7 +99,7 @@ static void test_reader_errors(void)
         {"XC\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
         {"DX\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
         {"DC\x01\x03\0\0\0\0", 8, CTL_ERR_VERSION}, /* version 1: no header MAC */
-        {"DC\x02\x07\0\0\0\0", 8, CTL_ERR_TYPE},
+        {"DC\x02\x0a\0\0\0\0", 8, CTL_ERR_TYPE}, /* past the last request */
         {"DC\x02\x02\x04\0\0\x01", 8, CTL_ERR_OVERSIZE}, /* 64 MiB + 1 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
