@@ -263,5 +263,6 @@ void cfg_deinit(cfg_t *cfg)
     free(cfg->group);
     free(cfg->dnstap_path);
     free(cfg->rrl_exempt);
+    free(cfg->xdp_interface);
     memset(cfg, 0, sizeof *cfg);
 }

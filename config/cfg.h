@@ -23,7 +23,7 @@
 typedef struct cfg_listen {
     struct sockaddr_storage addr; /* address and port, ready for bind() */
     socklen_t addrlen;
-    char text[64];                /* as written, e.g. "[::1]:5300", for logs */
+    char text[64]; /* as written, e.g. "[::1]:5300", for logs */
 } cfg_listen_t;
 
 typedef enum {
@@ -33,10 +33,25 @@ typedef enum {
 
 /* query_log.dnstap: how PATH is written (dnsd/dnstap.h). */
 typedef enum {
-    CFG_DNSTAP_AUTO = 0, /* "dnstap: PATH": a unix socket if PATH is one at start, else a file */
+    CFG_DNSTAP_AUTO =
+        0, /* "dnstap: PATH": a unix socket if PATH is one at start, else a file */
     CFG_DNSTAP_FILE = 1, /* "dnstap: {file: PATH}" */
     CFG_DNSTAP_UNIX = 2, /* "dnstap: {unix: PATH}" */
 } cfg_dnstap_mode_t;
+
+/* xdp.mode: how the XDP program is attached (dnsd/xdp.h). */
+typedef enum {
+    CFG_XDP_AUTO = 0,    /* native if the driver can, else generic */
+    CFG_XDP_NATIVE = 1,  /* in the driver: fails where the driver lacks XDP */
+    CFG_XDP_GENERIC = 2, /* in the kernel's receive path (SKB mode): any interface */
+} cfg_xdp_mode_t;
+
+/* xdp.zero_copy: whether the AF_XDP sockets share frames with the driver. */
+typedef enum {
+    CFG_XDP_ZC_AUTO = 0, /* if the driver can (native mode only) */
+    CFG_XDP_ZC_ON = 1,
+    CFG_XDP_ZC_OFF = 2,
+} cfg_xdp_zc_t;
 
 typedef enum {
     CFG_LOG_STDERR = 0, /* journald-friendly lines on stderr */
@@ -68,6 +83,7 @@ typedef struct cfg_zone {
     char *snapshot;    /* initial snapshot path, or NULL */
     uint32_t ttl;      /* TTL of pool A/AAAA answers, seconds; default 150 */
     unsigned answers;  /* records per pool answer, 1..16; default 4 */
+    unsigned srv_answers; /* SRV records per NTS answer, 1..16; default 8 */
     double min_score;  /* eligibility threshold; default 10 */
     double full_score; /* full weight from this score up; default 15; >= min_score */
     cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
@@ -128,6 +144,13 @@ typedef struct cfg {
 
     char *dnstap_path; /* query_log: {dnstap: ...}; NULL: no query log */
     cfg_dnstap_mode_t dnstap_mode;
+
+    /* xdp: {interface, port, mode, zero_copy, fallback} (dnsd/xdp.h) */
+    char *xdp_interface;        /* NULL: no AF_XDP listener */
+    unsigned xdp_port;          /* UDP port taken; default 53 */
+    cfg_xdp_mode_t xdp_mode;    /* default auto */
+    cfg_xdp_zc_t xdp_zero_copy; /* default auto */
+    bool xdp_fallback;          /* socket path alone if XDP cannot start; default false */
 
     /* log: {target: stderr|syslog, level: err|warn|info|debug} */
     cfg_log_target_t log_target; /* default CFG_LOG_STDERR */

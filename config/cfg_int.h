@@ -78,6 +78,13 @@ int cfg_map(cfg_ctx_t *c, const yaml_node_t *m, const char *path, const cfg_key_
 int cfg_dnssec(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj);
 void cfg_dnssec_deinit(cfg_dnssec_t *d);
 
+/* cfg_schema.c: a choice among fixed words; *out gets its index. */
+int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+             const char *const *words, size_t n, int *out);
+
+/* cfg_xdp.c: the xdp mapping (the AF_XDP listener). */
+int cfg_xdp(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void *obj);
+
 /* cfg_schema.c: the top-level mapping's keys. */
 extern const cfg_key_t cfg_top_keys[];
 extern const size_t cfg_n_top_keys;

@@ -102,6 +102,7 @@ static const cfg_key_t cfg_zone_keys[] = {
     {"ttl", CFG_K_UINT, offsetof(cfg_zone_t, ttl), 0, 2147483647, 1,
      NULL}, /* RFC 2181 s8 */
     {"answers", CFG_K_UINT, offsetof(cfg_zone_t, answers), 1, 16, 1, NULL},
+    {"srv_answers", CFG_K_UINT, offsetof(cfg_zone_t, srv_answers), 1, 16, 1, NULL},
     {"min_score", CFG_K_NUMBER, offsetof(cfg_zone_t, min_score), -100, 20, 0, NULL},
     {"full_score", CFG_K_NUMBER, offsetof(cfg_zone_t, full_score), -100, 20, 0, NULL},
     {"aaaa", CFG_K_FN, 0, 0, 0, 0, cfg_aaaa},
@@ -150,6 +151,7 @@ static int cfg_zones(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void 
         cfg_zone_t *z = &cfg->zones[i];
         z->ttl = 150;
         z->answers = 4;
+        z->srv_answers = 8;
         z->min_score = 10;
         z->full_score = 15;
         z->aaaa = CFG_AAAA_NUMBERED_2;
@@ -396,8 +398,8 @@ static int cfg_dnstap(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void
 }
 
 /* A choice among fixed words; *out gets its index. */
-static int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
-                    const char *const *words, size_t n, int *out)
+int cfg_word(cfg_ctx_t *c, const yaml_node_t *v, const char *path,
+             const char *const *words, size_t n, int *out)
 {
     char q[CFG_QUOTE_MAX], list[128] = "";
     const char *s;
@@ -458,5 +460,6 @@ const cfg_key_t cfg_top_keys[] = {
     {"group", CFG_K_STRING, offsetof(cfg_t, group), 0, 32, 0, NULL},
     {"query_log", CFG_K_FN, 0, 0, 0, 0, cfg_query_log},
     {"log", CFG_K_FN, 0, 0, 0, 0, cfg_log},
+    {"xdp", CFG_K_FN, 0, 0, 0, 0, cfg_xdp},
 };
 const size_t cfg_n_top_keys = sizeof cfg_top_keys / sizeof *cfg_top_keys;

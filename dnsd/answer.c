@@ -192,6 +192,58 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     return true;
 }
 
+/*
+ * SRV at an NTS name (README "NTS pool"): up to srv_answers NTS-KE endpoints
+ * drawn like pool servers (exact weighted sampling without replacement along
+ * the client's walk, or the zone's walk for a zone name), each weighted for
+ * RFC 2782's ordering by zone_srv_weights(), in draw order; with the DO bit
+ * and keys, one of the slot's pre-signed sets of such draws, as for A/AAAA.
+ * No additional section: the targets are other zones' names. Returns false
+ * for NODATA.
+ */
+static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+                    const zone_node_t *node, const ans_geo_t *geo)
+{
+    uint8_t rd[6 + 255];
+    uint16_t weight[ZONE_PICK_MAX];
+    zone_pick_t pick = {.n = 0};
+    int walk[3];
+    size_t n_walk;
+
+    if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
+        if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
+            return false;
+        if (node->pool_kind == ZONE_POOL_NTS_GEO)
+            r->scope = geo->scope;
+        return true;
+    }
+    if (node->pool_kind == ZONE_POOL_NTS_FIXED) {
+        n_walk = zone_walk(node->pool_zone, walk);
+    } else {
+        n_walk = geo->n_walk;
+        memcpy(walk, geo->walk, sizeof walk);
+    }
+    if (o->pool)
+        zone_pool_pick(o->pool, ZONE_NTS, -1, walk, n_walk, o->srv_answers, &ctx->rng,
+                       &pick);
+    if (pick.n == 0) {
+        ctx->stats->nts_empty++;
+        return false;
+    }
+    if (node->pool_kind == ZONE_POOL_NTS_GEO) /* as for A/AAAA: ans_pool */
+        r->scope = geo->scope;
+    ctx->stats->nts_answers++;
+    zone_srv_weights(pick.weight, pick.n, weight);
+    for (size_t i = 0; i < pick.n; i++) {
+        const zone_snapshot_t *snap = zone_pool_snapshot(o->pool);
+        size_t len = zone_srv_rdata(snap, pick.srv[i], weight[i], rd);
+        if (!ans_put_rr(r, ANS_QNAME_PTR, WIRE_SRV, WIRE_IN, o->ttl, rd, (uint16_t)len))
+            break;
+        r->an++;
+    }
+    return true;
+}
+
 /* Appends one <character-string> to a TXT RDATA buffer. */
 static size_t ans_txt_add(uint8_t *rd, size_t len, const char *s)
 {
@@ -257,17 +309,22 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     const zone_rrset_t *set;
     ans_geo_t geo;
     bool pool = node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_FIXED;
+    bool nts =
+        node->pool_kind == ZONE_POOL_NTS_GEO || node->pool_kind == ZONE_POOL_NTS_FIXED;
 
-    if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT)
+    if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT ||
+        node->pool_kind == ZONE_POOL_NTS_GEO)
         ans_locate(d, q, src, &geo);
     if (node->pool_kind == ZONE_POOL_COUNTRY_TXT && (qtype == WIRE_TXT || qtype == WIRE_ANY)) {
         ans_country_txt(ctx, r, o, node, &geo, q);
         return true;
     }
     /* RFC 8482 section 4.2: answer ANY with one RRset - the pool's A records
-     * at pool names, else the first RRset of the name. */
+     * at pool names, SRV at NTS names, else the first RRset of the name. */
     if (qtype == WIRE_ANY) {
         if (pool && ans_pool(ctx, r, o, node, &geo, WIRE_A))
+            return true;
+        if (nts && ans_srv(ctx, r, o, node, &geo))
             return true;
         if (node->n_rrsets == 0)
             return false;
@@ -278,6 +335,8 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     }
     if (pool && (qtype == WIRE_A || qtype == WIRE_AAAA))
         return ans_pool(ctx, r, o, node, &geo, qtype);
+    if (nts && qtype == WIRE_SRV)
+        return ans_srv(ctx, r, o, node, &geo);
     if (o->dz && ans_dnssec_node(r, o, node, qtype))
         return true;
     set = ans_rrset(node, qtype);

@@ -15,6 +15,7 @@
 #include "control_int.h"
 #include "dnssec_info.h"
 #include "log.h"
+#include "xdp.h"
 
 /* ------------------------------------------------------------------------ */
 /* JSON text, grown as needed                                               */
@@ -204,6 +205,8 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     log_msg(LOG_INFO, "control: %s serial %llu pushed (%zu servers, %.1f ms)%s",
             next->origins[i].name, (unsigned long long)new_serial, n_servers, ms,
             stored ? "" : "; not stored: no state_dir");
+    if (srv_origin_nts_unsigned(&next->origins[i], why, sizeof why))
+        log_msg(LOG_WARN, "control: %s", why);
     out->type = CTL_T_OK;
     out->json = srv_jb_done(&b);
 }
@@ -212,7 +215,8 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
 /* STATUS and STATS                                                         */
 /* ------------------------------------------------------------------------ */
 
-/* {"@": {"v4": [eligible, total], "v6": [...]}, ...} for zones with servers. */
+/* {"@": {"v4": [eligible, total], "v6": [...]}, ...} for zones with servers;
+ * zones with NTS-capable servers add "nts": [eligible, total, endpoints]. */
 static void srv_jb_counts(srv_jb_t *b, const zone_pool_t *pool)
 {
     int n = zone_id_count();
@@ -226,10 +230,26 @@ static void srv_jb_counts(srv_jb_t *b, const zone_pool_t *pool)
             continue;
         srv_jb_add(b, "%s", first ? "" : ", ");
         srv_jb_str(b, zone_id_name(id));
-        srv_jb_add(b, ": {\"v4\": [%u, %u], \"v6\": [%u, %u]}", e4, t4, e6, t6);
+        srv_jb_add(b, ": {\"v4\": [%u, %u], \"v6\": [%u, %u]", e4, t4, e6, t6);
+        unsigned nl, ne, nep;
+        zone_pool_nts_counts(pool, id, &nl, &ne, &nep);
+        if (nl)
+            srv_jb_add(b, ", \"nts\": [%u, %u, %u]", ne, nl, nep);
+        srv_jb_add(b, "}");
         first = false;
     }
     srv_jb_add(b, "}");
+}
+
+/* {"servers": listed, "eligible": n, "endpoints": n}: NTS-capable servers of
+ * "@" and the NTS-KE endpoints SRV answers name. */
+static void srv_jb_nts(srv_jb_t *b, const zone_pool_t *pool)
+{
+    unsigned listed = 0, elig = 0, eps = 0;
+    if (pool)
+        zone_pool_nts_counts(pool, ZONE_GLOBAL, &listed, &elig, &eps);
+    srv_jb_add(b, "{\"servers\": %u, \"eligible\": %u, \"endpoints\": %u}", listed, elig,
+               eps);
 }
 
 /* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
@@ -271,8 +291,10 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
         srv_jb_add(&b, ", \"serial\": ");
         srv_jb_serial(&b, o);
         srv_jb_snapshot_time(&b, o);
-        srv_jb_add(&b, ", \"servers\": %zu, \"counts\": ",
+        srv_jb_add(&b, ", \"servers\": %zu, \"nts\": ",
                    o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
+        srv_jb_nts(&b, o->pool);
+        srv_jb_add(&b, ", \"counts\": ");
         srv_jb_counts(&b, o->pool);
         char dnssec[2048];
         srv_dnssec_status(o, dnssec, sizeof dnssec);
@@ -282,7 +304,12 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     srv_jb_add(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
                when, c->last_reload.trigger);
     srv_jb_str(&b, c->last_reload.result);
-    srv_jb_add(&b, "}}");
+    srv_jb_add(&b, "}");
+    char *xdp = srv_xdp_status_json(srv_workers_xdp_listener(c->ws));
+    if (xdp)
+        srv_jb_add(&b, ", \"xdp\": %s", xdp);
+    free(xdp);
+    srv_jb_add(&b, "}");
     out->type = CTL_T_OK;
     out->json = srv_jb_done(&b);
 }

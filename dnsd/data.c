@@ -117,8 +117,8 @@ static int srv_dnssec_pool(srv_origin_t *o)
     o->dp_share = NULL;
     if (!o->dz || !o->pool)
         return 0;
-    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->ttl, o->aaaa == CFG_AAAA_ALL,
-                          srv_now(), 0);
+    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->srv_answers, o->ttl,
+                          o->aaaa == CFG_AAAA_ALL, srv_now(), 0);
     if (!o->dp || !(o->dp_share = srv_share_new(SRV_SHARE_DSEC_POOL, o->dp))) {
         o->dp = NULL;
         return -1;
@@ -218,6 +218,21 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     }
 }
 
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len)
+{
+    unsigned listed = 0, elig = 0, eps = 0;
+
+    if (o->pool)
+        zone_pool_nts_counts(o->pool, ZONE_GLOBAL, &listed, &elig, &eps);
+    if (!eps || o->dz)
+        return false;
+    snprintf(buf, len,
+             "%s: %u NTS-KE endpoint%s answer SRV at _ntske._tcp.%s unsigned: the zone "
+             "has no DNSSEC keys, and NTS pool clients reject unsigned SRV records",
+             o->name, eps, eps == 1 ? "" : "s", o->name);
+    return true;
+}
+
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
 {
     const char *served = o->note;
@@ -251,6 +266,7 @@ static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *
     o->lname = zone_static_origin(o->stat, &o->lname_len);
     o->ttl = z->ttl;
     o->answers = z->answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->answers;
+    o->srv_answers = z->srv_answers > ZONE_PICK_MAX ? ZONE_PICK_MAX : z->srv_answers;
     o->aaaa = z->aaaa;
     o->params.min_score = z->min_score;
     o->params.full_score = z->full_score;
@@ -376,17 +392,7 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
 /* A deep copy of a snapshot, to build a pool with other parameters. */
 static zone_snapshot_t *srv_snapshot_dup(const zone_snapshot_t *s)
 {
-    zone_snapshot_t *c = malloc(sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *s;
-    c->servers = malloc((s->n_servers ? s->n_servers : 1) * sizeof *c->servers);
-    if (!c->servers) {
-        free(c);
-        return NULL;
-    }
-    memcpy(c->servers, s->servers, s->n_servers * sizeof *c->servers);
-    return c;
+    return zone_snapshot_dup(s);
 }
 
 /* Whether a reload keeps cur's pool c over the pool o the files gave. */

@@ -50,6 +50,7 @@ typedef struct srv_origin {
     size_t lname_len;
     uint32_t ttl;             /* pool answer TTL */
     unsigned answers;         /* records per pool answer */
+    unsigned srv_answers;     /* SRV records per NTS answer */
     cfg_aaaa_t aaaa;
     zone_pool_params_t params;
     char note[512];           /* where the snapshot came from, or why there is none;
@@ -127,6 +128,14 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur);
  * true for the latter (an error: the node does not serve its last push).
  */
 bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len);
+
+/*
+ * The warning for an origin whose pool serves NTS SRV records unsigned: the
+ * NTS pool's clients reject SRV records without valid DNSSEC signatures
+ * (srv-pool.md), so the records are useless to them until the zone is
+ * signed. true with the line in buf when it applies.
+ */
+bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len);
 
 /*
  * Reads the state file `path`: SRV_STATE_OK with *out set, or another result

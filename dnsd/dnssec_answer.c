@@ -22,12 +22,20 @@ static uint32_t ans_wallclock(void)
 bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
                      const zone_node_t *node, const ans_geo_t *geo, int family)
 {
-    bool geo_name = node->pool_kind == ZONE_POOL_GEO;
+    bool geo_name =
+        node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_NTS_GEO;
     size_t idx = zone_static_node_index(o->stat, node);
     const dsec_set_t *set =
         o->dp ? dsec_pool_answer(o->dp, idx, family, geo_name ? geo->country : -1,
                                  geo_name ? geo->continent : -1, &ctx->rng)
               : NULL;
+    if (family == ZONE_NTS) { /* as answer.c ans_srv counts */
+        ctx->stats->nts_empty += !set;
+        ctx->stats->nts_answers += !!set;
+        if (set)
+            ans_put_rrset(r, ANS_QNAME_PTR, &set->rrs, &r->an);
+        return set != NULL;
+    }
     if (!set) {
         ctx->stats->pool_empty++;
         return false;

@@ -184,6 +184,8 @@ static void dnsd_log_data(const srv_data_t *d)
     for (size_t i = 0; i < d->n_origins; i++) {
         bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
         log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", line);
+        if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
+            log_msg(LOG_WARN, "%s", line);
     }
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));

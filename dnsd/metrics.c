@@ -176,6 +176,13 @@ static void met_pool(met_buf_t *b, const met_snap_t *s)
                "Pool names answered NODATA: no eligible server.");
     met_add(b, "dnsd_pool_answers_empty_total %llu\n",
             (unsigned long long)st->pool_empty);
+    met_family(b, "dnsd_nts_srv_answers_total", "counter",
+               "SRV answers at NTS names (_ntske._tcp) with at least one record.");
+    met_add(b, "dnsd_nts_srv_answers_total %llu\n", (unsigned long long)st->nts_answers);
+    met_family(b, "dnsd_nts_srv_answers_empty_total", "counter",
+               "NTS names answered NODATA: no NTS-KE endpoint with an eligible server.");
+    met_add(b, "dnsd_nts_srv_answers_empty_total %llu\n",
+            (unsigned long long)st->nts_empty);
 }
 
 static void met_packets(met_buf_t *b, const met_snap_t *s)
@@ -251,6 +258,28 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_add(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
 }
 
+/* NTS-capable servers (snapshot key "nts") and the NTS-KE endpoints that
+ * SRV answers at _ntske._tcp names draw from, by zone (origin). */
+static void met_nts_zones(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_zone_nts_servers", "gauge",
+               "Servers with an NTS-KE endpoint in the served snapshot, by zone and "
+               "state (all, eligible).");
+    for (size_t i = 0; i < s->n_origins; i++)
+        for (int e = 0; e < 2; e++) {
+            met_add(b, "dnsd_zone_nts_servers{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, ",state=\"%s\"} %u\n", e ? "eligible" : "all",
+                    s->origins[i].nts[e]);
+        }
+    met_family(b, "dnsd_zone_nts_endpoints", "gauge",
+               "Distinct NTS-KE endpoints (host, port) with an eligible server: SRV "
+               "targets, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        met_one(b, "dnsd_zone_nts_endpoints", "zone", s->origins[i].name,
+                s->origins[i].nts[2]);
+}
+
 /* name_bucket{result,le} cumulative, name_sum, name_count (= the +Inf bucket,
  * as the exposition format requires). */
 static void met_histogram(met_buf_t *b, const char *name, const char *result,
@@ -309,6 +338,7 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
                 met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
                         e ? "eligible" : "all", s->origins[i].servers[f][e]);
             }
+    met_nts_zones(b, s);
 }
 
 /* DNSSEC: alert rules watch the expiry gauge (re-signing stalled) and the

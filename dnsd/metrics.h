@@ -55,6 +55,7 @@ typedef struct met_origin {
     uint64_t serial;        /* its serial when has_pool */
     double snapshot_time;   /* Unix time this node accepted it, when has_pool */
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
+    unsigned nts[3];        /* NTS-capable servers: all, eligible; NTS-KE endpoints */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
     bool dnssec;            /* signed (README "DNSSEC") */
     double sig_expiry_s;    /* seconds until its earliest signature expires */

@@ -22,6 +22,7 @@
 #include "dnssec_info.h"
 #include "log.h"
 #include "metrics.h"
+#include "xdp.h"
 
 struct srv_metrics {
     srv_control_t *ctl;
@@ -107,6 +108,8 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
         for (int f = 0; f < 2; f++)
             zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
                              &o[i].servers[f][1]);
+        zone_pool_nts_counts(so->pool, ZONE_GLOBAL, &o[i].nts[0], &o[i].nts[1],
+                             &o[i].nts[2]);
     }
     return o;
 }
@@ -119,6 +122,21 @@ static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *o
     for (size_t i = 0; i < n; i++)
         out[i] = (met_label_count_t){.label = r[i].name, .value = r[i].count};
     return n;
+}
+
+/* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
+ * allocation the page goes out without them. */
+static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
+{
+    char *x = srv_xdp_metrics(srv_workers_xdp_listener(c->ws));
+    size_t n = x ? strlen(x) : 0;
+    char *r = n ? realloc(out, *len + n + 1) : out;
+    if (r && n) {
+        memcpy(r + *len, x, n + 1);
+        *len += n;
+    }
+    free(x);
+    return r ? r : out;
 }
 
 /* Renders the current counters; NULL when out of memory. */
@@ -168,6 +186,8 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
         memcpy(s.http_requests, m->requests, sizeof s.http_requests);
         if (met_render(&s, &out, len) != 0)
             out = NULL;
+        else
+            out = srv_metrics_xdp(c, out, len);
     }
     free(st);
     free(origins);

@@ -49,6 +49,8 @@ typedef struct srv_stats {
     uint64_t pool_answers;      /* pool A/AAAA answers with at least one server */
     uint64_t pool_backfill;     /* ... of which topped up from a later zone */
     uint64_t pool_empty;        /* pool names answered NODATA: no eligible server */
+    uint64_t nts_answers;       /* SRV answers at NTS names with at least one record */
+    uint64_t nts_empty;         /* NTS names answered NODATA: no NTS-KE endpoint */
     uint64_t tcp_accepted, tcp_closed, tcp_refused, tcp_idle_closed;
     uint64_t udp_send_errors;
     uint64_t by_origin[STAT_ORIGINS];

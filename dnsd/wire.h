@@ -24,7 +24,7 @@
 /* Types, classes, codes used by the server. */
 enum {
     WIRE_A = 1, WIRE_NS = 2, WIRE_CNAME = 5, WIRE_SOA = 6, WIRE_HINFO = 13, WIRE_MX = 15,
-    WIRE_TXT = 16, WIRE_AAAA = 28, WIRE_OPT = 41, WIRE_IXFR = 251, WIRE_AXFR = 252,
+    WIRE_TXT = 16, WIRE_AAAA = 28, WIRE_SRV = 33, WIRE_OPT = 41, WIRE_IXFR = 251, WIRE_AXFR = 252,
     WIRE_ANY = 255,
 };
 enum { WIRE_IN = 1, WIRE_CH = 3, WIRE_CLASS_ANY = 255 };

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "tcp.h"
 #include "udp.h"
+#include "xdp.h"
 
 srv_data_t *srv_current;
 
@@ -53,12 +54,14 @@ typedef struct srv_worker {
     size_t n_listen;
     udp_sock_t *udp;      /* one per listen address */
     tcp_listener_t *tcpl; /* one per listen address */
+    srv_xdp_t *xdp;       /* the AF_XDP listener, some of whose queues are ours */
 } srv_worker_t;
 
 struct srv_workers {
     srv_worker_t **w;
     size_t n;
     const srv_dnstap_t *dnstap; /* its I/O thread's drops count with the workers' */
+    srv_xdp_t *xdp;             /* NULL: no AF_XDP listener */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -109,6 +112,7 @@ static void srv_worker_close(srv_worker_t *w, unsigned drain_ms)
         udp_sock_close(&w->udp[i]);
         tcp_listener_close(&w->tcpl[i]);
     }
+    srv_xdp_worker_close(w->xdp, w->id);
     if (!w->handles_ok)
         return;
     tcp_ctx_drain(&w->tcp, drain_ms);
@@ -265,6 +269,39 @@ static unsigned srv_workers_wanted(const cfg_t *cfg)
     return cpus > 0 ? (unsigned)cpus : 1;
 }
 
+/*
+ * The AF_XDP listener (xdp.h), when configured: its sockets join the workers'
+ * loops. When it cannot start (or dnsd was built without it), `fallback`
+ * chooses between the socket path alone and a start-up error.
+ */
+static int srv_workers_xdp(srv_workers_t *ws, const cfg_t *cfg, char *err, size_t errlen)
+{
+    if (!cfg->xdp_interface)
+        return 0;
+#ifdef DNSD_XDP
+    if ((ws->xdp = srv_xdp_new(cfg, (unsigned)ws->n, err, errlen))) {
+        for (size_t i = 0; i < ws->n; i++) {
+            srv_worker_t *w = ws->w[i];
+            w->xdp = ws->xdp;
+            int r = srv_xdp_worker_start(ws->xdp, w->id, &w->loop, &w->ans);
+            if (r < 0) {
+                snprintf(err, errlen, "xdp: worker %u: %s", w->id, uv_strerror(r));
+                return -1;
+            }
+        }
+        return 0;
+    }
+#else
+    snprintf(err, errlen, "xdp %s: dnsd was built without AF_XDP support (-DDNSD_XDP=ON)",
+             cfg->xdp_interface);
+#endif
+    if (!cfg->xdp_fallback)
+        return -1;
+    log_msg(LOG_WARN, "%s; xdp.fallback: answering UDP on the socket path alone", err);
+    err[0] = '\0';
+    return 0;
+}
+
 srv_workers_t *srv_workers_new(const cfg_t *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cfg->n_listen; i++)
@@ -293,7 +330,16 @@ srv_workers_t *srv_workers_new(const cfg_t *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
+    if (srv_workers_xdp(ws, cfg, err, errlen) != 0) {
+        srv_workers_free(ws);
+        return NULL;
+    }
     return ws;
+}
+
+srv_xdp_t *srv_workers_xdp_listener(const srv_workers_t *ws)
+{
+    return ws ? ws->xdp : NULL;
 }
 
 size_t srv_workers_count(const srv_workers_t *ws)
@@ -350,6 +396,9 @@ void srv_workers_free(srv_workers_t *ws)
     srv_workers_stop(ws, 0);
     for (size_t i = 0; i < ws->n; i++)
         srv_worker_free(ws->w[i]);
+#ifdef DNSD_XDP
+    srv_xdp_free(ws->xdp); /* after the loops that polled its sockets */
+#endif
     free(ws->w);
     free(ws);
 }

@@ -67,6 +67,10 @@ void srv_workers_free(srv_workers_t *ws);
 struct srv_dnstap;
 void srv_workers_set_dnstap(srv_workers_t *ws, struct srv_dnstap *dt);
 
+/* The AF_XDP listener (xdp.h), or NULL when there is none. */
+struct srv_xdp;
+struct srv_xdp *srv_workers_xdp_listener(const srv_workers_t *ws);
+
 /* Sums the workers' counters (relaxed reads: a slightly stale total). */
 void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum);
 

@@ -25,12 +25,14 @@ typedef struct dsec_pool dsec_pool_t;
 
 /*
  * Draws and signs every set for `pool` served with the names of z's static
- * data (both borrowed: they must outlive the result). seed 0: from the OS;
- * else fixed, for tests. NULL when out of memory or signing failed.
+ * data (both borrowed: they must outlive the result): `answers` A/AAAA
+ * records per set at pool names, `srv_answers` SRV records at NTS names
+ * (family ZONE_NTS). seed 0: from the OS; else fixed, for tests. NULL when
+ * out of memory or signing failed.
  */
 dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
-                           unsigned answers, uint32_t ttl, bool aaaa_all, uint32_t now,
-                           uint64_t seed);
+                           unsigned answers, unsigned srv_answers, uint32_t ttl,
+                           bool aaaa_all, uint32_t now, uint64_t seed);
 void dsec_pool_free(dsec_pool_t *p);
 
 /*
@@ -51,7 +53,7 @@ uint32_t dsec_pool_expiry(const dsec_pool_t *p);
 
 /*
  * Query path: a signed answer for pool name `name` (zone_static_node_index),
- * family 4 or 6, for a client of `country` and `continent` (zone ids or -1;
+ * family 4, 6 or ZONE_NTS, for a client of `country` and `continent` (zone ids or -1;
  * ignored for fixed zone names), one of the slot's sets at random. NULL when
  * the name serves no such answer (NODATA).
  */

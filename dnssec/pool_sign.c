@@ -28,8 +28,10 @@
 #include "dnssec_int.h"
 #include "dnssec_pool.h"
 
-/* Walk keys per family and quarter (-1..3). */
-#define DSEC_FQ 10
+/* Walk keys per family and quarter (-1..3), and for NTS SRV names. */
+#define DSEC_FQ 11
+/* Slots per name: A, AAAA, SRV (NTS names: zones.h ZONE_NTS). */
+#define DSEC_KINDS 3
 /* Map index: (country + 1) * 9 + (continent + 1); continents are ids 1..7. */
 #define DSEC_MAP_W 9
 #define DSEC_MAP_N ((ZONE_ID_MAX + 1) * DSEC_MAP_W)
@@ -43,7 +45,7 @@ typedef struct dsec_slot {
     _Atomic(dsec_set_t *) set[DSEC_SETS];
     _Atomic uint32_t expiry[DSEC_SETS];
     uint32_t name;  /* index of the owner in the static name table */
-    uint8_t family; /* 4 or 6 */
+    uint8_t family; /* 4, 6 or ZONE_NTS */
     int8_t quarter;
     dsec_walk_t walk;
 } dsec_slot_t;
@@ -51,10 +53,10 @@ typedef struct dsec_slot {
 struct dsec_pool {
     const dsec_zone_t *z;
     const zone_pool_t *pool;
-    unsigned answers;
+    unsigned answers, srv_answers;
     uint32_t ttl;
     size_t n_names;
-    int32_t *base;          /* [name * 2 + (family == 6)]: first slot, or -1 */
+    int32_t *base;          /* [name * DSEC_KINDS + dsec_kind()]: first slot, or -1 */
     uint16_t *map[DSEC_FQ]; /* (country, continent) -> walk key index */
     dsec_walk_t *keys[DSEC_FQ];
     size_t n_keys[DSEC_FQ];
@@ -69,7 +71,26 @@ struct dsec_pool {
 
 static int dsec_fq(int family, int quarter)
 {
-    return (family == 6) * 5 + quarter + 1;
+    return family == ZONE_NTS ? 10 : (family == 6) * 5 + quarter + 1;
+}
+
+static int dsec_kind(int family)
+{
+    return family == ZONE_NTS ? 2 : family == 6;
+}
+
+/* Records per answer: SRV answers have their own count. */
+static unsigned dsec_want(const dsec_pool_t *p, int family)
+{
+    return family == ZONE_NTS ? p->srv_answers : p->answers;
+}
+
+static bool dsec_has_slots(const dsec_pool_t *p, size_t name)
+{
+    for (int k = 0; k < DSEC_KINDS; k++)
+        if (p->base[name * DSEC_KINDS + k] >= 0)
+            return true;
+    return false;
 }
 
 /* The zones of `walk` that the draw can reach (see the file comment). */
@@ -112,7 +133,8 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
             if (t == 0)
                 continue;
             size_t n = zone_walk_geo(c, t, walk); /* as ans_locate makes it */
-            dsec_walk_t e = dsec_effective(p->pool, family, quarter, walk, n, p->answers);
+            dsec_walk_t e =
+                dsec_effective(p->pool, family, quarter, walk, n, dsec_want(p, family));
             memset(&e.z[e.n], 0xff, sizeof(int) * (3 - e.n)); /* -1: one key per walk */
             p->map[fq][(c + 1) * DSEC_MAP_W + (t + 1)] =
                 (uint16_t)dsec_key_index(p, fq, e);
@@ -121,31 +143,58 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
     return 0;
 }
 
-/* One draw, signed: A/AAAA records then RRSIGs, each without owner. */
+/* TYPE CLASS TTL RDLENGTH of one record at r; returns r + 10. */
+static uint8_t *dsec_rr_head(uint8_t *r, uint16_t type, uint32_t ttl, size_t rdlen)
+{
+    r[0] = (uint8_t)(type >> 8), r[1] = (uint8_t)type, r[2] = 0, r[3] = 1;
+    r[4] = (uint8_t)(ttl >> 24), r[5] = (uint8_t)(ttl >> 16);
+    r[6] = (uint8_t)(ttl >> 8), r[7] = (uint8_t)ttl;
+    r[8] = (uint8_t)(rdlen >> 8), r[9] = (uint8_t)rdlen;
+    return r + 10;
+}
+
+/* The records of a pick, as the unsigned writer makes them: A or AAAA, or
+ * for NTS names SRV records weighted by zone_srv_weights (answer.c ans_srv). */
+static size_t dsec_records(const dsec_pool_t *p, const dsec_slot_t *s,
+                           const zone_pick_t *pick, uint8_t *buf, uint16_t *type)
+{
+    size_t len = 0, alen = s->family == 4 ? 4 : 16;
+    uint16_t w[ZONE_PICK_MAX];
+    uint8_t rd[6 + 255];
+
+    *type = s->family == ZONE_NTS ? DSEC_TYPE_SRV : s->family == 4 ? 1 : 28;
+    if (s->family == ZONE_NTS)
+        zone_srv_weights(pick->weight, pick->n, w);
+    for (size_t i = 0; i < pick->n; i++) {
+        size_t rdlen = alen;
+        const uint8_t *rdata = pick->srv[i]->addr;
+        if (s->family == ZONE_NTS) {
+            rdlen = zone_srv_rdata(zone_pool_snapshot(p->pool), pick->srv[i], w[i], rd);
+            rdata = rd;
+        }
+        memcpy(dsec_rr_head(buf + len, *type, p->ttl, rdlen), rdata, rdlen);
+        len += 10 + rdlen;
+    }
+    return len;
+}
+
+/* One draw, signed: A/AAAA (or SRV) records then RRSIGs, each without owner. */
 static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot_t *s,
                                 uint32_t now, uint32_t *expiry)
 {
     const uint8_t *owner;
-    size_t olen, alen = s->family == 4 ? 4 : 16;
+    size_t olen;
     zone_pick_t pick;
-    uint8_t buf[ZONE_PICK_MAX * (10 + 16)];
+    uint8_t buf[ZONE_PICK_MAX * (10 + 6 + 255)];
+    uint16_t type;
     zone_rrset_t sig;
     dsec_arena_t tmp = {0};
 
     zone_static_name_at(p->z->stat, s->name, &owner, &olen);
-    zone_pool_pick(p->pool, s->family, s->quarter, s->walk.z, s->walk.n, p->answers, rng,
-                   &pick);
-    for (size_t i = 0; i < pick.n; i++) {
-        uint8_t *r = buf + i * (10 + alen);
-        r[0] = 0, r[1] = s->family == 4 ? 1 : 28, r[2] = 0, r[3] = 1;
-        r[4] = (uint8_t)(p->ttl >> 24), r[5] = (uint8_t)(p->ttl >> 16);
-        r[6] = (uint8_t)(p->ttl >> 8), r[7] = (uint8_t)p->ttl;
-        r[8] = 0, r[9] = (uint8_t)alen;
-        memcpy(r + 10, pick.srv[i]->addr, alen);
-    }
-    size_t len = pick.n * (10 + alen);
-    dsec_rrset_in_t in = {owner, olen, s->family == 4 ? 1 : 28, p->ttl,
-                          buf,   len,  (uint16_t)pick.n};
+    zone_pool_pick(p->pool, s->family, s->quarter, s->walk.z, s->walk.n,
+                   dsec_want(p, s->family), rng, &pick);
+    size_t len = dsec_records(p, s, &pick, buf, &type);
+    dsec_rrset_in_t in = {owner, olen, type, p->ttl, buf, len, (uint16_t)pick.n};
     *expiry = UINT32_MAX;
     if (pick.n == 0 || dsec_sign_set(p->z, &tmp, &in, false, now, &sig, expiry) != 0) {
         dsec_arena_free(&tmp);
@@ -155,7 +204,7 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot
     if (set) {
         memcpy(set->bytes, buf, len);
         memcpy(set->bytes + len, sig.wire, sig.len);
-        set->rrs = (zone_rrset_t){s->family == 4 ? 1 : 28, (uint16_t)(pick.n + sig.count),
+        set->rrs = (zone_rrset_t){type, (uint16_t)(pick.n + sig.count),
                                   (uint32_t)(len + sig.len), set->bytes};
         set->zone = (int16_t)pick.zone;
         set->backfill = pick.backfill;
@@ -175,6 +224,12 @@ void dsec_set_free(dsec_set_t *set)
 static bool dsec_serves(const dsec_pool_t *p, const zone_node_t *node, int family,
                         bool all6)
 {
+    bool nts =
+        node->pool_kind == ZONE_POOL_NTS_GEO || node->pool_kind == ZONE_POOL_NTS_FIXED;
+    bool pool = node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_FIXED;
+
+    if (nts != (family == ZONE_NTS) || (!nts && !pool))
+        return false;
     if (family == 6 && !all6 && node->quarter != 2)
         return false;
     return zone_pool_members(p->pool, ZONE_GLOBAL, family, node->quarter, NULL, 0) > 0;
@@ -187,18 +242,21 @@ static size_t dsec_layout(dsec_pool_t *p, bool all6, bool fill)
     size_t l, n = 0;
     const zone_node_t *node;
 
+    static const int fams[DSEC_KINDS] = {4, 6, ZONE_NTS};
+
     for (size_t i = 0; (node = zone_static_name_at(p->z->stat, i, &o, &l)); i++) {
-        bool fixed = node->pool_kind == ZONE_POOL_FIXED;
-        for (int f = 4; f <= 6; f += 2) {
+        bool fixed =
+            node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
+        for (int fi = 0; fi < DSEC_KINDS; fi++) {
+            int f = fams[fi];
             if (fill)
-                p->base[i * 2 + (f == 6)] = -1;
-            if ((!fixed && node->pool_kind != ZONE_POOL_GEO) ||
-                !dsec_serves(p, node, f, all6))
+                p->base[i * DSEC_KINDS + fi] = -1;
+            if (!dsec_serves(p, node, f, all6))
                 continue;
             int fq = dsec_fq(f, node->quarter);
             size_t k = fixed ? 1 : p->n_keys[fq];
             if (fill) {
-                p->base[i * 2 + (f == 6)] = (int32_t)n;
+                p->base[i * DSEC_KINDS + fi] = (int32_t)n;
                 for (size_t j = 0; j < k; j++) {
                     dsec_slot_t *s = &p->slots[n + j];
                     int walk[3];
@@ -207,7 +265,7 @@ static size_t dsec_layout(dsec_pool_t *p, bool all6, bool fill)
                     s->family = (uint8_t)f;
                     s->quarter = node->quarter;
                     s->walk = fixed ? dsec_effective(p->pool, f, node->quarter, walk, nw,
-                                                     p->answers)
+                                                     dsec_want(p, f))
                                     : p->keys[fq][j];
                 }
             }
@@ -230,13 +288,15 @@ static dsec_set_t *dsec_nsec_new(dsec_pool_t *p, size_t i, uint32_t now, uint32_
     dsec_set_t *set = NULL;
 
     *expiry = UINT32_MAX;
-    if (p->base[i * 2] < 0 && p->base[i * 2 + 1] < 0)
+    if (!dsec_has_slots(p, i))
         return NULL;
-    size_t n = dsec_node_types(p->z->stat, node, t, 128);
-    if (p->base[i * 2] >= 0)
+    size_t n = dsec_node_types(p->z->stat, node, t, 127);
+    if (p->base[i * DSEC_KINDS] >= 0)
         t[n++] = 1;
-    if (p->base[i * 2 + 1] >= 0)
+    if (p->base[i * DSEC_KINDS + 1] >= 0)
         t[n++] = 28;
+    if (p->base[i * DSEC_KINDS + 2] >= 0)
+        t[n++] = DSEC_TYPE_SRV;
     if (dsec_nsec_signed(p->z, &tmp, o, l, t, n, now, &nsec, &sig, expiry) == 0 &&
         (set = malloc(sizeof *set + nsec.len + sig.len))) {
         memcpy(set->bytes, nsec.wire, nsec.len);
@@ -268,7 +328,7 @@ static dsec_set_t *dsec_replace(dsec_pool_t *p, zone_rng_t *rng, size_t pos, uin
         atomic_store(&s->expiry[pos % DSEC_SETS], exp);
     } else {
         size_t i = pos - sets;
-        if (p->base[i * 2] < 0 && p->base[i * 2 + 1] < 0)
+        if (!dsec_has_slots(p, i))
             return NULL;
         if (!(set = dsec_nsec_new(p, i, now, &exp)))
             return (dsec_set_t *)-1;
@@ -341,14 +401,15 @@ static int dsec_pool_fill(dsec_pool_t *p, uint32_t now)
 }
 
 dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
-                           unsigned answers, uint32_t ttl, bool aaaa_all, uint32_t now,
-                           uint64_t seed)
+                           unsigned answers, unsigned srv_answers, uint32_t ttl,
+                           bool aaaa_all, uint32_t now, uint64_t seed)
 {
     dsec_pool_t *p = calloc(1, sizeof *p);
 
     if (!p)
         return NULL;
-    *p = (dsec_pool_t){.z = z, .pool = pool, .answers = answers, .ttl = ttl};
+    *p = (dsec_pool_t){
+        .z = z, .pool = pool, .answers = answers, .srv_answers = srv_answers, .ttl = ttl};
     p->n_names = zone_static_name_count(z->stat);
     if (seed)
         zone_rng_seed(&p->rng, seed);
@@ -358,7 +419,9 @@ dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
         for (int q = -1; q < 4; q++)
             if (dsec_build_map(p, f, q) != 0)
                 goto fail;
-    p->base = malloc((p->n_names * 2 + 1) * sizeof *p->base);
+    if (dsec_build_map(p, ZONE_NTS, -1) != 0)
+        goto fail;
+    p->base = malloc((p->n_names * DSEC_KINDS + 1) * sizeof *p->base);
     p->nsec = calloc(p->n_names + 1, sizeof *p->nsec);
     p->nsec_exp = calloc(p->n_names + 1, sizeof *p->nsec_exp);
     if (!p->base || !p->nsec || !p->nsec_exp)
@@ -445,7 +508,7 @@ static dsec_slot_t *dsec_slot_of(const dsec_pool_t *p, size_t name, int family,
 {
     if (name >= p->n_names)
         return NULL;
-    int32_t base = p->base[name * 2 + (family == 6)];
+    int32_t base = p->base[name * DSEC_KINDS + dsec_kind(family)];
     const zone_node_t *node;
     const uint8_t *o;
     size_t l;
@@ -453,7 +516,7 @@ static dsec_slot_t *dsec_slot_of(const dsec_pool_t *p, size_t name, int family,
     if (base < 0)
         return NULL;
     node = zone_static_name_at(p->z->stat, name, &o, &l);
-    if (node->pool_kind == ZONE_POOL_GEO) {
+    if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_NTS_GEO) {
         if (country < -1 || country >= ZONE_ID_MAX || continent < -1 || continent > 7)
             return NULL;
         base += p->map[dsec_fq(family, node->quarter)]

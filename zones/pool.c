@@ -272,7 +272,7 @@ zone_pool_t *zone_pool_new(zone_snapshot_t *snap, const zone_pool_params_t *para
             elig[ids[k]][s->family == 6] += ok;
         }
     }
-    if (pool_layout(pool, elig) < 0 || pool_fill(pool) < 0)
+    if (pool_layout(pool, elig) < 0 || pool_fill(pool) < 0 || pool_nts_build(pool) < 0)
         goto fail;
     free(elig);
     return pool;
@@ -292,6 +292,7 @@ void zone_pool_free(zone_pool_t *pool)
     zone_snapshot_free(pool->snap);
     free(pool->arena);
     free(pool->quarter_of);
+    free(pool->nts_arena);
     free(pool);
 }
 
@@ -379,4 +380,5 @@ void zone_pool_report(const zone_pool_t *pool, FILE *out)
         fprintf(out, "%-16s %21s %21s\n", zone_id_name(id), v4, v6);
     }
     pool_report_top(pool, out);
+    zone_pool_nts_report(pool, out);
 }

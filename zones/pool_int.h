@@ -33,14 +33,25 @@ struct zone_pool {
     void *arena;                       /* every idx[] and cum[] above */
     uint8_t *quarter_of;               /* per server: its quarter (0..3) in every
                                           split zone; 0 for ineligible ones */
+    /* NTS-KE endpoints (nts_pool.c): per zone, one entry per endpoint with an
+     * eligible server there, idx its first server in the snapshot. */
+    pool_table_t nts[ZONE_ID_MAX];
+    uint32_t nts_listed[ZONE_ID_MAX][2]; /* servers with "nts": [all, eligible] */
+    void *nts_arena;                     /* every nts[].idx and .cum */
 };
 
-/* The table for an id, family (4 or 6) and quarter (-1 or 0..3), or NULL. */
+/* nts_pool.c: builds pool->nts from the snapshot. 0, or -1 out of memory. */
+int pool_nts_build(zone_pool_t *pool);
+
+/* The table for an id, family (4, 6 or ZONE_NTS) and quarter (-1 or 0..3), or NULL. */
 static inline const pool_table_t *pool_table(const zone_pool_t *pool, int id, int family,
                                              int quarter)
 {
-    if (!pool || id < 0 || id >= pool->n_ids || (family != 4 && family != 6) ||
-        quarter < -1 || quarter > 3)
+    if (!pool || id < 0 || id >= pool->n_ids || quarter < -1 || quarter > 3)
+        return NULL;
+    if (family == ZONE_NTS)
+        return quarter < 0 ? &pool->nts[id] : NULL;
+    if (family != 4 && family != 6)
         return NULL;
     const pool_zone_t *z = &pool->zones[id][family == 6];
     return quarter < 0 ? &z->all : &z->quarter[quarter];

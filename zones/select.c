@@ -157,6 +157,7 @@ static void sel_zone(const zone_pool_t *pool, const pool_table_t *t, int id, siz
     }
     while (out->n < want && n_ex < t->n) {
         uint32_t k = sel_draw(t, ex, n_ex, ex_weight, rng);
+        out->weight[out->n] = t->cum[k] - sel_before(t, k);
         out->srv[out->n++] = &pool->snap->servers[t->idx[k]];
         if (out->zone < 0)
             out->zone = id;

@@ -21,7 +21,15 @@
  * weights inside uint64 (pool.c relies on it). */
 #define SNAP_SERVERS_MAX (1u << 24)
 
-enum { SNAP_IP = 1, SNAP_SCORE = 2, SNAP_NETSPEED = 4, SNAP_ZONES = 8, SNAP_ALL = 15 };
+/* SNAP_ALL: the required keys; "nts" is optional. */
+enum {
+    SNAP_IP = 1,
+    SNAP_SCORE = 2,
+    SNAP_NETSPEED = 4,
+    SNAP_ZONES = 8,
+    SNAP_ALL = 15,
+    SNAP_NTS = 16,
+};
 
 typedef struct snap_mark {
     uint32_t line, col; /* of the server's "ip" value, for duplicate reports */
@@ -319,6 +327,77 @@ static void snap_missing(snap_parser_t *p, snap_mark_t m, const char *path, unsi
             snap_err(p, m, path, "missing key \"%s\"", keys[i]);
 }
 
+/* "nts": {"host": NAME, "port": 1..65535}: the server's NTS-KE endpoint (RFC
+ * 8915), an SRV target (nts.c); "port" defaults to 4460. */
+static int snap_nts_host(snap_parser_t *p, uint8_t *lname, size_t *len, const char *path)
+{
+    char shown[48];
+    const char *why;
+    int rc = snap_expect(p, ZONE_JSON_STRING, path, "a host name");
+
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    if (zone_nts_host_parse(p->tok.text, p->tok.len, lname, len, &why) < 0)
+        snap_err(p, snap_at(p), path, "%s (got \"%s\")", why, snap_shown(&p->tok, shown));
+    return 0;
+}
+
+static int snap_nts_port(snap_parser_t *p, uint16_t *port, const char *path)
+{
+    char shown[48];
+    bool integral;
+    double v;
+    int rc;
+
+    if (!snap_numeric(p, path, &v, &integral, &rc))
+        return rc < 0 ? -1 : 0;
+    if (!integral || v < 1 || v > 65535)
+        snap_err(p, snap_at(p), path, "not a port 1..65535 (got \"%s\")",
+                 snap_shown(&p->tok, shown));
+    else
+        *port = (uint16_t)v;
+    return 0;
+}
+
+static int snap_nts(snap_parser_t *p, zone_server_t *srv, const char *path)
+{
+    uint8_t lname[255];
+    size_t len = 0;
+    uint16_t port = ZONE_NTS_PORT_DEFAULT;
+    unsigned seen = 0, errs = (unsigned)p->n_errs;
+    snap_mark_t start = snap_at(p);
+    char sub[96], shown[48];
+    int rc = snap_expect(p, ZONE_JSON_OBJECT, path, "an object {\"host\", \"port\"}");
+
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    while ((rc = snap_key(p)) == 1) {
+        unsigned bit = !strcmp(p->tok.text, "host")   ? 1
+                       : !strcmp(p->tok.text, "port") ? 2
+                                                      : 0;
+        snprintf(sub, sizeof sub, "%s.%s", path,
+                 bit ? p->tok.text : snap_shown(&p->tok, shown));
+        if (!bit)
+            snap_err(p, snap_at(p), sub, "unknown key");
+        bool skip = !bit || snap_seen(p, &seen, bit, sub);
+        if (snap_next(p) < 0)
+            return -1;
+        rc = skip       ? snap_skip(p)
+             : bit == 1 ? snap_nts_host(p, lname, &len, sub)
+                        : snap_nts_port(p, &port, sub);
+        if (rc < 0)
+            return -1;
+    }
+    if (rc == 0 && !(seen & 1))
+        snap_err(p, start, path, "missing key \"host\"");
+    if (rc == 0 && p->n_errs == errs && len &&
+        zone_snapshot_set_nts(p->snap, srv, lname, len, port) < 0) {
+        snap_err(p, start, path, "out of memory");
+        return -1;
+    }
+    return rc;
+}
+
 static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *path)
 {
     zone_server_t *srv = &p->snap->servers[i];
@@ -328,6 +407,7 @@ static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *pa
                    : !strcmp(key, "score")    ? SNAP_SCORE
                    : !strcmp(key, "netspeed") ? SNAP_NETSPEED
                    : !strcmp(key, "zones")    ? SNAP_ZONES
+                   : !strcmp(key, "nts")      ? SNAP_NTS
                                               : 0;
 
     snprintf(sub, sizeof sub, "%s.%s", path, bit ? key : snap_shown(&p->tok, shown));
@@ -345,6 +425,8 @@ static int snap_field(snap_parser_t *p, size_t i, unsigned *seen, const char *pa
         return snap_score(p, srv, sub);
     case SNAP_NETSPEED:
         return snap_netspeed(p, srv, sub);
+    case SNAP_NTS:
+        return snap_nts(p, srv, sub);
     default:
         return snap_zones(p, srv, sub);
     }
@@ -583,5 +665,6 @@ void zone_snapshot_free(zone_snapshot_t *snap)
     if (!snap)
         return;
     free(snap->servers);
+    free(snap->nts_names);
     free(snap);
 }

@@ -165,8 +165,25 @@ static int zs_quarter_of(const uint8_t *label)
     return label[0] == 1 && label[1] >= '0' && label[1] <= '3' ? label[1] - '0' : -1;
 }
 
+/* _ntske._tcp.<origin> and _ntske._tcp.<zone>.<origin>: the NTS-KE service
+ * name (RFC 8915 section 7.1's IANA "ntske", TCP) under the pool's name, as
+ * RFC 2782 forms SRV owners and the NTS pool's srv-pool.md has clients look
+ * them up. */
+static void zs_classify_nts(const uint8_t *lname, int depth, zone_node_t *node)
+{
+    const uint8_t *zone = lname + 1 + lname[0];
+
+    zone += 1 + zone[0];
+    if (depth == 2) {
+        node->pool_kind = ZONE_POOL_NTS_GEO;
+    } else if (zs_zone_of(zone) >= 0) {
+        node->pool_kind = ZONE_POOL_NTS_FIXED;
+        node->pool_zone = (int16_t)zs_zone_of(zone);
+    }
+}
+
 /* The pool role of a name, a pure function of its labels (DESIGN.md "Zones and
- * names"): apex, i, Z, i.Z, V, i.V and _country. */
+ * names"): apex, i, Z, i.Z, V, i.V, _country and the NTS names. */
 void zs_classify(const zone_static_t *z, const uint8_t *lname, int depth,
                  zone_node_t *node)
 {
@@ -174,7 +191,10 @@ void zs_classify(const zone_static_t *z, const uint8_t *lname, int depth,
     int q = depth == 2 ? zs_quarter_of(lname) : -1;
 
     *node = (zone_node_t){node->rrsets, node->n_rrsets, ZONE_POOL_NONE, -1, -1};
-    if (depth == 0) {
+    if (depth >= 2 && depth <= 3 && zs_label_is(lname, "_ntske") &&
+        zs_label_is(lname + 1 + lname[0], "_tcp")) {
+        zs_classify_nts(lname, depth, node);
+    } else if (depth == 0) {
         node->pool_kind = ZONE_POOL_GEO;
     } else if (depth == 1 && zs_quarter_of(lname) >= 0) {
         node->pool_kind = ZONE_POOL_GEO;
@@ -218,19 +238,31 @@ static int zs_check_vendor(const char *v, char *err, size_t errlen)
 /* Building the name table.                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Adds "label.origin" (the origin itself for NULL) and 0..3 below it. */
-static int zs_add_pool(zone_static_t *z, const char *label)
+/* "_ntske._tcp." and "_tcp." before the name at buf + 12 (len bytes): the SRV
+ * name and the empty non-terminal above it (RFC 8020). */
+static int zs_add_nts(zone_static_t *z, uint8_t *buf, size_t len)
 {
-    uint8_t buf[2 + LDNS_MAX_DOMAINLEN + 1];
+    if (len + 12 > LDNS_MAX_DOMAINLEN + 1)
+        return -1;
+    memcpy(buf, "\6_ntske\4_tcp", 12);
+    return zs_add(z, buf + 7, len + 5) && zs_add(z, buf, len + 12) ? 0 : -1;
+}
+
+/* Adds "label.origin" (the origin itself for NULL) and 0..3 below it; with
+ * `nts` also its NTS SRV name. */
+static int zs_add_pool(zone_static_t *z, const char *label, bool nts)
+{
+    uint8_t buf[12 + LDNS_MAX_DOMAINLEN + 1];
     size_t n = label ? strlen(label) : 0, len = (n ? 1 + n : 0) + z->origin_len;
 
     if (n > 63 || len > LDNS_MAX_DOMAINLEN + 1 - 2)
         return -1;
-    buf[2] = (uint8_t)n;
-    zs_lower(buf + 3, (const uint8_t *)label, n);
-    memcpy(buf + 2 + len - z->origin_len, z->origin, z->origin_len);
-    if (!zs_add(z, buf + 2, len))
+    buf[12] = (uint8_t)n;
+    zs_lower(buf + 13, (const uint8_t *)label, n);
+    memcpy(buf + 12 + len - z->origin_len, z->origin, z->origin_len);
+    if (!zs_add(z, buf + 12, len) || (nts && zs_add_nts(z, buf, len) < 0))
         return -1;
+    memmove(buf + 2, buf + 12, len);
     buf[0] = 1;
     for (int q = 0; q < 4; q++) {
         buf[1] = (uint8_t)('0' + q);
@@ -268,7 +300,7 @@ static int zs_add_owners(zs_load_t *ld)
 static int zs_build_names(zs_load_t *ld)
 {
     zone_static_t *z = ld->z;
-    size_t bound = 5 * ((size_t)zone_id_count() + 1 + z->n_vendors) + 1, slots = 2;
+    size_t bound = 7 * ((size_t)zone_id_count() + 1 + z->n_vendors) + 1, slots = 2;
     uint8_t cc[LDNS_MAX_DOMAINLEN + 1 + 9], lname[LDNS_MAX_DOMAINLEN + 1];
     const char *bad = NULL;
 
@@ -286,15 +318,15 @@ static int zs_build_names(zs_load_t *ld)
         return zs_fail(ld, 0, "out of memory");
     memset(z->slots, 0, slots * sizeof *z->slots);
     z->mask = slots - 1;
-    if (zs_add_pool(z, NULL) < 0)
+    if (zs_add_pool(z, NULL, true) < 0)
         bad = "the origin";
     for (int id = 1; id < zone_id_count() && !bad; id++)
-        if (zs_add_pool(z, zone_id_name(id)) < 0)
+        if (zs_add_pool(z, zone_id_name(id), true) < 0)
             bad = zone_id_name(id);
-    if (!bad && zs_add_pool(z, "gb") < 0)
+    if (!bad && zs_add_pool(z, "gb", true) < 0)
         bad = "gb";
     for (size_t i = 0; i < z->n_vendors && !bad; i++)
-        if (zs_add_pool(z, z->vendors[i]) < 0)
+        if (zs_add_pool(z, z->vendors[i], false) < 0)
             bad = z->vendors[i];
     cc[0] = 8;
     memcpy(cc + 1, "_country", 8);

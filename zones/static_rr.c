@@ -52,6 +52,9 @@ static int zs_check_rr(zs_load_t *ld, const ldns_rr *rr, int line, bool *seen_so
     else if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA || t == LDNS_RR_TYPE_CNAME) &&
              node.pool_kind != ZONE_POOL_NONE)
         what = "A, AAAA or CNAME record at a pool name (the pool answers there)";
+    else if (t == LDNS_RR_TYPE_SRV && (node.pool_kind == ZONE_POOL_NTS_GEO ||
+                                       node.pool_kind == ZONE_POOL_NTS_FIXED))
+        what = "SRV record at an NTS name (the pool answers there)";
     if (t == LDNS_RR_TYPE_SOA)
         *seen_soa = true;
     if (!what)

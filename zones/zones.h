@@ -162,12 +162,16 @@ typedef struct zone_server {
     uint32_t netspeed; /* kbit/s, 0 .. ZONE_NETSPEED_MAX */
     uint16_t zones[8]; /* zone ids listed for it (never ZONE_GLOBAL; implied) */
     uint8_t n_zones;
+    uint16_t nts_port; /* NTS-KE port (RFC 8915 section 6: default 4460); 0 = no NTS */
+    uint32_t nts_host; /* offset of its NTS-KE host (lname form) in nts_names */
 } zone_server_t;
 
 typedef struct zone_snapshot {
     uint64_t serial;
     zone_server_t *servers;
     size_t n_servers;
+    uint8_t *nts_names; /* the servers' NTS-KE hosts, lname form, back to back */
+    size_t nts_len, nts_cap;
 } zone_snapshot_t;
 
 /*
@@ -176,7 +180,8 @@ typedef struct zone_snapshot {
  * column: bad, unusable (zone_addr_problem) or duplicate address, unknown
  * zone, score outside [-100, 20], negative, fractional or non-numeric
  * netspeed, missing or unknown keys, wrong types, missing serial, more than 8
- * zones for one server. The text must be strict JSON (zone_json_t, nested at
+ * zones for one server, an "nts" endpoint without a host, with a host that is
+ * not a host name (zone_nts_host_parse) or a port outside 1..65535. The text must be strict JSON (zone_json_t, nested at
  * most ZONE_JSON_DEPTH deep); a syntax error ends the scan.
  * `name` is used in messages (the file name).
  */
@@ -190,6 +195,36 @@ int zone_snapshot_load(const char *path, zone_snapshot_t **out, zone_errors_t *e
  * they are what test and internal pools use. */
 const char *zone_addr_problem(int family, const uint8_t *addr);
 void zone_snapshot_free(zone_snapshot_t *snap);
+
+/* A deep copy (servers and NTS names), or NULL when out of memory. */
+zone_snapshot_t *zone_snapshot_dup(const zone_snapshot_t *snap);
+
+/* ------------------------------------------------------------------------ */
+/* NTS-KE endpoints (RFC 8915) of NTS-capable servers, for SRV answers.     */
+/* ------------------------------------------------------------------------ */
+
+#define ZONE_NTS_PORT_DEFAULT 4460 /* RFC 8915 section 6 (IANA "ntske") */
+
+/*
+ * Checks a server's NTS-KE host name (text, `len` bytes, an optional final
+ * dot) and writes it in lname form (lower-cased) to lname[255], *lname_len
+ * bytes. The host is the TLS name a client verifies and an SRV target (RFC
+ * 2782: a domain name with address records), so it must be a host name:
+ * LDH labels of 1..63 bytes (RFC 1123 section 2.1), 255 bytes in wire form at
+ * most, not the root, and a last label that is not all digits (RFC 3696
+ * section 2: so an IPv4 literal is refused). 0, or -1 with *why set.
+ */
+int zone_nts_host_parse(const char *text, size_t len, uint8_t lname[255],
+                        size_t *lname_len, const char **why);
+
+/* Appends a host (lname form) to the snapshot's name store and records it as
+ * srv's NTS-KE host with `port`. 0, or -1 when out of memory. */
+int zone_snapshot_set_nts(zone_snapshot_t *snap, zone_server_t *srv, const uint8_t *lname,
+                          size_t len, uint16_t port);
+
+/* srv's NTS-KE host (lname form) and its length, or NULL without NTS. */
+const uint8_t *zone_server_nts_host(const zone_snapshot_t *snap, const zone_server_t *srv,
+                                    size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Pools: a snapshot turned into per-zone, per-family weighted tables.      */
@@ -222,6 +257,36 @@ uint64_t zone_weight(const zone_server_t *srv, const zone_pool_params_t *params)
  * servers of "@". */
 void zone_pool_report(const zone_pool_t *pool, FILE *out);
 
+/*
+ * NTS-capable servers of zone `id`: listed (servers with an "nts" key),
+ * eligible ones, and the distinct NTS-KE endpoints (host, port) that SRV
+ * answers draw from (endpoints with at least one eligible server).
+ */
+void zone_pool_nts_counts(const zone_pool_t *pool, int id, unsigned *listed,
+                          unsigned *eligible, unsigned *endpoints);
+
+/*
+ * SRV weights (RFC 2782) for the endpoints of one answer, weights w[0..n):
+ * out[i] = round(65535 × w[i] / max(w)), at least 1. Only ratios matter to a
+ * client's weighted ordering, so scaling by the answer's largest weight keeps
+ * every ratio within the rounding: each record's share is off by at most
+ * 0.5 / out[i] of itself (0.08% for a record 1/100 of the largest), and a
+ * record below 1/131070 of the largest gets 1 rather than RFC 2782's 0,
+ * which would make it a last resort.
+ */
+void zone_srv_weights(const uint64_t *w, size_t n, uint16_t *out);
+
+/* SRV RDATA for an endpoint (srv: its server in a ZONE_NTS pick): priority
+ * 0, `weight`, port, target (uncompressed, RFC 2782). Returns its length, 0
+ * when srv has no NTS. No allocation: for the query path. */
+size_t zone_srv_rdata(const zone_snapshot_t *snap, const zone_server_t *srv, uint16_t weight,
+                      uint8_t out[6 + 255]);
+
+/* What `--check-snapshot` adds for NTS (zone_pool_report calls it): counts
+ * per zone, and every endpoint with its servers and its share of the weight
+ * of "@". Nothing when no server has NTS. */
+void zone_pool_nts_report(const zone_pool_t *pool, FILE *out);
+
 /* Per-thread random numbers (xoshiro256**). Not shared between threads. */
 typedef struct zone_rng {
     uint64_t s[4];
@@ -233,8 +298,16 @@ uint64_t zone_rng_below(zone_rng_t *rng, uint64_t bound); /* unbiased, [0, bound
 
 #define ZONE_PICK_MAX 16
 
+/* The pseudo-family of zone_pool_pick() for NTS-KE endpoints: one entry per
+ * distinct (host, port) whatever the servers' address families, weighing
+ * the sum of its eligible servers' weights in that zone (nts.c says why);
+ * srv[] then holds the endpoint's first server in the snapshot. Quarter -1
+ * only: there are no numbered NTS names. */
+#define ZONE_NTS 0
+
 typedef struct zone_pick {
     const zone_server_t *srv[ZONE_PICK_MAX];
+    uint64_t weight[ZONE_PICK_MAX]; /* of srv[i] in the table it was drawn from */
     size_t n;
     int zone;      /* first zone of the walk that gave a server; -1 when n == 0 */
     bool backfill; /* some servers came from a later zone of the walk */
@@ -243,7 +316,7 @@ typedef struct zone_pick {
 /*
  * Weighted selection without replacement (DESIGN.md "Weighted selection").
  * Walks `walk` (zone ids, e.g. from zone_walk()) and draws from each zone in
- * turn, family `family` (4 or 6), until `want` (<= ZONE_PICK_MAX) distinct
+ * turn, family `family` (4, 6 or ZONE_NTS), until `want` (<= ZONE_PICK_MAX) distinct
  * servers are picked or the walk ends. Each draw is exactly proportional to
  * weight among the servers of that zone not yet picked.
  *
@@ -291,6 +364,8 @@ typedef enum {
     ZONE_POOL_GEO = 1,   /* apex or vendor name: zone chosen by the client's location */
     ZONE_POOL_FIXED = 2, /* a zone name: de, europe, 2.de, ... */
     ZONE_POOL_COUNTRY_TXT = 3, /* _country.<origin>: diagnostics TXT */
+    ZONE_POOL_NTS_GEO = 4,     /* _ntske._tcp.<origin>: SRV of NTS-KE endpoints, by place */
+    ZONE_POOL_NTS_FIXED = 5,   /* _ntske._tcp.<zone>.<origin>: SRV of one zone's walk */
 } zone_pool_kind_t;
 
 typedef struct zone_node {
@@ -298,7 +373,7 @@ typedef struct zone_node {
     uint16_t n_rrsets;
     uint8_t pool_kind; /* zone_pool_kind_t */
     int8_t quarter;    /* -1: whole zone; 0..3 for numbered names "i.<name>" */
-    int16_t pool_zone; /* ZONE_POOL_FIXED: the zone id; else -1 */
+    int16_t pool_zone; /* ZONE_POOL_FIXED, ZONE_POOL_NTS_FIXED: the zone id; else -1 */
 } zone_node_t;
 
 typedef struct zone_static zone_static_t;

@@ -71,6 +71,36 @@ static void fs_picks(const zone_pool_t *pool, const int *walk, size_t n_walk, in
     }
 }
 
+/* NTS endpoints: distinct (host, port) with NTS and weight, SRV RDATA that is
+ * 6 bytes and the host, weights 1..65535 with the largest at 65535. */
+static void fs_nts_picks(const zone_pool_t *pool, const int *walk, size_t n_walk,
+                         zone_rng_t *rng)
+{
+    const zone_snapshot_t *snap = zone_pool_snapshot(pool);
+    zone_pick_t pick;
+    uint16_t w[ZONE_PICK_MAX];
+    uint8_t rd[6 + 255];
+    size_t n = zone_pool_pick(pool, ZONE_NTS, -1, walk, n_walk, 8, rng, &pick), len;
+
+    zone_srv_weights(pick.weight, n, w);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *host = zone_server_nts_host(snap, pick.srv[i], &len);
+        FS_CHECK(host && pick.srv[i]->nts_port && pick.weight[i] > 0 && w[i] >= 1);
+        FS_CHECK(zone_srv_rdata(snap, pick.srv[i], w[i], rd) == 6 + len);
+        for (size_t j = 0; j < i; j++) {
+            size_t l2;
+            const uint8_t *h2 = zone_server_nts_host(snap, pick.srv[j], &l2);
+            FS_CHECK(pick.srv[j]->nts_port != pick.srv[i]->nts_port || l2 != len ||
+                     memcmp(h2, host, len) != 0);
+        }
+    }
+    bool top = n == 0;
+    for (size_t i = 0; i < n; i++)
+        top |= w[i] == 65535;
+    FS_CHECK(top);
+    FS_CHECK(zone_pool_pick(pool, ZONE_NTS, 0, walk, n_walk, 8, rng, &pick) == 0);
+}
+
 static void fs_pool(zone_snapshot_t *snap)
 {
     /* The servers' own zones first, then a few fixed ones. */
@@ -93,6 +123,7 @@ static void fs_pool(zone_snapshot_t *snap)
         for (int fam = 4; fam <= 6; fam += 2)
             for (int quarter = -1; quarter < 4; quarter++)
                 fs_picks(pool, walk, n_walk, fam, quarter, &rng);
+        fs_nts_picks(pool, walk, n_walk, &rng);
         unsigned total, eligible;
         zone_pool_counts(pool, ids[i], 4, &total, &eligible);
         FS_CHECK(eligible <= total);

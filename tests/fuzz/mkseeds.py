@@ -84,6 +84,16 @@ def query_seeds():
         put("fuzz_query", f"{t.lower()}-apex", q("pool.ntp.org", t))
         put("fuzz_query", f"{t.lower()}-test", q("pool.test", t, edns=0))
     put("fuzz_query", "a-noedns", q("pool.ntp.org"))
+    # NTS SRV names (the sample snapshot has NTS endpoints): by place, fixed,
+    # the empty _tcp above them, a name that does not exist, other types.
+    for n in ("_ntske._tcp.pool.ntp.org", "_ntske._tcp.de.pool.ntp.org",
+              "_ntske._tcp.gb.pool.ntp.org", "_tcp.pool.ntp.org", "_ntske._tcp.2.pool.ntp.org"):
+        put("fuzz_query", f"srv-{n}", q(n, "SRV", edns=0))
+    put("fuzz_query", "srv-ecs-lu", q("_ntske._tcp.pool.ntp.org", "SRV", edns=0,
+                                      options=[ecs("158.64.1.0", 24)]))
+    put("fuzz_query", "srv-noedns", q("_ntske._tcp.pool.ntp.org", "SRV"))
+    put("fuzz_query", "any-nts", q("_NTSKE._tcp.Europe.pool.ntp.org", "ANY", edns=0))
+    put("fuzz_query", "a-nts", q("_ntske._tcp.pool.ntp.org", "A", edns=0))
     put("fuzz_query", "a-0x20", q("pOoL.NtP.oRg", edns=0))
     put("fuzz_query", "aaaa-0x20-2DE", q("2.De.PoOl.nTp.OrG", "AAAA", edns=0))
     put("fuzz_query", "a-do-4096", q("de.pool.ntp.org", edns=0, payload=4096, do=True))
@@ -182,6 +192,20 @@ def snapshot_seeds():
         for i in range(1, 10)]}
     put("fuzz_snapshot", "de-quarters.json", json.dumps(de))
     put("fuzz_snapshot", "empty-servers.json", '{"serial": 1, "servers": []}')
+    put("fuzz_snapshot", "nts-endpoints.json", json.dumps({"serial": 3, "servers": [
+        {"ip": "192.0.2.1", "score": 20, "netspeed": 1000, "zones": ["de"],
+         "nts": {"host": "a.example"}},
+        {"ip": "2001:db8::1", "score": 20, "netspeed": 1000, "zones": ["de"],
+         "nts": {"host": "A.example.", "port": 4460}},
+        {"ip": "192.0.2.2", "score": 12, "netspeed": 500, "zones": ["fr", "europe"],
+         "nts": {"port": 4461, "host": "b.example"}}]}, indent=1))
+    put("fuzz_snapshot", "nts-bad.json", json.dumps({"serial": 3, "servers": [
+        {"ip": "192.0.2.1", "score": 20, "netspeed": 1000, "zones": ["de"],
+         "nts": {"host": "a_b.example", "port": 0, "x": 1}},
+        {"ip": "192.0.2.2", "score": 20, "netspeed": 1000, "zones": ["de"],
+         "nts": {"host": "192.0.2.1", "port": 65536}},
+        {"ip": "192.0.2.3", "score": 20, "netspeed": 1000, "zones": ["de"],
+         "nts": "a.example"}]}, indent=1))
     put("fuzz_snapshot", "yaml-flow.json", "serial: 3\nservers:\n - {ip: 192.0.2.1, "
         "score: 20, netspeed: 10, zones: [fr]}\n")
     # The nesting bound (32): just inside and just past it, arrays and objects,

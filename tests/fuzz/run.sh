@@ -15,7 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 secs=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_query fuzz_snapshot fuzz_config fuzz_ctl_frame fuzz_master fuzz_http)
+((${#targets[@]})) || targets=(fuzz_query fuzz_snapshot fuzz_config fuzz_ctl_frame fuzz_master fuzz_http fuzz_xdp_pkt)
 build=$root/build-fuzz
 artifacts=$build/fuzz-artifacts
 

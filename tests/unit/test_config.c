@@ -601,6 +601,51 @@ static void test_operations(void)
         "t.yaml:4:14: log.level: expected one of err, warn, info, debug, got \"loud\"");
 }
 
+/* xdp: the AF_XDP listener's keys, checked on every build. */
+static void test_xdp(void)
+{
+    char err[CFG_ERR_MAX];
+    cfg_t cfg;
+    CHECK_INT_EQ(load(&cfg, ZONE, err), 0);
+    CHECK(cfg.xdp_interface == NULL);
+    cfg_deinit(&cfg);
+
+    CHECK_INT_EQ(load(&cfg, ZONE "xdp: {interface: eth0}\n", err), 0);
+    CHECK_STR_EQ(cfg.xdp_interface, "eth0");
+    CHECK_INT_EQ(cfg.xdp_port, 53);
+    CHECK_INT_EQ(cfg.xdp_mode, CFG_XDP_AUTO);
+    CHECK_INT_EQ(cfg.xdp_zero_copy, CFG_XDP_ZC_AUTO);
+    CHECK(!cfg.xdp_fallback);
+    cfg_deinit(&cfg);
+
+    CHECK_INT_EQ(load(&cfg,
+                      ZONE "xdp:\n  interface: veth0\n  port: 5353\n  mode: native\n"
+                           "  zero_copy: off\n  fallback: true\n",
+                      err),
+                 0);
+    CHECK_STR_EQ(cfg.xdp_interface, "veth0");
+    CHECK_INT_EQ(cfg.xdp_port, 5353);
+    CHECK_INT_EQ(cfg.xdp_mode, CFG_XDP_NATIVE);
+    CHECK_INT_EQ(cfg.xdp_zero_copy, CFG_XDP_ZC_OFF);
+    CHECK(cfg.xdp_fallback);
+    cfg_deinit(&cfg);
+
+    EXPECT_ERROR(ZONE "xdp: {port: 53}\n",
+                 "t.yaml:4:6: xdp.interface: required key is missing");
+    EXPECT_ERROR(
+        ZONE "xdp: {interface: a_name_longer_than_15}\n",
+        "t.yaml:4:18: xdp.interface: \"a_name_longer_than_15\" is not an interface");
+    EXPECT_ERROR(ZONE "xdp: {interface: \"a\\\"b\"}\n", "t.yaml:4:18: xdp.interface: ");
+    EXPECT_ERROR(
+        ZONE "xdp: {interface: eth0, mode: turbo}\n",
+        "t.yaml:4:30: xdp.mode: expected one of auto, native, generic, got \"turbo\"");
+    EXPECT_ERROR(ZONE "xdp: {interface: eth0, port: 70000}\n", "t.yaml:4:30: xdp.port: ");
+    EXPECT_ERROR(ZONE "xdp: {interface: eth0, mode: generic, zero_copy: on}\n",
+                 "t.yaml:4:50: xdp.zero_copy: zero copy needs mode native");
+    EXPECT_ERROR(ZONE "xdp: {interface: eth0, fallback: maybe}\n",
+                 "t.yaml:4:34: xdp.fallback: expected one of false, true, no, yes");
+}
+
 /* zones[].dnssec: paths resolved like the others, durations, the checks. */
 static void test_dnssec(void)
 {
@@ -640,6 +685,7 @@ int main(void)
 {
     test_dnssec();
     test_operations();
+    test_xdp();
     test_full_buffer();
     test_full_file();
     test_defaults();

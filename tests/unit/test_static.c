@@ -157,6 +157,27 @@ static void test_good(void)
     n = find(z, "_country.pool.test");
     CHECK(n && n->pool_kind == ZONE_POOL_COUNTRY_TXT && n->n_rrsets == 0);
 
+    /* NTS SRV names: by place at the apex, fixed under every zone name (gb as
+     * uk), none under vendors or numbered names; _tcp above them is empty. */
+    n = find(z, "_ntske._tcp.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NTS_GEO && n->pool_zone == -1 &&
+          n->quarter == -1 && n->n_rrsets == 0);
+    n = find(z, "_ntske._tcp.de.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NTS_FIXED &&
+          n->pool_zone == zone_id_lookup("de", 2) && n->quarter == -1);
+    n = find(z, "_ntske._tcp.gb.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NTS_FIXED &&
+          n->pool_zone == zone_id_lookup("uk", 2));
+    n = find(z, "_ntske._tcp.north-america.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NTS_FIXED && n->pool_zone == ZONE_NORTH_AMERICA);
+    n = find(z, "_tcp.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NONE && n->n_rrsets == 0);
+    n = find(z, "_tcp.europe.pool.test");
+    CHECK(n && n->pool_kind == ZONE_POOL_NONE);
+    CHECK(find(z, "_ntske._tcp.debian.pool.test") == NULL);
+    CHECK(find(z, "_ntske._tcp.2.pool.test") == NULL);
+    CHECK(find(z, "_ntske._udp.pool.test") == NULL);
+
     /* Static names, and the empty non-terminals above them (RFC 8020). */
     n = find(z, "www.pool.test");
     CHECK(n && n->pool_kind == ZONE_POOL_NONE && n->quarter == -1 && n->pool_zone == -1);
@@ -186,8 +207,10 @@ static void test_good(void)
     CHECK(zone_static_find(z, up, 15) == find(z, "www.pool.test"));
     CHECK(zone_static_find(z, up, 14) == NULL);
 
-    /* Every pool name, the 5 static owners (apex aside) and 2 non-terminals. */
-    size_t pool = 5 * (size_t)(1 + (zone_id_count() - 1) + 1 + 2) + 1;
+    /* Every pool name, the 5 static owners (apex aside) and 2 non-terminals;
+     * the apex, each zone and gb also have _ntske._tcp and _tcp above it. */
+    size_t pool = 5 * (size_t)(1 + (zone_id_count() - 1) + 1 + 2) + 1 +
+                  2 * (size_t)(zone_id_count() + 1);
     CHECK_INT_EQ(zone_static_name_count(z), pool + 3 + 2 + 1);
     zone_static_free(zz);
 }
@@ -292,6 +315,12 @@ static void test_errors(void)
                  "CNAME and other data", NULL, 0);
     expect_error(GOOD "_country IN TXT \"mine\"\n", 5, "no records allowed at _country",
                  NULL, 0);
+    expect_error(GOOD "_ntske._tcp IN SRV 0 1 4460 nts.example.\n", 5,
+                 "SRV record at an NTS name", NULL, 0);
+    expect_error(GOOD "_ntske._tcp.de IN SRV 0 1 4460 nts.example.\n", 5,
+                 "SRV record at an NTS name", NULL, 0);
+    expect_error(GOOD "_ntske._tcp.de IN CNAME nts.example.\n", 5, "at a pool name", NULL,
+                 0);
     expect_error(GOOD "www CH TXT \"x\"\n", 5, "only class IN is supported", NULL, 0);
     expect_error(GOOD "$INCLUDE other.zone\n", 5, "$INCLUDE is not supported", NULL, 0);
 
@@ -453,7 +482,7 @@ static void test_many(void)
         CHECK(find(z, "s49.pool.test") != NULL);
         CHECK(find(z, "s50.pool.test") == NULL);
         CHECK_INT_EQ(zone_static_name_count(z),
-                     5 * (size_t)(zone_id_count() + 1) + 1 + 5000 + 50);
+                     7 * (size_t)(zone_id_count() + 1) + 1 + 5000 + 50);
     }
     zone_static_free(z);
     free(text);
