@@ -3,6 +3,7 @@
  * snapshots and the GeoIP database. Runs at start-up and on reloads, never on
  * the query path; every failure is a message, never an exit.
  */
+#define _LGPL_SOURCE /* inline QSBR fast paths (liburcu's 10-line rule) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <urcu-qsbr.h>
 
 #include "data.h"
 #include "dnssec_pool.h"
@@ -441,4 +443,62 @@ int srv_data_keep_newer(srv_data_t *next, const srv_data_t *cur)
                  c->src == SRV_SRC_CONFIG ? "" : " (pushed; served until the next push)");
     }
     return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Publication                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * RCU discipline (liburcu QSBR): a reader is "online" while it may hold a
+ * pointer to srv_data_t. A worker's libuv loop runs I/O callbacks inside the
+ * poll phase, between its prepare and check phases, so:
+ *   - prepare (just before the loop may block): go offline, so a worker
+ *     waiting in epoll never holds up a grace period;
+ *   - the I/O callbacks come back online lazily through srv_data_get();
+ *   - check (after the callbacks): report a quiescent state if online.
+ */
+srv_data_t *srv_current;
+
+static __thread bool srv_rcu_online;
+
+const srv_data_t *srv_data_get(void)
+{
+    if (!srv_rcu_online) {
+        rcu_thread_online();
+        srv_rcu_online = true;
+    }
+    return rcu_dereference(srv_current);
+}
+
+void srv_data_publish(srv_data_t *next)
+{
+    srv_data_t *old = rcu_xchg_pointer(&srv_current, next);
+    synchronize_rcu();
+    srv_data_free(old);
+}
+
+void srv_data_reader_register(void)
+{
+    rcu_register_thread(); /* registered threads start online */
+    srv_rcu_online = true;
+}
+
+void srv_data_reader_offline(void)
+{
+    if (srv_rcu_online) {
+        rcu_thread_offline();
+        srv_rcu_online = false;
+    }
+}
+
+void srv_data_reader_quiescent(void)
+{
+    if (srv_rcu_online)
+        rcu_quiescent_state();
+}
+
+void srv_data_reader_unregister(void)
+{
+    rcu_unregister_thread();
 }

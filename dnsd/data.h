@@ -3,6 +3,9 @@
  *
  * srv_data_t is built at start-up (and, later, on reload or push) off the query
  * path and published with one pointer store; workers read it without locks.
+ * The publication is liburcu QSBR: readers take no lock and issue no atomic
+ * read-modify-write; the writer swaps the pointer and frees the old data after
+ * a grace period (DESIGN.md "Threads, I/O and reload").
  */
 #ifndef DNSD_DATA_H
 #define DNSD_DATA_H
@@ -181,5 +184,39 @@ uint64_t srv_state_temp_removed(void);
  */
 int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size_t len,
                      char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Publication: the one place the served data is swapped in                 */
+/* ------------------------------------------------------------------------ */
+
+/* The data currently served. Written only through srv_data_publish() (and
+ * set once before any reader starts); readers use srv_data_get(). The
+ * control thread, the only writer, may read it directly. */
+extern srv_data_t *srv_current;
+
+/*
+ * Makes `next` the served data, waits until no reader can still hold the old
+ * one (synchronize_rcu) and frees it. Call from a thread that is not a reader
+ * (main or control thread); `next` must not be NULL. Blocks for at most about
+ * one loop iteration of the slowest worker, since idle workers are offline.
+ */
+void srv_data_publish(srv_data_t *next);
+
+/*
+ * For a reader thread's callbacks: brings the calling thread online for RCU
+ * if it was taken offline, and returns the current data. Valid until the
+ * thread's next quiescent state: read it once per UDP batch or TCP message,
+ * never keep it.
+ */
+const srv_data_t *srv_data_get(void);
+
+/* A reader thread's life (the workers, io/worker.c): register before its
+ * first srv_data_get() (registered threads start online), go offline before
+ * blocking, report a quiescent state after each round of callbacks, and
+ * unregister before the thread ends. */
+void srv_data_reader_register(void);
+void srv_data_reader_offline(void);
+void srv_data_reader_quiescent(void);
+void srv_data_reader_unregister(void);
 
 #endif

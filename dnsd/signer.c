@@ -22,7 +22,7 @@
 #include "dnssec_pool.h"
 #include "log.h"
 #include "signer.h"
-#include "worker.h"
+#include "data.h"
 
 #define SRV_SIGNER_TICK_MS 100
 /* A full redraw of every pool set per minute: a resolver that re-asks after

@@ -32,7 +32,7 @@
 #include "cookie.h"
 #include "dnstap.h"
 #include "wire.h"
-#include "worker.h"
+#include "data.h"
 
 /* Recycled objects kept per worker: enough for connection churn and bursts of
  * slow readers without holding more than ~110 KB of idle buffers. */

@@ -12,7 +12,7 @@
 
 #include "dnstap.h"
 #include "log.h"
-#include "worker.h"
+#include "data.h"
 
 /*
  * Socket buffers asked for: 4 MB absorbs a burst of several thousand queries

@@ -1,17 +1,12 @@
 /*
- * worker.c - worker threads, their loops, and the QSBR-published data (see
- * worker.h).
+ * worker.c - worker threads and their loops (see worker.h).
  *
- * RCU discipline (liburcu QSBR): a worker is "online" while it may hold a
- * pointer to srv_data_t. libuv runs I/O callbacks inside the poll phase, which
- * lies between the prepare and check phases, so:
- *   - prepare (just before the loop may block): go offline, so a worker waiting
- *     in epoll never holds up a grace period;
- *   - the I/O callbacks come back online lazily through srv_data_get();
- *   - check (after the callbacks): report a quiescent state if online.
- * Timers and close callbacks do not read the data.
+ * Each worker is a reader of the published data (data.h "Publication"): its
+ * prepare handle takes it offline before the loop may block, its check
+ * handle reports a quiescent state after the I/O callbacks, which come back
+ * online through srv_data_get(). Timers and close callbacks do not read the
+ * data.
  */
-#define _LGPL_SOURCE /* inline QSBR fast paths (liburcu's 10-line rule) */
 #include "worker.h"
 
 #include <errno.h>
@@ -20,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <urcu-qsbr.h>
 #include <uv.h>
 
 #include "dnstap.h"
@@ -28,10 +22,6 @@
 #include "tcp.h"
 #include "udp.h"
 #include "xdp.h"
-
-srv_data_t *srv_current;
-
-static __thread bool srv_rcu_online;
 
 typedef struct srv_worker {
     /* First and 64-byte aligned: the counters other threads read share no
@@ -64,38 +54,14 @@ struct srv_workers {
     srv_xdp_t *xdp;             /* NULL: no AF_XDP listener */
 };
 
-/* ------------------------------------------------------------------------ */
-/* Data publication                                                         */
-/* ------------------------------------------------------------------------ */
-
-const srv_data_t *srv_data_get(void)
-{
-    if (!srv_rcu_online) {
-        rcu_thread_online();
-        srv_rcu_online = true;
-    }
-    return rcu_dereference(srv_current);
-}
-
-void srv_data_publish(srv_data_t *next)
-{
-    srv_data_t *old = rcu_xchg_pointer(&srv_current, next);
-    synchronize_rcu();
-    srv_data_free(old);
-}
-
 static void srv_worker_on_prepare(uv_prepare_t *h)
 {
-    if (srv_rcu_online) {
-        rcu_thread_offline();
-        srv_rcu_online = false;
-    }
+    srv_data_reader_offline();
 }
 
 static void srv_worker_on_check(uv_check_t *h)
 {
-    if (srv_rcu_online)
-        rcu_quiescent_state();
+    srv_data_reader_quiescent();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -130,10 +96,9 @@ static void srv_worker_on_stop(uv_async_t *h)
 static void *srv_worker_main(void *arg)
 {
     srv_worker_t *w = arg;
-    rcu_register_thread(); /* registered threads start online */
-    srv_rcu_online = true;
+    srv_data_reader_register();
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    rcu_unregister_thread();
+    srv_data_reader_unregister();
     return NULL;
 }
 

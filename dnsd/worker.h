@@ -3,10 +3,8 @@
  *
  * N workers, each a thread with its own uv_loop_t, its own query-path context
  * (RNG, counters) and, for every listen address, its own SO_REUSEPORT UDP socket
- * and TCP listener. The served data is one immutable srv_data_t published
- * through liburcu QSBR: readers take no lock and issue no atomic
- * read-modify-write; a writer swaps the pointer and frees the old data after a
- * grace period (DESIGN.md "Threads, I/O and reload").
+ * and TCP listener. Each worker reads the served data through
+ * srv_data_get() (data.h "Publication").
  */
 #ifndef DNSD_WORKER_H
 #define DNSD_WORKER_H
@@ -16,26 +14,6 @@
 #include "cfg.h"
 #include "data.h"
 #include "stats.h"
-
-/* The data currently served. Written only through srv_data_publish() (and
- * set once before the workers start); read by workers via srv_data_get(). */
-extern srv_data_t *srv_current;
-
-/*
- * Makes `next` the served data, waits until no worker can still hold the old
- * one (synchronize_rcu) and frees it. Call from a thread that is not a worker
- * (main or control thread); `next` must not be NULL. Blocks for at most about
- * one loop iteration of the slowest worker, since idle workers are offline.
- */
-void srv_data_publish(srv_data_t *next);
-
-/*
- * For the worker I/O callbacks: brings the calling worker thread online for
- * RCU if its loop took it offline before blocking, and returns the current
- * data. Valid until the worker's next quiescent state (the end of the current
- * loop iteration): read it once per UDP batch or TCP message, never keep it.
- */
-const srv_data_t *srv_data_get(void);
 
 typedef struct srv_workers srv_workers_t;
 

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "dnstap.h"
-#include "worker.h"
+#include "data.h"
 #include "xdp_int.h"
 #include "xdp_pkt.h"
 
