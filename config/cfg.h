@@ -154,7 +154,7 @@ typedef struct cfg {
 
     /* log: {target: stderr|syslog, level: err|warn|info|debug} */
     cfg_log_target_t log_target; /* default CFG_LOG_STDERR */
-    int log_level;               /* 0 err .. 3 debug (log.h order); default 2 (info) */
+    int log_level;               /* 0 err .. 3 debug (log_level_of); default 2 (info) */
 } cfg_t;
 
 /*

@@ -232,7 +232,7 @@ void srv_control_free(srv_control_t *c)
         srv_ctl_close_all(c); /* a thread that never ran left them open */
         uv_run(&c->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&c->loop) != 0)
-            log_msg(LOG_WARN, "control: loop still has handles at exit");
+            log_msg(LOG_WARNING, "control: loop still has handles at exit");
     }
     if (c->unix_path)
         unlink(c->unix_path);

@@ -206,7 +206,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
             next->origins[i].name, (unsigned long long)new_serial, n_servers, ms,
             stored ? "" : "; not stored: no state_dir");
     if (srv_origin_nts_unsigned(&next->origins[i], why, sizeof why))
-        log_msg(LOG_WARN, "control: %s", why);
+        log_msg(LOG_WARNING, "control: %s", why);
     out->type = CTL_T_OK;
     out->json = srv_jb_done(&b);
 }
@@ -490,7 +490,7 @@ static void srv_reload_geo_refused(srv_control_t *c, const char *trigger, const 
         return;
     c->st.geoip_refused++;
     if (srv_current->geo)
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "%s: new GeoIP database refused; IPv4 and IPv6 clients are still placed "
                 "with the running one (%s)",
                 trigger, geo_describe(srv_current->geo));
@@ -532,7 +532,7 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
         bool refused = srv_origin_describe(&next->origins[i], line, sizeof line);
         log_msg(refused                 ? LOG_ERR
                 : next->origins[i].pool ? LOG_INFO
-                                        : LOG_WARN,
+                                        : LOG_WARNING,
                 "%s", line);
     }
     if (next->geo)
@@ -545,7 +545,7 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
     c->cfg = &c->cfg_own;
     c->own = true;
     if (changed[0]) {
-        log_msg(LOG_WARN, "%s: %s changed: restart needed", trigger, changed);
+        log_msg(LOG_WARNING, "%s: %s changed: restart needed", trigger, changed);
         snprintf(result, sizeof result, "ok; %s changed: restart needed", changed);
     } else {
         snprintf(result, sizeof result, "ok");

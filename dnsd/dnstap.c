@@ -264,7 +264,7 @@ void srv_dnstap_free(srv_dnstap_t *dt)
         srv_dnstap_out_stop(dt->out);
         fstrm_iothr_destroy(&dt->iothr);
         uint64_t n = srv_dnstap_dropped(dt);
-        log_msg(n ? LOG_WARN : LOG_INFO,
+        log_msg(n ? LOG_WARNING : LOG_INFO,
                 "query log: stopped; %llu dnstap messages not written (reader slow, "
                 "stalled or absent)",
                 (unsigned long long)n);

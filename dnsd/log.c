@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log_syslog.h"
 
 /* A line longer than this is cut: log lines are for people, and the longest
  * message we write (a config error naming a path) fits comfortably. */
@@ -22,7 +21,25 @@ static log_level_t log_max = LOG_INFO;
 static bool log_syslog;      /* log.target: syslog */
 static int log_journal = -1; /* stderr is the journal: -1 not known yet, 0, 1 */
 
-static const char *const log_names[] = {"err", "warn", "info", "debug"};
+log_level_t log_level_of(int cfg_level)
+{
+    static const log_level_t levels[4] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+    return cfg_level >= 0 && cfg_level < 4 ? levels[cfg_level] : LOG_INFO;
+}
+
+static const char *log_name(log_level_t level)
+{
+    switch (level) {
+    case LOG_ERR:
+        return "err";
+    case LOG_WARNING:
+        return "warn";
+    case LOG_INFO:
+        return "info";
+    default:
+        return "debug";
+    }
+}
 
 void log_set_level(log_level_t max)
 {
@@ -36,7 +53,9 @@ log_level_t log_get_level(void)
 
 void log_use_syslog(void)
 {
-    log_syslog_open();
+    /* LOG_NDELAY: connect now, while /dev/log is still reachable (before a
+     * privilege drop or a chroot could make it not). */
+    openlog("dnsd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
     log_syslog = true;
 }
 
@@ -63,13 +82,13 @@ void log_msg(log_level_t level, const char *fmt, ...)
     char line[LOG_LINE_MAX];
     int n;
     if (log_syslog)
-        n = snprintf(line, sizeof(line), "%s: ", log_names[level]);
+        n = snprintf(line, sizeof(line), "%s: ", log_name(level));
     else if (log_to_journal()) /* journald adds the name and PID itself */
-        n = snprintf(line, sizeof(line), "<%d>%s: ", log_syslog_priority((int)level),
-                     log_names[level]);
+        n = snprintf(line, sizeof(line), "<%d>%s: ", level,
+                     log_name(level));
     else
         n = snprintf(line, sizeof(line), "dnsd[%ld]: %s: ", (long)getpid(),
-                     log_names[level]);
+                     log_name(level));
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -81,7 +100,7 @@ void log_msg(log_level_t level, const char *fmt, ...)
         len--; /* one event, one line, whatever the caller passed */
     if (log_syslog) {
         line[len] = '\0';
-        log_syslog_line((int)level, line);
+        syslog(level, "%s", line);
         errno = saved_errno;
         return;
     }

@@ -12,15 +12,17 @@
 #ifndef DNSD_LOG_H
 #define DNSD_LOG_H
 
-typedef enum {
-    LOG_ERR = 0,
-    LOG_WARN = 1,
-    LOG_INFO = 2,
-    LOG_DEBUG = 3,
-} log_level_t;
+#include <syslog.h>
 
-/* Lines above `max` are not written. Default LOG_INFO. Set once at start-up,
- * before any thread is started. */
+/* A level is syslog(3)'s priority: LOG_ERR, LOG_WARNING, LOG_INFO or
+ * LOG_DEBUG, so the journal prefix and syslog need no translation. */
+typedef int log_level_t;
+
+/* The level of the config's log.level (0 err .. 3 debug, cfg.h). */
+log_level_t log_level_of(int cfg_level);
+
+/* Lines above `max` (less severe) are not written. Default LOG_INFO. Set once
+ * at start-up, before any thread is started. */
 void log_set_level(log_level_t max);
 log_level_t log_get_level(void);
 

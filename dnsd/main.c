@@ -111,7 +111,7 @@ static int dnsd_parse_args(int argc, char **argv, dnsd_opts_t *o)
             o->level_set = true;
             break;
         case 'q':
-            log_set_level(LOG_WARN);
+            log_set_level(LOG_WARNING);
             o->level_set = true;
             break;
         case 'h':
@@ -183,9 +183,9 @@ static void dnsd_log_data(const srv_data_t *d)
     char line[2048];
     for (size_t i = 0; i < d->n_origins; i++) {
         bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
-        log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", line);
+        log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARNING, "%s", line);
         if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
-            log_msg(LOG_WARN, "%s", line);
+            log_msg(LOG_WARNING, "%s", line);
     }
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
@@ -337,15 +337,15 @@ static void dnsd_state_tidy(const cfg_t *cfg, srv_data_t *d)
     char err[CFG_ERR_MAX];
     srv_state_sweep_t sw;
     if (srv_state_sweep(cfg, &sw, err, sizeof err) != 0)
-        log_msg(LOG_WARN, "state_dir: cannot look for stale temporary files: %s", err);
+        log_msg(LOG_WARNING, "state_dir: cannot look for stale temporary files: %s", err);
     if (sw.removed)
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "state_dir: removed %u stale temporary file%s (%llu bytes) left by an "
                 "interrupted write: %s",
                 sw.removed, sw.removed == 1 ? "" : "s", (unsigned long long)sw.bytes,
                 sw.names);
     if (sw.busy)
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "state_dir: kept %u temporary file%s of another live process (a second "
                 "dnsd on this state_dir?): %s",
                 sw.busy, sw.busy == 1 ? "" : "s", sw.busy_names);
@@ -369,7 +369,7 @@ static int dnsd_run(const dnsd_opts_t *o)
     srv_control_t *ctl = NULL;
     srv_privs_t privs;
     if (!o->level_set)
-        log_set_level((log_level_t)cfg.log_level);
+        log_set_level(log_level_of(cfg.log_level));
     if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
         log_use_syslog();
     if (srv_dnstap_check(&cfg, err, sizeof(err)) != 0 ||

@@ -12,7 +12,7 @@ static void srv_notify(const char *state)
 {
     int r = sd_notify(0, state);
     if (r < 0)
-        log_msg(LOG_WARN, "sd_notify: cannot tell the service manager \"%s\": error %d",
+        log_msg(LOG_WARNING, "sd_notify: cannot tell the service manager \"%s\": error %d",
                 state, -r);
 }
 

@@ -20,7 +20,7 @@ static void srv_notify_none(const char *state)
     if (atomic_exchange(&srv_notify_said, true))
         return;
     if (getenv("NOTIFY_SOCKET"))
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "sd_notify: $NOTIFY_SOCKET is set but this dnsd was built without "
                 "systemd support (-DDNSD_SYSTEMD=OFF): the service manager is not told "
                 "%s; use Type=exec, not Type=notify",

@@ -128,6 +128,6 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
 void srv_privs_warn_root(const srv_privs_t *p)
 {
     if (!p->drop && geteuid() == 0)
-        log_msg(LOG_WARN, "running as root: set user and group in the configuration to "
+        log_msg(LOG_WARNING, "running as root: set user and group in the configuration to "
                           "drop privileges once the sockets are bound");
 }

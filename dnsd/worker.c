@@ -188,7 +188,7 @@ static void srv_worker_free(srv_worker_t *w)
             srv_worker_close(w, 0);
         uv_run(&w->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&w->loop) != 0)
-            log_msg(LOG_WARN, "worker %u: loop still has handles at exit", w->id);
+            log_msg(LOG_WARNING, "worker %u: loop still has handles at exit", w->id);
     }
     if (w->handles_ok)
         tcp_ctx_deinit(&w->tcp);
@@ -262,7 +262,7 @@ static int srv_workers_xdp(srv_workers_t *ws, const cfg_t *cfg, char *err, size_
 #endif
     if (!cfg->xdp_fallback)
         return -1;
-    log_msg(LOG_WARN, "%s; xdp.fallback: answering UDP on the socket path alone", err);
+    log_msg(LOG_WARNING, "%s; xdp.fallback: answering UDP on the socket path alone", err);
     err[0] = '\0';
     return 0;
 }

@@ -34,7 +34,7 @@ static int xdp_libbpf_print(enum libbpf_print_level level, const char *fmt, va_l
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
-    log_msg(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, "xdp: %s", line);
+    log_msg(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, "xdp: %s", line);
     return 0;
 }
 
