@@ -19,12 +19,6 @@
 #include "rrl.h"
 #include "wire.h"
 
-static const ans_guard_t *ans_guard;
-
-void ans_guard_set(const ans_guard_t *g)
-{
-    ans_guard = g;
-}
 
 static bool ans_room(ans_resp_t *r, size_t n)
 {
@@ -399,10 +393,10 @@ static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t 
 }
 
 /* A COOKIE option in the answer: the client's cookie and a fresh server
- * cookie (RFC 7873 section 5.2), when a guard holds the secret. */
-static bool ans_cookie(const wire_query_t *q)
+ * cookie (RFC 7873 section 5.2), when the data's limits hold the secret. */
+static bool ans_cookie(const wire_query_t *q, const srv_data_t *d)
 {
-    return ans_guard && q->cookie_len;
+    return d->limits && q->cookie_len;
 }
 
 /* OPT RR size for this response: fixed part, NSID, ECS (RFC 7871 section 6),
@@ -412,7 +406,7 @@ static size_t ans_opt_size(const wire_query_t *q, const srv_data_t *d, bool nsid
     size_t n = 11;
     if (nsid)
         n += 4 + d->identity_len;
-    if (ans_cookie(q))
+    if (ans_cookie(q, d))
         n += 4 + COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN;
     if (q->ecs)
         n += 8 + ((size_t)q->ecs_source + 7) / 8;
@@ -449,11 +443,11 @@ static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *
         memcpy(p + 8, q->ecs_addr, bytes);
         p += 8 + bytes;
     }
-    if (ans_cookie(q)) {
+    if (ans_cookie(q, d)) {
         wire_put16(p, WIRE_OPT_COOKIE);
         wire_put16(p + 2, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
         memcpy(p + 4, q->cookie, COOKIE_CLIENT_LEN);
-        cookie_make(ans_guard->cookie_secret, q->cookie, r->src, r->now,
+        cookie_make(d->limits->cookie_secret, q->cookie, r->src, r->now,
                     p + 4 + COOKIE_CLIENT_LEN);
     }
     r->len += 11 + rdlen;
@@ -550,7 +544,7 @@ static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query
  * valid (RFC 7873 section 5.3: a valid cookie shows the address is not
  * spoofed, so the client cannot be a reflection victim). TCP is never limited:
  * its handshake already proves the address. */
-static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const wire_query_t *q,
+static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const srv_limits_t *lim, const wire_query_t *q,
                                 const struct sockaddr *src, ans_transport_t transport,
                                 uint32_t *now)
 {
@@ -558,17 +552,17 @@ static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const wire_query_t *q,
     rrl_verdict_t v = RRL_PASS;
 
     *now = 0;
-    if (!ans_guard)
+    if (!lim)
         return RRL_PASS;
     if (q->edns && q->cookie_len) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME_COARSE, &ts);
         *now = (uint32_t)ts.tv_sec;
-        ck = cookie_check(ans_guard->cookie_secret, q->cookie, q->cookie_len, src, *now);
+        ck = cookie_check(lim->cookie_secret, q->cookie, q->cookie_len, src, *now);
     }
     ctx->stats->cookies[ck]++;
-    if (transport == ANS_UDP && ans_guard->rrl && ck != COOKIE_VALID)
-        v = rrl_check(ans_guard->rrl, src, rrl_now_ms());
+    if (transport == ANS_UDP && lim->rrl && ck != COOKIE_VALID)
+        v = rrl_check(lim->rrl, src, rrl_now_ms());
     ctx->stats->rrl_dropped += v == RRL_DROP;
     ctx->stats->rrl_slipped += v == RRL_SLIP;
     return v;
@@ -602,7 +596,7 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
     ctx->stats->ecs += q.ecs;
     r.src = src;
     bool slip = false;
-    switch (ans_limits(ctx, &q, src, transport, &r.now)) {
+    switch (ans_limits(ctx, d->limits, &q, src, transport, &r.now)) {
     case RRL_DROP:
         return 0;
     case RRL_SLIP:

@@ -31,18 +31,6 @@ typedef struct ans_ctx {
                                     (dnstap.h; the I/O callbacks log, not ans_respond) */
 } ans_ctx_t;
 
-struct rrl;
-
-/* Abuse limits shared by every worker (README "Hardening"): set once with
- * ans_guard_set() before the workers start, read-only afterwards. Without one
- * (unit tests, fuzzing) there is no RRL and COOKIE options are not answered. */
-typedef struct ans_guard {
-    struct rrl *rrl;           /* UDP response rate limiting; NULL: off */
-    uint8_t cookie_secret[16]; /* RFC 9018 server cookie key, shared by the fleet */
-} ans_guard_t;
-
-void ans_guard_set(const ans_guard_t *g);
-
 /*
  * Answers the request pkt[0..len) that came from `src` over `transport`.
  * Writes the response to out (capacity `cap`, at least 512 bytes; UDP

@@ -14,6 +14,7 @@
 
 #include "control_int.h"
 #include "dnssec_info.h"
+#include "guard.h"
 #include "log.h"
 #include "xdp.h"
 
@@ -423,19 +424,11 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
     return false;
 }
 
-/* The abuse limits are set once before the workers start (dnsd/main.c). */
-static bool srv_rrl_differ(const cfg_t *a, const cfg_t *b)
-{
-    return a->rrl_rate != b->rrl_rate || a->rrl_slip != b->rrl_slip ||
-           a->rrl_ipv4_prefix != b->rrl_ipv4_prefix ||
-           a->rrl_ipv6_prefix != b->rrl_ipv6_prefix || a->n_rrl_exempt != b->n_rrl_exempt ||
-           (a->n_rrl_exempt &&
-            memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
-}
-
 /* What `next` changes that only a restart applies (sockets, threads, the
  * control channel), compared with what the process started with: e.g.
- * "listen/workers". Empty when nothing. */
+ * "listen/workers". Empty when nothing. The abuse limits (RRL, cookies, the
+ * TCP per-client cap and read timeout) are part of the data: a reload
+ * applies them. */
 static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {
@@ -445,13 +438,7 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
         {"listen", srv_listen_differ(boot, next)},
         {"workers", boot->workers != next->workers},
         {"tcp", boot->tcp_idle_timeout_ms != next->tcp_idle_timeout_ms ||
-                    boot->tcp_max_connections != next->tcp_max_connections ||
-                    boot->tcp_max_per_client != next->tcp_max_per_client ||
-                    boot->tcp_read_timeout_ms != next->tcp_read_timeout_ms},
-        {"rrl", srv_rrl_differ(boot, next)},
-        {"cookies", boot->cookie_secret_set != next->cookie_secret_set ||
-                        memcmp(boot->cookie_secret, next->cookie_secret,
-                               sizeof boot->cookie_secret) != 0},
+                    boot->tcp_max_connections != next->tcp_max_connections},
         {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
                         srv_str_differ(boot->control_tcp, next->control_tcp) ||
                         srv_str_differ(boot->control_key_file, next->control_key_file) ||
@@ -509,6 +496,14 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
         srv_data_free(next);
         next = NULL;
     }
+    srv_limits_t *lim = NULL;
+    if (next && (!(lim = guard_new(nc, srv_current->limits, err, errlen)) ||
+                 srv_data_set_limits(next, lim) != 0)) {
+        if (lim) /* set_limits freed it */
+            snprintf(err, errlen, "out of memory");
+        srv_data_free(next);
+        next = NULL;
+    }
     if (!next)
         cfg_deinit(nc);
     return next;
@@ -538,6 +533,9 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
     if (next->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
     srv_restart_needed(c->boot, &nc, changed, sizeof changed);
+    if (guard_rrl_differ(c->cfg, &nc))
+        log_msg(LOG_INFO, "%s: rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
+                trigger, nc.rrl_rate, nc.rrl_ipv4_prefix, nc.rrl_ipv6_prefix, nc.rrl_slip);
     srv_data_publish(next);
     if (c->own)
         cfg_deinit(&c->cfg_own);

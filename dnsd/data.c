@@ -25,7 +25,8 @@ typedef enum {
     SRV_SHARE_POOL,
     SRV_SHARE_GEO,
     SRV_SHARE_DSEC_ZONE,
-    SRV_SHARE_DSEC_POOL
+    SRV_SHARE_DSEC_POOL,
+    SRV_SHARE_LIMITS
 } srv_share_kind_t;
 
 struct srv_share {
@@ -44,6 +45,8 @@ static void srv_share_free_obj(srv_share_kind_t kind, void *obj)
         dsec_zone_free(obj);
     else if (kind == SRV_SHARE_DSEC_POOL)
         dsec_pool_free(obj);
+    else if (kind == SRV_SHARE_LIMITS)
+        ((srv_limits_t *)obj)->free(obj);
     else
         geo_free(obj);
 }
@@ -321,7 +324,19 @@ void srv_data_free(srv_data_t *d)
     }
     free(d->origins);
     srv_share_drop(d->geo_share);
+    srv_share_drop(d->limits_share);
     free(d);
+}
+
+int srv_data_set_limits(srv_data_t *d, srv_limits_t *lim)
+{
+    srv_share_t *s = srv_share_new(SRV_SHARE_LIMITS, lim);
+    if (!s)
+        return -1;
+    srv_share_drop(d->limits_share);
+    d->limits = lim;
+    d->limits_share = s;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -377,6 +392,7 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
         srv_share_hold(origins[k].dp_share);
     }
     srv_share_hold(n->geo_share);
+    srv_share_hold(n->limits_share);
     if (srv_origin_set_pool(&origins[i], pool) != 0) {
         srv_data_free(n);
         return NULL;

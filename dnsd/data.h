@@ -27,6 +27,21 @@ typedef struct srv_share srv_share_t;
 
 struct dsec_zone;
 struct dsec_pool;
+struct rrl;
+
+/* The abuse limits (README "Hardening"), part of the served data so that a
+ * reload applies them like the rest. The daemon builds them (guard.h) and
+ * hands them over with srv_data_set_limits; data built without them (unit
+ * tests, fuzzing) has no RRL, answers no COOKIE option, and puts no
+ * per-client cap or read timeout on TCP. */
+typedef struct srv_limits {
+    struct rrl *rrl;             /* UDP response rate limiting; NULL: off */
+    uint8_t cookie_secret[16];   /* RFC 9018 server cookie key, shared by the fleet */
+    bool cookie_random;          /* no cookies.secret: a key of this process */
+    unsigned tcp_max_per_client; /* connections per client address; 0: no cap */
+    unsigned tcp_read_ms;        /* to finish a begun message; 0: no timeout */
+    void (*free)(struct srv_limits *l); /* called with the last data holding it */
+} srv_limits_t;
 
 /* Where an origin's pool came from. Once a push was accepted for an origin,
  * what it pushed (kept in state_dir) is served until another push replaces
@@ -84,6 +99,8 @@ typedef struct srv_data {
     uint8_t identity[255];    /* NSID and id.server / hostname.bind text */
     size_t identity_len;
     srv_share_t *geo_share; /* holds geo; NULL when geo is NULL */
+    const srv_limits_t *limits; /* NULL: none (see srv_limits_t) */
+    srv_share_t *limits_share;
 } srv_data_t;
 
 /*
@@ -96,6 +113,10 @@ typedef struct srv_data {
  */
 srv_data_t *srv_data_new(const cfg_t *cfg, char *err, size_t errlen);
 void srv_data_free(srv_data_t *d);
+
+/* Makes d hold `lim` (taken over: lim->free runs when the last data holding
+ * it is freed, or at once on failure). -1 when out of memory. */
+int srv_data_set_limits(srv_data_t *d, srv_limits_t *lim);
 
 /* The file in state_dir that holds the last accepted snapshot of `origin`:
  * "<state_dir>/<origin>.snapshot.json". Returns -1 when there is no state_dir

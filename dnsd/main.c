@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <uv.h>
 
 #include "cfg.h"
@@ -26,7 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
-#include "rrl.h"
+#include "guard.h"
 #include "signer.h"
 #include "tcp.h"
 #include "worker.h"
@@ -301,31 +300,22 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     return rc;
 }
 
-/* Abuse limits (README "Hardening"): RRL table, cookie secret, TCP limits. */
-static int dnsd_guard_init(const cfg_t *cfg, ans_guard_t *g)
+/* Abuse limits (README "Hardening"): RRL table, cookie secret, TCP limits,
+ * part of the data (a reload builds them anew: control_cmd.c). */
+static int dnsd_limits(const cfg_t *cfg, srv_data_t *d)
 {
     char err[CFG_ERR_MAX];
-    memset(g, 0, sizeof *g);
-    if (cfg->rrl_rate && !(g->rrl = rrl_new(cfg, err, sizeof(err)))) {
-        log_msg(LOG_ERR, "%s", err);
+    srv_limits_t *lim = guard_new(cfg, NULL, err, sizeof err);
+    if (!lim || srv_data_set_limits(d, lim) != 0) {
+        log_msg(LOG_ERR, "%s", lim ? "guard: out of memory" : err);
         return -1;
     }
-    if (cfg->cookie_secret_set) {
-        memcpy(g->cookie_secret, cfg->cookie_secret, sizeof g->cookie_secret);
-    } else if (getrandom(g->cookie_secret, sizeof g->cookie_secret, 0) !=
-               (ssize_t)sizeof g->cookie_secret) {
-        log_msg(LOG_ERR, "cookies: getrandom failed");
-        rrl_free(g->rrl);
-        return -1;
-    } else {
+    if (lim->cookie_random)
         log_msg(LOG_INFO, "cookies: no cookies.secret configured, using a random one: "
                           "server cookies are valid on this process only");
-    }
-    if (g->rrl)
+    if (lim->rrl)
         log_msg(LOG_INFO, "rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
                 cfg->rrl_rate, cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix, cfg->rrl_slip);
-    tcp_limits_set(cfg->tcp_max_per_client, cfg->tcp_read_timeout_ms);
-    ans_guard_set(g);
     return 0;
 }
 
@@ -396,16 +386,16 @@ static int dnsd_run(const dnsd_opts_t *o)
         rc = DNSD_OK;
         goto done;
     }
+    if (dnsd_limits(&cfg, data) != 0) {
+        srv_data_free(data);
+        goto done;
+    }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    ans_guard_t guard;
     srv_signer_t *signer = srv_signer_start(err, sizeof(err));
     if (!signer)
         log_msg(LOG_ERR, "%s", err);
-    else if (dnsd_guard_init(&cfg, &guard) == 0) {
+    else
         rc = dnsd_serve(&cfg, ctl, &privs);
-        ans_guard_set(NULL); /* every worker joined */
-        rrl_free(guard.rrl);
-    }
     srv_signer_stop(signer);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;

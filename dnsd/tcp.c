@@ -46,15 +46,14 @@
 /* Pause after EMFILE/ENFILE: the listener stays readable, so polling it again
  * at once would spin; a short pause lets connections close and free fds. */
 #define TCP_PAUSE_MS 100
-/* Per-client connection counters (see tcp_limits_set): 256 KiB. */
+/* Per-client connection counters (tcp.h "Abuse limits"): 256 KiB. */
 #define TCP_CLIENT_SLOTS 65536
 /* The inline read buffer: a frame of a message as large as a UDP query may be
  * (udp.h UDP_RECV_SLOT, 4096 bytes) with its length prefix. */
 #define TCP_RBUF_INLINE (2 + 4096)
 
-static unsigned tcp_max_per_client; /* 0: no cap */
-static unsigned tcp_read_ms;        /* 0: no read timeout */
 static uint8_t tcp_client_key[16];
+static bool tcp_keyed;
 static _Atomic uint32_t tcp_clients[TCP_CLIENT_SLOTS];
 
 struct tcp_conn {
@@ -171,14 +170,18 @@ static void tcp_on_conn_close(uv_handle_t *h)
     tcp_check_drained(ctx);
 }
 
-void tcp_limits_set(unsigned max_per_client, unsigned read_ms)
+/* The limits of the served data (data.h srv_limits_t), read per event so a
+ * reload applies them; none without limits (tests). */
+static unsigned tcp_max_per_client(void)
 {
-    tcp_max_per_client = max_per_client;
-    tcp_read_ms = read_ms;
-    /* Without randomness the hash is still a hash: collisions get guessable,
-     * nothing worse. */
-    if (getrandom(tcp_client_key, sizeof tcp_client_key, GRND_NONBLOCK) < 0)
-        memset(tcp_client_key, 0x5c, sizeof tcp_client_key);
+    const srv_limits_t *lim = srv_data_get()->limits;
+    return lim ? lim->tcp_max_per_client : 0;
+}
+
+static unsigned tcp_read_ms(void)
+{
+    const srv_limits_t *lim = srv_data_get()->limits;
+    return lim ? lim->tcp_read_ms : 0;
 }
 
 /* Counts a new connection from `peer`: its slot, -1 when there is no cap, or
@@ -187,14 +190,14 @@ static int tcp_client_take(const struct sockaddr_storage *peer)
 {
     uint8_t ip[16], h[8];
     size_t len;
+    unsigned max = tcp_max_per_client();
 
-    if (!tcp_max_per_client ||
+    if (!max ||
         !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
         return -1;
     cookie_siphash24(tcp_client_key, ip, len, h);
     int slot = (int)((h[0] | (unsigned)h[1] << 8) % TCP_CLIENT_SLOTS);
-    if (atomic_fetch_add_explicit(&tcp_clients[slot], 1, memory_order_relaxed) >=
-        tcp_max_per_client) {
+    if (atomic_fetch_add_explicit(&tcp_clients[slot], 1, memory_order_relaxed) >= max) {
         atomic_fetch_sub_explicit(&tcp_clients[slot], 1, memory_order_relaxed);
         return -2;
     }
@@ -438,9 +441,11 @@ static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             uv_read_stop(s); /* backpressure: resumed by tcp_resume() */
         /* The clock for finishing a message starts at its first byte and is
          * not reset by more bytes, so a trickle cannot hold the connection. */
-        if (!c->closing && c->pending == 0 && c->rlen > 0 && !c->partial && tcp_read_ms) {
+        unsigned read_ms;
+        if (!c->closing && c->pending == 0 && c->rlen > 0 && !c->partial &&
+            (read_ms = tcp_read_ms()) != 0) {
             c->partial = true;
-            uv_timer_start(&c->timer, tcp_on_read_timeout, tcp_read_ms, 0);
+            uv_timer_start(&c->timer, tcp_on_read_timeout, read_ms, 0);
         }
     } else if (nread == UV_EOF) {
         /* Half-close after the last query (RFC 7766 section 6.2.4 lets the
@@ -622,6 +627,13 @@ int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, ans_ctx_t *ans, unsigned idle_
                  unsigned cap)
 {
     memset(ctx, 0, sizeof(*ctx));
+    /* The workers' contexts are made one after the other by the main thread.
+     * Without randomness the hash is still a hash: collisions get guessable,
+     * nothing worse. */
+    if (!tcp_keyed &&
+        getrandom(tcp_client_key, sizeof tcp_client_key, GRND_NONBLOCK) < 0)
+        memset(tcp_client_key, 0x5c, sizeof tcp_client_key);
+    tcp_keyed = true;
     ctx->loop = loop;
     ctx->ans = ans;
     ctx->idle_ms = idle_ms;

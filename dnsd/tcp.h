@@ -60,14 +60,14 @@ typedef struct tcp_listener {
 } tcp_listener_t;
 
 /*
- * Abuse limits for every worker, set once before the workers start:
- * max_per_client connections per source address over the whole node (0: no
- * cap), and read_ms to finish a message once its first byte has arrived
- * (0: only the idle timeout applies). Counted in a shared table of atomic
- * counters indexed by a keyed hash of the address; addresses whose hashes
- * collide share a count, which with 65,536 slots matters only in a flood.
+ * Abuse limits: the served data's (data.h srv_limits_t, so a reload applies
+ * them) tcp_max_per_client connections per source address over the whole
+ * node (0: no cap), and tcp_read_ms to finish a message once its first byte
+ * has arrived (0: only the idle timeout applies). Counted in a shared table
+ * of atomic counters indexed by a keyed hash of the address; addresses whose
+ * hashes collide share a count, which with 65,536 slots matters only in a
+ * flood.
  */
-void tcp_limits_set(unsigned max_per_client, unsigned read_ms);
 
 /* Creates a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT, bound
  * to `l` and listening. Returns the fd, or -1 with a message naming the address. */
