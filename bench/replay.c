@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "answer.h"
-#include "cfg.h"
-#include "data.h"
+#include "dnsd/query/answer.h"
+#include "config/cfg.h"
+#include "dnsd/data/data.h"
 
 #define REPLAY_MAX_SRC 16
 #define REPLAY_QMAX 300 /* header + 255-byte name + type and class, rounded up */

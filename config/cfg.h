@@ -31,7 +31,7 @@ typedef enum {
     CFG_AAAA_ALL = 1,        /* "all": IPv6 on every pool name */
 } cfg_aaaa_t;
 
-/* query_log.dnstap: how PATH is written (dnsd/dnstap.h). */
+/* query_log.dnstap: how PATH is written (dnsd/io/dnstap.h). */
 typedef enum {
     CFG_DNSTAP_AUTO =
         0, /* "dnstap: PATH": a unix socket if PATH is one at start, else a file */
@@ -39,7 +39,7 @@ typedef enum {
     CFG_DNSTAP_UNIX = 2, /* "dnstap: {unix: PATH}" */
 } cfg_dnstap_mode_t;
 
-/* xdp.mode: how the XDP program is attached (dnsd/xdp.h). */
+/* xdp.mode: how the XDP program is attached (dnsd/io/xdp.h). */
 typedef enum {
     CFG_XDP_AUTO = 0,    /* native if the driver can, else generic */
     CFG_XDP_NATIVE = 1,  /* in the driver: fails where the driver lacks XDP */
@@ -125,7 +125,7 @@ typedef struct cfg {
     unsigned tcp_max_per_client;  /* per source address, per node; default 32 */
     unsigned tcp_read_timeout_ms; /* to finish a message once begun; default 5000 */
 
-    /* rrl: {rate, slip, ipv4_prefix, ipv6_prefix, exempt} (dnsd/rrl.h) */
+    /* rrl: {rate, slip, ipv4_prefix, ipv6_prefix, exempt} (dnsd/query/rrl.h) */
     unsigned rrl_rate;        /* responses/s per prefix; 0 = off (default) */
     unsigned rrl_slip;        /* every Nth limited response truncated; default 2 */
     unsigned rrl_ipv4_prefix; /* default 24 */
@@ -145,7 +145,7 @@ typedef struct cfg {
     char *dnstap_path; /* query_log: {dnstap: ...}; NULL: no query log */
     cfg_dnstap_mode_t dnstap_mode;
 
-    /* xdp: {interface, port, mode, zero_copy, fallback} (dnsd/xdp.h) */
+    /* xdp: {interface, port, mode, zero_copy, fallback} (dnsd/io/xdp.h) */
     char *xdp_interface;        /* NULL: no AF_XDP listener */
     unsigned xdp_port;          /* UDP port taken; default 53 */
     cfg_xdp_mode_t xdp_mode;    /* default auto */

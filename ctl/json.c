@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 #define CTL_JSON_DEPTH 64 /* bounds recursion on hostile input */
 

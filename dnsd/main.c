@@ -18,18 +18,18 @@
 #include <string.h>
 #include <uv.h>
 
-#include "cfg.h"
-#include "control.h"
-#include "data.h"
-#include "dnstap.h"
-#include "log.h"
-#include "notify.h"
-#include "privs.h"
-#include "guard.h"
-#include "signer.h"
-#include "tcp.h"
-#include "worker.h"
-#include "zones.h"
+#include "config/cfg.h"
+#include "dnsd/control/control.h"
+#include "dnsd/data/data.h"
+#include "dnsd/io/dnstap.h"
+#include "dnsd/base/log.h"
+#include "dnsd/base/notify.h"
+#include "dnsd/base/privs.h"
+#include "dnsd/query/guard.h"
+#include "dnsd/data/signer.h"
+#include "dnsd/io/tcp.h"
+#include "dnsd/io/worker.h"
+#include "zones/zones.h"
 
 /* How long in-flight TCP responses may take to finish at shutdown: long enough
  * for a response to a slow but live client, short enough for a service

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 #define DSEC_ALG_ECDSAP256 13
 #define DSEC_ALG_ED25519 15

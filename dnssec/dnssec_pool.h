@@ -5,7 +5,7 @@
 #ifndef DNSD_DNSSEC_POOL_H
 #define DNSD_DNSSEC_POOL_H
 
-#include "dnssec.h"
+#include "dnssec/dnssec.h"
 
 /* Sets per slot (pool name, family, effective walk). Eight keeps a
  * resolver's view varied between refreshes at a memory cost of about

@@ -26,7 +26,7 @@
  * returned for ECS scope is the database network's, exactly as before. IPv6
  * still goes through libmaxminddb.
  */
-#include "geo.h"
+#include "geoip/geo.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 typedef struct zone_country {
     const char *name; /* zone name: lower-case code, "uk" for GB */

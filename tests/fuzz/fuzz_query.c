@@ -28,9 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "answer.h"
-#include "rrl.h"
-#include "wire.h"
+#include "dnsd/query/answer.h"
+#include "dnsd/query/rrl.h"
+#include "dnsd/query/wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "answer.h"
+#include "dnsd/query/answer.h"
 #include "check.h"
 #include "pktbuild.h"
-#include "wire.h"
+#include "dnsd/query/wire.h"
 
 static char dir[] = "/tmp/dnsd-test-answer-XXXXXX";
 static srv_data_t *data;

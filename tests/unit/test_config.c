@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "cfg.h"
+#include "config/cfg.h"
 #include "check.h"
 
 static const cfg_t zero_cfg;

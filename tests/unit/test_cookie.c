@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "testaddr.h"
-#include "cookie.h"
+#include "dnsd/query/cookie.h"
 
 static void hex(const char *s, uint8_t *out, size_t n)
 {

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 extern char **environ;
 

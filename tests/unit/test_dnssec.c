@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "dnssec_pool.h"
+#include "dnssec/dnssec_pool.h"
 
 static char dir[] = "/tmp/dnsd-test-dnssec-XXXXXX";
 static char key13[512], key15[512];

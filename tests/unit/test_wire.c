@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "pktbuild.h"
-#include "wire.h"
+#include "dnsd/query/wire.h"
 
 static pkt_t P;
 

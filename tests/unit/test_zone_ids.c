@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 static void test_names(void)
 {

@@ -1,0 +1,573 @@
+/*
+ * metrics.c - Prometheus text format 0.0.4 and the /metrics request parser
+ * (see metrics.h). Off the query path: allocation is fine here.
+ */
+#include "dnsd/control/metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/zones.h"
+
+typedef struct met_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} met_buf_t;
+
+__attribute__((format(printf, 2, 3))) static void met_add(met_buf_t *b, const char *fmt,
+                                                          ...)
+{
+    for (int tries = 0; tries < 2 && !b->oom; tries++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n =
+            vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+/* A label value with \, " and newline escaped (exposition format). */
+static void met_add_label(met_buf_t *b, const char *v)
+{
+    char tmp[512];
+    size_t n = 0;
+    for (; *v && n < sizeof tmp - 3; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            tmp[n++] = '\\';
+            tmp[n++] = *v == '\n' ? 'n' : *v;
+        } else {
+            tmp[n++] = *v;
+        }
+    }
+    tmp[n] = '\0';
+    met_add(b, "\"%s\"", tmp);
+}
+
+static void met_family(met_buf_t *b, const char *name, const char *type, const char *help)
+{
+    met_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{key="value"} N */
+static void met_one(met_buf_t *b, const char *name, const char *key, const char *value,
+                    uint64_t n)
+{
+    met_add(b, "%s{%s=", name, key);
+    met_add_label(b, value);
+    met_add(b, "} %llu\n", (unsigned long long)n);
+}
+
+static const char *const met_rcode_names[16] = {
+    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
+    "RCODE12",  "RCODE13", "RCODE14",  "RCODE15"};
+static const char *const met_qtype_names[STAT_QTYPES] = {"A",   "NS",   "CNAME", "SOA",
+                                                         "TXT", "AAAA", "ANY",   "other"};
+static const char *const met_push_names[MET_PUSH_REASONS] = {
+    "payload",          "unknown_origin",  "invalid_snapshot",
+    "serial_not_newer", "state_dir_write", "out_of_memory"};
+
+const char *met_push_reason_name(met_push_reason_t r)
+{
+    return (unsigned)r < MET_PUSH_REASONS ? met_push_names[r] : "other";
+}
+
+static const double met_push_bounds[MET_PUSH_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+void met_hist_observe(met_hist_t *h, double seconds)
+{
+    int i = 0;
+    while (i < MET_PUSH_BUCKETS && seconds > met_push_bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->sum += seconds > 0 ? seconds : 0;
+}
+
+static void met_queries(met_buf_t *b, const met_snap_t *s)
+{
+    const srv_stats_t *st = s->st;
+    met_family(b, "dnsd_queries_total", "counter", "Queries parsed, by transport.");
+    met_one(b, "dnsd_queries_total", "transport", "udp", st->queries[STAT_UDP]);
+    met_one(b, "dnsd_queries_total", "transport", "tcp", st->queries[STAT_TCP]);
+    met_family(b, "dnsd_queries_by_zone_total", "counter",
+               "Queries by served zone; \"none\" for names outside every zone.");
+    for (size_t i = 0; i < s->n_origins && i < STAT_ORIGINS - 1; i++)
+        met_one(b, "dnsd_queries_by_zone_total", "zone", s->origins[i].name,
+                st->by_origin[i]);
+    met_one(b, "dnsd_queries_by_zone_total", "zone", "none",
+            st->by_origin[STAT_ORIGINS - 1]);
+    met_family(b, "dnsd_queries_by_qtype_total", "counter", "Queries by QTYPE.");
+    for (int i = 0; i < STAT_QTYPES; i++)
+        met_one(b, "dnsd_queries_by_qtype_total", "qtype", met_qtype_names[i],
+                st->by_qtype[i]);
+    met_family(b, "dnsd_queries_ecs_total", "counter",
+               "Queries with a valid EDNS Client Subnet option.");
+    met_add(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
+    met_family(b, "dnsd_responses_total", "counter", "Responses by RCODE.");
+    for (int i = 0; i < 16; i++)
+        if (st->rcode[i] || i <= 5)
+            met_one(b, "dnsd_responses_total", "rcode", met_rcode_names[i], st->rcode[i]);
+    met_one(b, "dnsd_responses_total", "rcode", "BADVERS", st->badvers);
+    met_family(b, "dnsd_responses_truncated_total", "counter",
+               "UDP responses sent with TC.");
+    met_add(b, "dnsd_responses_truncated_total %llu\n",
+            (unsigned long long)st->truncated);
+}
+
+/* Abuse limits: RRL, cookies (label order = cookie_result_t), TCP limits. */
+static void met_abuse(met_buf_t *b, const srv_stats_t *st)
+{
+    static const char *const cookie[4] = {"none", "client_only", "valid", "invalid"};
+    met_family(b, "dnsd_rrl_dropped_total", "counter", "UDP responses withheld by RRL.");
+    met_add(b, "dnsd_rrl_dropped_total %llu\n", (unsigned long long)st->rrl_dropped);
+    met_family(b, "dnsd_rrl_slipped_total", "counter",
+               "Rate-limited UDP responses sent truncated (slip).");
+    met_add(b, "dnsd_rrl_slipped_total %llu\n", (unsigned long long)st->rrl_slipped);
+    met_family(b, "dnsd_cookies_total", "counter", "Queries by DNS cookie (RFC 7873) result.");
+    for (int i = 0; i < 4; i++)
+        met_one(b, "dnsd_cookies_total", "result", cookie[i], st->cookies[i]);
+    met_family(b, "dnsd_tcp_limit_closed_total", "counter",
+               "DNS TCP connections refused or closed by an abuse limit.");
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "per_client", st->tcp_client_refused);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
+            st->tcp_write_timeouts);
+    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "large_message",
+            st->tcp_large_refused);
+}
+
+static void met_pool(met_buf_t *b, const met_snap_t *s)
+{
+    const srv_stats_t *st = s->st;
+    met_family(
+        b, "dnsd_pool_answers_total", "counter",
+        "Pool A/AAAA answers by zone chosen and whether a later zone topped it up.");
+    for (int id = 0; id < zone_id_count() && id < ZONE_ID_MAX; id++)
+        for (int bf = 0; bf < 2; bf++)
+            if (st->pool_by_zone[id][bf] || id == ZONE_GLOBAL) {
+                met_add(b, "dnsd_pool_answers_total{zone=");
+                met_add_label(b, zone_id_name(id));
+                met_add(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
+                        (unsigned long long)st->pool_by_zone[id][bf]);
+            }
+    met_family(b, "dnsd_pool_answers_empty_total", "counter",
+               "Pool names answered NODATA: no eligible server.");
+    met_add(b, "dnsd_pool_answers_empty_total %llu\n",
+            (unsigned long long)st->pool_empty);
+    met_family(b, "dnsd_nts_srv_answers_total", "counter",
+               "SRV answers at NTS names (_ntske._tcp) with at least one record.");
+    met_add(b, "dnsd_nts_srv_answers_total %llu\n", (unsigned long long)st->nts_answers);
+    met_family(b, "dnsd_nts_srv_answers_empty_total", "counter",
+               "NTS names answered NODATA: no NTS-KE endpoint with an eligible server.");
+    met_add(b, "dnsd_nts_srv_answers_empty_total %llu\n",
+            (unsigned long long)st->nts_empty);
+}
+
+static void met_packets(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const why[STAT_DROP_REASONS] = {"short", "response", "malformed",
+                                                       "too_big"};
+    const srv_stats_t *st = s->st;
+    met_family(b, "dnsd_packets_dropped_total", "counter",
+               "Packets not answered, or answered FORMERR (malformed), by reason.");
+    for (int i = 0; i < STAT_DROP_REASONS; i++)
+        met_one(b, "dnsd_packets_dropped_total", "reason", why[i], st->dropped[i]);
+    met_one(b, "dnsd_packets_dropped_total", "reason", "udp_send_error",
+            st->udp_send_errors);
+    met_family(b, "dnsd_tcp_connections_total", "counter",
+               "DNS TCP connections by event (closed includes idle_closed).");
+    met_one(b, "dnsd_tcp_connections_total", "event", "accepted", st->tcp_accepted);
+    met_one(b, "dnsd_tcp_connections_total", "event", "closed", st->tcp_closed);
+    met_one(b, "dnsd_tcp_connections_total", "event", "refused", st->tcp_refused);
+    met_one(b, "dnsd_tcp_connections_total", "event", "idle_closed", st->tcp_idle_closed);
+    met_family(b, "dnsd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
+    met_add(b, "dnsd_tcp_connections_open %llu\n",
+            (unsigned long long)(st->tcp_accepted > st->tcp_closed
+                                     ? st->tcp_accepted - st->tcp_closed
+                                     : 0));
+    met_family(b, "dnsd_dnstap_dropped_total", "counter",
+               "dnstap messages lost (queue full or message too big).");
+    met_add(b, "dnsd_dnstap_dropped_total %llu\n",
+            (unsigned long long)st->dnstap_dropped);
+    met_abuse(b, st);
+}
+
+static void met_control(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const req[4] = {"push", "status", "reload", "stats"};
+    met_family(b, "dnsd_control_connections_total", "counter",
+               "Control connections accepted by socket, and refused over the cap.");
+    met_one(b, "dnsd_control_connections_total", "socket", "unix", s->ctl_conns_unix);
+    met_one(b, "dnsd_control_connections_total", "socket", "tcp", s->ctl_conns_tcp);
+    met_one(b, "dnsd_control_connections_total", "socket", "refused",
+            s->ctl_conns_refused);
+    met_family(b, "dnsd_control_limits_total", "counter",
+               "Control connections closed, refused or paused by a limit, by event.");
+    for (size_t i = 0; i < s->n_ctl_limits; i++)
+        met_one(b, "dnsd_control_limits_total", "event", s->ctl_limits[i].label,
+                s->ctl_limits[i].value);
+    met_family(b, "dnsd_control_requests_total", "counter", "Control requests by type.");
+    for (int i = 0; i < 4; i++)
+        met_one(b, "dnsd_control_requests_total", "type", req[i], s->ctl_requests[i]);
+    met_family(
+        b, "dnsd_control_frames_refused_total", "counter",
+        "Control frames refused by the protocol (bad MAC, replay, ...), by reason.");
+    for (size_t i = 0; i < s->n_frames_refused; i++)
+        met_one(b, "dnsd_control_frames_refused_total", "reason",
+                s->frames_refused[i].label, s->frames_refused[i].value);
+    met_family(b, "dnsd_control_pushes_total", "counter",
+               "Snapshot pushes by result: accepted, or the reason they were refused.");
+    met_one(b, "dnsd_control_pushes_total", "result", "accepted", s->push_ok);
+    for (int i = 0; i < MET_PUSH_REASONS; i++)
+        met_one(b, "dnsd_control_pushes_total", "result", met_push_names[i],
+                s->push_refused[i]);
+    met_family(b, "dnsd_reloads_total", "counter", "Reloads (SIGHUP, RELOAD) by result.");
+    met_one(b, "dnsd_reloads_total", "result", "ok", s->reload_ok);
+    met_one(b, "dnsd_reloads_total", "result", "failed", s->reload_failed);
+    met_family(b, "dnsd_geoip_reloads_refused_total", "counter",
+               "Reloads refused because the GeoIP database could not be used; the "
+               "running one stays.");
+    met_add(b, "dnsd_geoip_reloads_refused_total %llu\n",
+            (unsigned long long)s->geoip_refused);
+    met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
+               "Unix time of the last load of the configuration (start-up or reload).");
+    met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
+    met_family(b, "dnsd_last_reload_success", "gauge", "1 if the last load succeeded.");
+    met_add(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
+}
+
+/* NTS-capable servers (snapshot key "nts") and the NTS-KE endpoints that
+ * SRV answers at _ntske._tcp names draw from, by zone (origin). */
+static void met_nts_zones(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_zone_nts_servers", "gauge",
+               "Servers with an NTS-KE endpoint in the served snapshot, by zone and "
+               "state (all, eligible).");
+    for (size_t i = 0; i < s->n_origins; i++)
+        for (int e = 0; e < 2; e++) {
+            met_add(b, "dnsd_zone_nts_servers{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, ",state=\"%s\"} %u\n", e ? "eligible" : "all",
+                    s->origins[i].nts[e]);
+        }
+    met_family(b, "dnsd_zone_nts_endpoints", "gauge",
+               "Distinct NTS-KE endpoints (host, port) with an eligible server: SRV "
+               "targets, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        met_one(b, "dnsd_zone_nts_endpoints", "zone", s->origins[i].name,
+                s->origins[i].nts[2]);
+}
+
+/* name_bucket{result,le} cumulative, name_sum, name_count (= the +Inf bucket,
+ * as the exposition format requires). */
+static void met_histogram(met_buf_t *b, const char *name, const char *result,
+                          const met_hist_t *h)
+{
+    uint64_t n = 0;
+    for (int i = 0; i <= MET_PUSH_BUCKETS; i++) {
+        n += h->bucket[i];
+        met_add(b, "%s_bucket{result=\"%s\",le=", name, result);
+        if (i < MET_PUSH_BUCKETS)
+            met_add(b, "\"%g\"} %llu\n", met_push_bounds[i], (unsigned long long)n);
+        else
+            met_add(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
+    }
+    met_add(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
+    met_add(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
+}
+
+/* How long pushes take, and how old the snapshots they brought are. */
+static void met_push_times(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_control_push_duration_seconds", "histogram",
+               "Time from a complete PUSH frame to its reply, by result (accepted, "
+               "refused).");
+    met_histogram(b, "dnsd_control_push_duration_seconds", "accepted",
+                  &s->push_duration[0]);
+    met_histogram(b, "dnsd_control_push_duration_seconds", "refused",
+                  &s->push_duration[1]);
+    met_family(b, "dnsd_zone_snapshot_timestamp_seconds", "gauge",
+               "Unix time this node accepted the served snapshot, by zone: the push, or "
+               "the modification time of the file it was loaded from.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool) {
+            met_add(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.3f\n", s->origins[i].snapshot_time);
+        }
+}
+
+static void met_zones(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const fam[2] = {"ipv4", "ipv6"};
+    met_family(b, "dnsd_zone_serial", "gauge", "Serial of the served snapshot, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].has_pool)
+            met_one(b, "dnsd_zone_serial", "zone", s->origins[i].name,
+                    s->origins[i].serial);
+    met_family(
+        b, "dnsd_zone_servers", "gauge",
+        "Servers in the served snapshot by zone, family and state (all, eligible).");
+    for (size_t i = 0; i < s->n_origins; i++)
+        for (int f = 0; f < 2; f++)
+            for (int e = 0; e < 2; e++) {
+                met_add(b, "dnsd_zone_servers{zone=");
+                met_add_label(b, s->origins[i].name);
+                met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
+                        e ? "eligible" : "all", s->origins[i].servers[f][e]);
+            }
+    met_nts_zones(b, s);
+}
+
+/* DNSSEC: alert rules watch the expiry gauge (re-signing stalled) and the
+ * counter's rate (the signer thread alive). */
+static void met_dnssec(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(b, "dnsd_dnssec_signatures_total", "counter",
+               "RRSIGs made since start (static data, pool answer sets, online NSEC).");
+    met_add(b, "dnsd_dnssec_signatures_total %llu\n",
+            (unsigned long long)s->dnssec_signatures);
+    met_family(b, "dnsd_dnssec_signature_expiry_seconds", "gauge",
+               "Seconds until the earliest signature served for the origin expires.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].dnssec) {
+            met_add(b, "dnsd_dnssec_signature_expiry_seconds{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %.0f\n", s->origins[i].sig_expiry_s);
+        }
+    met_family(b, "dnsd_dnssec_answer_set_bytes", "gauge",
+               "Memory of the signed pool answer sets, by origin.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        if (s->origins[i].dnssec) {
+            met_add(b, "dnsd_dnssec_answer_set_bytes{zone=");
+            met_add_label(b, s->origins[i].name);
+            met_add(b, "} %zu\n", s->origins[i].sig_set_bytes);
+        }
+}
+
+/* The state directory: what a load could not use, what a crash left there. */
+static void met_state(met_buf_t *b, const met_snap_t *s)
+{
+    met_family(
+        b, "dnsd_state_load_errors_total", "counter",
+        "State files refused (corrupt, not a file) or unreadable at a load, by zone.");
+    for (size_t i = 0; i < s->n_origins; i++)
+        met_one(b, "dnsd_state_load_errors_total", "zone", s->origins[i].name,
+                s->origins[i].state_errors);
+    met_family(b, "dnsd_state_temp_files_removed_total", "counter",
+               "Temporary files of interrupted state writes removed at start-up.");
+    met_add(b, "dnsd_state_temp_files_removed_total %llu\n",
+            (unsigned long long)s->state_temp_removed);
+}
+
+static void met_process(met_buf_t *b, const met_snap_t *s)
+{
+    static const char *const code[5] = {"200", "400", "404", "405", "other"};
+    static const char *const conn[3] = {"accepted", "evicted", "refused"};
+    met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
+    met_one(b, "dnsd_build_info", "version", s->version, 1);
+    met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
+    met_add(b, "dnsd_workers %zu\n", s->workers);
+    met_family(b, "dnsd_start_time_seconds", "gauge", "Unix time the daemon started.");
+    met_add(b, "dnsd_start_time_seconds %.3f\n", s->start_time);
+    met_family(b, "dnsd_metrics_requests_total", "counter",
+               "HTTP requests to this responder by status code.");
+    for (int i = 0; i < 5; i++)
+        met_one(b, "dnsd_metrics_requests_total", "code", code[i], s->http_requests[i]);
+    met_family(b, "dnsd_metrics_connections_total", "counter",
+               "Connections to this responder: accepted, evicted for a newcomer when "
+               "all were taken, refused.");
+    for (int i = 0; i < 3; i++)
+        met_one(b, "dnsd_metrics_connections_total", "event", conn[i], s->http_conns[i]);
+}
+
+int met_render(const met_snap_t *s, char **out, size_t *len)
+{
+    met_buf_t b = {0};
+    met_queries(&b, s);
+    met_pool(&b, s);
+    met_packets(&b, s);
+    met_control(&b, s);
+    met_zones(&b, s);
+    met_push_times(&b, s);
+    met_state(&b, s);
+    met_dnssec(&b, s);
+    met_process(&b, s);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return -1;
+    }
+    *out = b.p;
+    *len = b.len;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* HTTP/1.x request head (RFC 9112 sections 2-5)                            */
+/* ------------------------------------------------------------------------ */
+
+/* tchar (RFC 9110 section 5.6.2) */
+static bool met_tchar(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Length of the head including its empty line, or 0 if not complete. */
+static size_t met_head_len(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (buf[i + 1] == '\n')
+            return i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* One line [p, end) without its line end. Request line: method SP target SP
+ * version; returns the result it decides, MET_HTTP_MORE if fine so far. */
+static met_http_t met_request_line(const uint8_t *p, const uint8_t *end,
+                                   met_http_req_t *req)
+{
+    const uint8_t *m = p;
+    while (p < end && met_tchar(*p))
+        p++;
+    size_t mlen = (size_t)(p - m);
+    if (mlen == 0 || p == end || *p++ != ' ')
+        return MET_HTTP_BAD_REQUEST;
+    const uint8_t *t = p;
+    while (p<end && * p> ' ' && *p < 0x7f)
+        p++;
+    size_t tlen = (size_t)(p - t);
+    if (tlen == 0 || *t != '/' || p == end || *p++ != ' ')
+        return MET_HTTP_BAD_REQUEST;
+    size_t vlen = (size_t)(end - p);
+    if (vlen < 5 || memcmp(p, "HTTP/", 5) != 0)
+        return MET_HTTP_BAD_REQUEST;
+    if (vlen != 8 || (memcmp(p, "HTTP/1.1", 8) != 0 && memcmp(p, "HTTP/1.0", 8) != 0))
+        return MET_HTTP_BAD_VERSION;
+    req->head = mlen == 4 && memcmp(m, "HEAD", 4) == 0;
+    if (!req->head && !(mlen == 3 && memcmp(m, "GET", 3) == 0))
+        return MET_HTTP_BAD_METHOD;
+    size_t plen = 0;
+    while (plen < tlen && t[plen] != '?')
+        plen++;
+    if (plen == 8 && memcmp(t, "/metrics", 8) == 0)
+        return MET_HTTP_METRICS;
+    return MET_HTTP_NOT_FOUND;
+}
+
+/* A header field line: name ":" value, no control bytes but HTAB. */
+static bool met_header_line(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *n = p;
+    while (p < end && met_tchar(*p))
+        p++;
+    if (p == n || p == end || *p != ':')
+        return false;
+    for (p++; p < end; p++)
+        if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+void met_http_parse(const uint8_t *buf, size_t len, size_t max, met_http_req_t *req)
+{
+    req->head = false;
+    size_t hl = met_head_len(buf, len < max ? len : max);
+    if (hl == 0) {
+        req->result = len >= max ? MET_HTTP_TOO_LARGE : MET_HTTP_MORE;
+        return;
+    }
+    const uint8_t *p = buf, *end = buf + hl;
+    met_http_t r = MET_HTTP_MORE;
+    for (bool first = true; p < end;) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+        if (le == p) /* the empty line */
+            break;
+        if (first)
+            r = met_request_line(p, le, req);
+        else if (!met_header_line(p, le))
+            r = MET_HTTP_BAD_REQUEST;
+        first = false;
+        p = nl + 1;
+        if (r == MET_HTTP_BAD_REQUEST)
+            break;
+    }
+    req->result = r == MET_HTTP_MORE ? MET_HTTP_BAD_REQUEST : r;
+}
+
+int met_http_status(met_http_t r)
+{
+    switch (r) {
+    case MET_HTTP_METRICS:
+        return 200;
+    case MET_HTTP_NOT_FOUND:
+        return 404;
+    case MET_HTTP_BAD_METHOD:
+        return 405;
+    case MET_HTTP_TOO_LARGE:
+        return 431;
+    case MET_HTTP_BAD_VERSION:
+        return 505;
+    default:
+        return 400;
+    }
+}
+
+const char *met_http_error_body(met_http_t r)
+{
+    switch (r) {
+    case MET_HTTP_METRICS:
+        return "OK\n";
+    case MET_HTTP_NOT_FOUND:
+        return "Not Found\n";
+    case MET_HTTP_BAD_METHOD:
+        return "Method Not Allowed\n";
+    case MET_HTTP_TOO_LARGE:
+        return "Request Header Fields Too Large\n";
+    case MET_HTTP_BAD_VERSION:
+        return "HTTP Version Not Supported\n";
+    default:
+        return "Bad Request\n";
+    }
+}
+
+size_t met_http_head(met_http_t r, size_t body_len, char *hdr, size_t cap)
+{
+    const char *reason = met_http_error_body(r);
+    int n = snprintf(hdr, cap,
+                     "HTTP/1.1 %d %.*s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                     "Connection: close\r\n\r\n",
+                     met_http_status(r), (int)strlen(reason) - 1, reason,
+                     r == MET_HTTP_METRICS ? "text/plain; version=0.0.4; charset=utf-8"
+                                           : "text/plain; charset=utf-8",
+                     body_len, r == MET_HTTP_BAD_METHOD ? "Allow: GET, HEAD\r\n" : "");
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
