@@ -18,68 +18,6 @@
 #include "dnsd/base/log.h"
 #include "dnsd/io/xdp.h"
 
-/* ------------------------------------------------------------------------ */
-/* JSON text, grown as needed                                               */
-/* ------------------------------------------------------------------------ */
-
-typedef struct srv_jb {
-    char *p;
-    size_t len, cap;
-    bool bad; /* out of memory: the result is NULL */
-} srv_jb_t;
-
-static bool srv_jb_room(srv_jb_t *b, size_t more)
-{
-    if (b->bad)
-        return false;
-    if (b->len + more + 1 <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->bad = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
-}
-
-__attribute__((format(printf, 2, 3))) static void srv_jb_add(srv_jb_t *b, const char *fmt,
-                                                              ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !srv_jb_room(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-static void srv_jb_str(srv_jb_t *b, const char *s)
-{
-    size_t n = ctl_json_quote(NULL, 0, s);
-    if (!srv_jb_room(b, n))
-        return;
-    ctl_json_quote(b->p + b->len, n + 1, s);
-    b->len += n;
-}
-
-static char *srv_jb_done(srv_jb_t *b)
-{
-    if (b->bad || !b->p) {
-        free(b->p);
-        return NULL;
-    }
-    return b->p;
-}
-
 static void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail)
 {
     out->type = CTL_T_ERR;
@@ -87,12 +25,12 @@ static void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *d
 }
 
 /* "serial": N or null, for origin o. */
-static void srv_jb_serial(srv_jb_t *b, const srv_origin_t *o)
+static void srv_json_serial(strbuf_t *b, const srv_origin_t *o)
 {
     if (o->pool)
-        srv_jb_add(b, "%llu", (unsigned long long)zone_pool_snapshot(o->pool)->serial);
+        strbuf_printf(b, "%llu", (unsigned long long)zone_pool_snapshot(o->pool)->serial);
     else
-        srv_jb_add(b, "null");
+        strbuf_printf(b, "null");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -190,18 +128,18 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
         out->refusal = MET_PUSH_STATE_WRITE;
         return srv_reply_err(out, "state_dir write failed", why);
     }
-    srv_jb_t b = {0};
-    srv_jb_add(&b, "{\"origin\": ");
-    srv_jb_str(&b, o->name);
-    srv_jb_add(&b, ", \"old_serial\": ");
-    srv_jb_serial(&b, o);
+    strbuf_t b = {0};
+    strbuf_printf(&b, "{\"origin\": ");
+    ctl_json_put(&b, o->name);
+    strbuf_printf(&b, ", \"old_serial\": ");
+    srv_json_serial(&b, o);
     srv_data_publish(next); /* frees cur, and o with it */
     t[3] = uv_hrtime();
     double ms = (double)(t[3] - t0) / 1e6;
     c->st.last_push_ms[0] = (double)(t[0] - t0) / 1e6;
     for (int k = 1; k < 4; k++)
         c->st.last_push_ms[k] = (double)(t[k] - t[k - 1]) / 1e6;
-    srv_jb_add(&b, ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
+    strbuf_printf(&b, ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
                (unsigned long long)new_serial, n_servers, ms, stored ? "true" : "false");
     log_msg(LOG_INFO, "control: %s serial %llu pushed (%zu servers, %.1f ms)%s",
             next->origins[i].name, (unsigned long long)new_serial, n_servers, ms,
@@ -209,7 +147,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     if (srv_origin_nts_unsigned(&next->origins[i], why, sizeof why))
         log_msg(LOG_WARNING, "control: %s", why);
     out->type = CTL_T_OK;
-    out->json = srv_jb_done(&b);
+    out->json = strbuf_take(&b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -218,56 +156,56 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
 
 /* {"@": {"v4": [eligible, total], "v6": [...]}, ...} for zones with servers;
  * zones with NTS-capable servers add "nts": [eligible, total, endpoints]. */
-static void srv_jb_counts(srv_jb_t *b, const zone_pool_t *pool)
+static void srv_json_counts(strbuf_t *b, const zone_pool_t *pool)
 {
     int n = zone_id_count();
     bool first = true;
-    srv_jb_add(b, "{");
+    strbuf_printf(b, "{");
     for (int id = 0; pool && id < n; id++) {
         unsigned t4, e4, t6, e6;
         zone_pool_counts(pool, id, 4, &t4, &e4);
         zone_pool_counts(pool, id, 6, &t6, &e6);
         if (t4 + t6 == 0)
             continue;
-        srv_jb_add(b, "%s", first ? "" : ", ");
-        srv_jb_str(b, zone_id_name(id));
-        srv_jb_add(b, ": {\"v4\": [%u, %u], \"v6\": [%u, %u]", e4, t4, e6, t6);
+        strbuf_printf(b, "%s", first ? "" : ", ");
+        ctl_json_put(b, zone_id_name(id));
+        strbuf_printf(b, ": {\"v4\": [%u, %u], \"v6\": [%u, %u]", e4, t4, e6, t6);
         unsigned nl, ne, nep;
         zone_pool_nts_counts(pool, id, &nl, &ne, &nep);
         if (nl)
-            srv_jb_add(b, ", \"nts\": [%u, %u, %u]", ne, nl, nep);
-        srv_jb_add(b, "}");
+            strbuf_printf(b, ", \"nts\": [%u, %u, %u]", ne, nl, nep);
+        strbuf_printf(b, "}");
         first = false;
     }
-    srv_jb_add(b, "}");
+    strbuf_printf(b, "}");
 }
 
 /* {"servers": listed, "eligible": n, "endpoints": n}: NTS-capable servers of
  * "@" and the NTS-KE endpoints SRV answers name. */
-static void srv_jb_nts(srv_jb_t *b, const zone_pool_t *pool)
+static void srv_json_nts(strbuf_t *b, const zone_pool_t *pool)
 {
     unsigned listed = 0, elig = 0, eps = 0;
     if (pool)
         zone_pool_nts_counts(pool, ZONE_GLOBAL, &listed, &elig, &eps);
-    srv_jb_add(b, "{\"servers\": %u, \"eligible\": %u, \"endpoints\": %u}", listed, elig,
+    strbuf_printf(b, "{\"servers\": %u, \"eligible\": %u, \"endpoints\": %u}", listed, elig,
                eps);
 }
 
 /* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
  * snapshot it serves (UTC, to the second; srv_origin_t.snap_time says what
  * that is after a restart) and how long ago; null without a snapshot. */
-static void srv_jb_snapshot_time(srv_jb_t *b, const srv_origin_t *o)
+static void srv_json_snapshot_time(strbuf_t *b, const srv_origin_t *o)
 {
     char when[32];
     struct tm tm;
     time_t t = (time_t)o->snap_time;
     double age = (double)time(NULL) - o->snap_time;
     if (!o->pool) {
-        srv_jb_add(b, ", \"snapshot_time\": null, \"snapshot_age_s\": null");
+        strbuf_printf(b, ", \"snapshot_time\": null, \"snapshot_age_s\": null");
         return;
     }
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    srv_jb_add(b, ", \"snapshot_time\": \"%s\", \"snapshot_age_s\": %lld", when,
+    strbuf_printf(b, ", \"snapshot_time\": \"%s\", \"snapshot_age_s\": %lld", when,
                (long long)(age > 0 ? age : 0));
 }
 
@@ -279,40 +217,40 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     struct tm tm;
     memcpy(id, d->identity, n);
     id[n] = '\0';
-    srv_jb_t b = {0};
-    srv_jb_add(&b, "{\"identity\": ");
-    srv_jb_str(&b, id);
-    srv_jb_add(&b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
+    strbuf_t b = {0};
+    strbuf_printf(&b, "{\"identity\": ");
+    ctl_json_put(&b, id);
+    strbuf_printf(&b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
                DNSD_VERSION, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000000000u),
                c->ws ? srv_workers_count(c->ws) : 0);
     for (size_t i = 0; i < d->n_origins; i++) {
         const srv_origin_t *o = &d->origins[i];
-        srv_jb_add(&b, "%s{\"origin\": ", i ? ", " : "");
-        srv_jb_str(&b, o->name);
-        srv_jb_add(&b, ", \"serial\": ");
-        srv_jb_serial(&b, o);
-        srv_jb_snapshot_time(&b, o);
-        srv_jb_add(&b, ", \"servers\": %zu, \"nts\": ",
+        strbuf_printf(&b, "%s{\"origin\": ", i ? ", " : "");
+        ctl_json_put(&b, o->name);
+        strbuf_printf(&b, ", \"serial\": ");
+        srv_json_serial(&b, o);
+        srv_json_snapshot_time(&b, o);
+        strbuf_printf(&b, ", \"servers\": %zu, \"nts\": ",
                    o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
-        srv_jb_nts(&b, o->pool);
-        srv_jb_add(&b, ", \"counts\": ");
-        srv_jb_counts(&b, o->pool);
+        srv_json_nts(&b, o->pool);
+        strbuf_printf(&b, ", \"counts\": ");
+        srv_json_counts(&b, o->pool);
         char dnssec[2048];
         srv_dnssec_status(o, dnssec, sizeof dnssec);
-        srv_jb_add(&b, ", \"dnssec\": %s}", dnssec);
+        strbuf_printf(&b, ", \"dnssec\": %s}", dnssec);
     }
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&c->last_reload.time, &tm));
-    srv_jb_add(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
+    strbuf_printf(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
                when, c->last_reload.trigger);
-    srv_jb_str(&b, c->last_reload.result);
-    srv_jb_add(&b, "}");
+    ctl_json_put(&b, c->last_reload.result);
+    strbuf_printf(&b, "}");
     char *xdp = srv_xdp_status_json(srv_workers_xdp_listener(c->ws));
     if (xdp)
-        srv_jb_add(&b, ", \"xdp\": %s", xdp);
+        strbuf_printf(&b, ", \"xdp\": %s", xdp);
     free(xdp);
-    srv_jb_add(&b, "}");
+    strbuf_printf(&b, "}");
     out->type = CTL_T_OK;
-    out->json = srv_jb_done(&b);
+    out->json = strbuf_take(&b);
 }
 
 size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
@@ -330,18 +268,18 @@ size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
     return n;
 }
 
-static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
+static void srv_json_control_stats(strbuf_t *b, const srv_ctl_stats_t *st)
 {
-    srv_jb_add(b,
+    strbuf_printf(b,
                "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
                "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
                (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
                (unsigned long long)st->conns_refused,
                (unsigned long long)st->limits[SRV_CTL_LIM_IDLE]);
     for (int i = 0; i < SRV_CTL_LIMITS; i++)
-        srv_jb_add(b, "%s\"%s\": %llu", i ? ", " : "", srv_ctl_limit_names[i],
+        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", srv_ctl_limit_names[i],
                    (unsigned long long)st->limits[i]);
-    srv_jb_add(b,
+    strbuf_printf(b,
                "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
                "\"stats\": %llu}, \"refused\": {",
                (unsigned long long)st->requests[CTL_T_PUSH],
@@ -351,9 +289,9 @@ static void srv_jb_control_stats(srv_jb_t *b, const srv_ctl_stats_t *st)
     srv_ctl_refusal_t r[SRV_CTL_REFUSALS_MAX];
     size_t n = srv_ctl_refusals(st, r);
     for (size_t i = 0; i < n; i++)
-        srv_jb_add(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
+        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
                    (unsigned long long)r[i].count);
-    srv_jb_add(b,
+    strbuf_printf(b,
                "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
                "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "
                "\"build\": %.3f, \"store\": %.3f, \"publish\": %.3f}}",
@@ -371,8 +309,8 @@ static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
                                                          "too_big"};
     srv_stats_t t;
     srv_workers_stats(c->ws, &t);
-    srv_jb_t b = {0};
-    srv_jb_add(&b, "{\"queries\": {\"udp\": %llu, \"tcp\": %llu}, \"rcodes\": {",
+    strbuf_t b = {0};
+    strbuf_printf(&b, "{\"queries\": {\"udp\": %llu, \"tcp\": %llu}, \"rcodes\": {",
                (unsigned long long)t.queries[STAT_UDP], (unsigned long long)t.queries[STAT_TCP]);
     for (int r = 0; r < 16; r++) {
         char name[16];
@@ -381,14 +319,14 @@ static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
         else
             snprintf(name, sizeof name, "RCODE%d", r);
         if (r < 6 || t.rcode[r])
-            srv_jb_add(&b, "%s\"%s\": %llu", r ? ", " : "", name,
+            strbuf_printf(&b, "%s\"%s\": %llu", r ? ", " : "", name,
                        (unsigned long long)t.rcode[r]);
     }
-    srv_jb_add(&b, ", \"BADVERS\": %llu}, \"dropped\": {", (unsigned long long)t.badvers);
+    strbuf_printf(&b, ", \"BADVERS\": %llu}, \"dropped\": {", (unsigned long long)t.badvers);
     for (int k = 0; k < STAT_DROP_REASONS; k++)
-        srv_jb_add(&b, "%s\"%s\": %llu", k ? ", " : "", drops[k],
+        strbuf_printf(&b, "%s\"%s\": %llu", k ? ", " : "", drops[k],
                    (unsigned long long)t.dropped[k]);
-    srv_jb_add(&b,
+    strbuf_printf(&b,
                "}, \"truncated\": %llu, \"ecs\": %llu, \"pool_answers\": %llu, "
                "\"pool_backfill\": %llu, \"pool_empty\": %llu, \"tcp\": {\"accepted\": %llu, "
                "\"closed\": %llu, \"refused\": %llu, \"idle_closed\": %llu}, "
@@ -398,10 +336,10 @@ static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
                (unsigned long long)t.pool_empty, (unsigned long long)t.tcp_accepted,
                (unsigned long long)t.tcp_closed, (unsigned long long)t.tcp_refused,
                (unsigned long long)t.tcp_idle_closed, (unsigned long long)t.udp_send_errors);
-    srv_jb_control_stats(&b, &c->st);
-    srv_jb_add(&b, "}");
+    srv_json_control_stats(&b, &c->st);
+    strbuf_printf(&b, "}");
     out->type = CTL_T_OK;
-    out->json = srv_jb_done(&b);
+    out->json = strbuf_take(&b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -562,24 +500,24 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
     }
     const srv_data_t *d = srv_current;
     const char *warn = strchr(c->last_reload.result, ';');
-    srv_jb_t b = {0};
-    srv_jb_add(&b, "{\"result\": \"ok\", \"restart_needed\": %s, \"warning\": ",
+    strbuf_t b = {0};
+    strbuf_printf(&b, "{\"result\": \"ok\", \"restart_needed\": %s, \"warning\": ",
                warn ? "true" : "false");
     if (warn)
-        srv_jb_str(&b, warn + 2);
+        ctl_json_put(&b, warn + 2);
     else
-        srv_jb_add(&b, "null");
-    srv_jb_add(&b, ", \"zones\": [");
+        strbuf_printf(&b, "null");
+    strbuf_printf(&b, ", \"zones\": [");
     for (size_t i = 0; i < d->n_origins; i++) {
-        srv_jb_add(&b, "%s{\"origin\": ", i ? ", " : "");
-        srv_jb_str(&b, d->origins[i].name);
-        srv_jb_add(&b, ", \"serial\": ");
-        srv_jb_serial(&b, &d->origins[i]);
-        srv_jb_add(&b, "}");
+        strbuf_printf(&b, "%s{\"origin\": ", i ? ", " : "");
+        ctl_json_put(&b, d->origins[i].name);
+        strbuf_printf(&b, ", \"serial\": ");
+        srv_json_serial(&b, &d->origins[i]);
+        strbuf_printf(&b, "}");
     }
-    srv_jb_add(&b, "]}");
+    strbuf_printf(&b, "]}");
     out->type = CTL_T_OK;
-    out->json = srv_jb_done(&b);
+    out->json = strbuf_take(&b);
 }
 
 /* A push, counted by result and timed: the frame is complete when it gets

@@ -9,46 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strbuf.h"
 #include "zones/zones.h"
 
-typedef struct met_buf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} met_buf_t;
-
-__attribute__((format(printf, 2, 3))) static void met_add(met_buf_t *b, const char *fmt,
-                                                          ...)
-{
-    for (int tries = 0; tries < 2 && !b->oom; tries++) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n =
-            vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-}
-
 /* A label value with \, " and newline escaped (exposition format). */
-static void met_add_label(met_buf_t *b, const char *v)
+static void met_add_label(strbuf_t *b, const char *v)
 {
     char tmp[512];
     size_t n = 0;
@@ -61,21 +26,21 @@ static void met_add_label(met_buf_t *b, const char *v)
         }
     }
     tmp[n] = '\0';
-    met_add(b, "\"%s\"", tmp);
+    strbuf_printf(b, "\"%s\"", tmp);
 }
 
-static void met_family(met_buf_t *b, const char *name, const char *type, const char *help)
+static void met_family(strbuf_t *b, const char *name, const char *type, const char *help)
 {
-    met_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{key="value"} N */
-static void met_one(met_buf_t *b, const char *name, const char *key, const char *value,
+static void met_one(strbuf_t *b, const char *name, const char *key, const char *value,
                     uint64_t n)
 {
-    met_add(b, "%s{%s=", name, key);
+    strbuf_printf(b, "%s{%s=", name, key);
     met_add_label(b, value);
-    met_add(b, "} %llu\n", (unsigned long long)n);
+    strbuf_printf(b, "} %llu\n", (unsigned long long)n);
 }
 
 static const char *const met_rcode_names[16] = {
@@ -105,7 +70,7 @@ void met_hist_observe(met_hist_t *h, double seconds)
     h->sum += seconds > 0 ? seconds : 0;
 }
 
-static void met_queries(met_buf_t *b, const met_snap_t *s)
+static void met_queries(strbuf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
     met_family(b, "dnsd_queries_total", "counter", "Queries parsed, by transport.");
@@ -124,7 +89,7 @@ static void met_queries(met_buf_t *b, const met_snap_t *s)
                 st->by_qtype[i]);
     met_family(b, "dnsd_queries_ecs_total", "counter",
                "Queries with a valid EDNS Client Subnet option.");
-    met_add(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
+    strbuf_printf(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
     met_family(b, "dnsd_responses_total", "counter", "Responses by RCODE.");
     for (int i = 0; i < 16; i++)
         if (st->rcode[i] || i <= 5)
@@ -132,19 +97,19 @@ static void met_queries(met_buf_t *b, const met_snap_t *s)
     met_one(b, "dnsd_responses_total", "rcode", "BADVERS", st->badvers);
     met_family(b, "dnsd_responses_truncated_total", "counter",
                "UDP responses sent with TC.");
-    met_add(b, "dnsd_responses_truncated_total %llu\n",
+    strbuf_printf(b, "dnsd_responses_truncated_total %llu\n",
             (unsigned long long)st->truncated);
 }
 
 /* Abuse limits: RRL, cookies (label order = cookie_result_t), TCP limits. */
-static void met_abuse(met_buf_t *b, const srv_stats_t *st)
+static void met_abuse(strbuf_t *b, const srv_stats_t *st)
 {
     static const char *const cookie[4] = {"none", "client_only", "valid", "invalid"};
     met_family(b, "dnsd_rrl_dropped_total", "counter", "UDP responses withheld by RRL.");
-    met_add(b, "dnsd_rrl_dropped_total %llu\n", (unsigned long long)st->rrl_dropped);
+    strbuf_printf(b, "dnsd_rrl_dropped_total %llu\n", (unsigned long long)st->rrl_dropped);
     met_family(b, "dnsd_rrl_slipped_total", "counter",
                "Rate-limited UDP responses sent truncated (slip).");
-    met_add(b, "dnsd_rrl_slipped_total %llu\n", (unsigned long long)st->rrl_slipped);
+    strbuf_printf(b, "dnsd_rrl_slipped_total %llu\n", (unsigned long long)st->rrl_slipped);
     met_family(b, "dnsd_cookies_total", "counter", "Queries by DNS cookie (RFC 7873) result.");
     for (int i = 0; i < 4; i++)
         met_one(b, "dnsd_cookies_total", "result", cookie[i], st->cookies[i]);
@@ -158,7 +123,7 @@ static void met_abuse(met_buf_t *b, const srv_stats_t *st)
             st->tcp_large_refused);
 }
 
-static void met_pool(met_buf_t *b, const met_snap_t *s)
+static void met_pool(strbuf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
     met_family(
@@ -167,25 +132,25 @@ static void met_pool(met_buf_t *b, const met_snap_t *s)
     for (int id = 0; id < zone_id_count() && id < ZONE_ID_MAX; id++)
         for (int bf = 0; bf < 2; bf++)
             if (st->pool_by_zone[id][bf] || id == ZONE_GLOBAL) {
-                met_add(b, "dnsd_pool_answers_total{zone=");
+                strbuf_printf(b, "dnsd_pool_answers_total{zone=");
                 met_add_label(b, zone_id_name(id));
-                met_add(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
+                strbuf_printf(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
                         (unsigned long long)st->pool_by_zone[id][bf]);
             }
     met_family(b, "dnsd_pool_answers_empty_total", "counter",
                "Pool names answered NODATA: no eligible server.");
-    met_add(b, "dnsd_pool_answers_empty_total %llu\n",
+    strbuf_printf(b, "dnsd_pool_answers_empty_total %llu\n",
             (unsigned long long)st->pool_empty);
     met_family(b, "dnsd_nts_srv_answers_total", "counter",
                "SRV answers at NTS names (_ntske._tcp) with at least one record.");
-    met_add(b, "dnsd_nts_srv_answers_total %llu\n", (unsigned long long)st->nts_answers);
+    strbuf_printf(b, "dnsd_nts_srv_answers_total %llu\n", (unsigned long long)st->nts_answers);
     met_family(b, "dnsd_nts_srv_answers_empty_total", "counter",
                "NTS names answered NODATA: no NTS-KE endpoint with an eligible server.");
-    met_add(b, "dnsd_nts_srv_answers_empty_total %llu\n",
+    strbuf_printf(b, "dnsd_nts_srv_answers_empty_total %llu\n",
             (unsigned long long)st->nts_empty);
 }
 
-static void met_packets(met_buf_t *b, const met_snap_t *s)
+static void met_packets(strbuf_t *b, const met_snap_t *s)
 {
     static const char *const why[STAT_DROP_REASONS] = {"short", "response", "malformed",
                                                        "too_big"};
@@ -203,18 +168,18 @@ static void met_packets(met_buf_t *b, const met_snap_t *s)
     met_one(b, "dnsd_tcp_connections_total", "event", "refused", st->tcp_refused);
     met_one(b, "dnsd_tcp_connections_total", "event", "idle_closed", st->tcp_idle_closed);
     met_family(b, "dnsd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
-    met_add(b, "dnsd_tcp_connections_open %llu\n",
+    strbuf_printf(b, "dnsd_tcp_connections_open %llu\n",
             (unsigned long long)(st->tcp_accepted > st->tcp_closed
                                      ? st->tcp_accepted - st->tcp_closed
                                      : 0));
     met_family(b, "dnsd_dnstap_dropped_total", "counter",
                "dnstap messages lost (queue full or message too big).");
-    met_add(b, "dnsd_dnstap_dropped_total %llu\n",
+    strbuf_printf(b, "dnsd_dnstap_dropped_total %llu\n",
             (unsigned long long)st->dnstap_dropped);
     met_abuse(b, st);
 }
 
-static void met_control(met_buf_t *b, const met_snap_t *s)
+static void met_control(strbuf_t *b, const met_snap_t *s)
 {
     static const char *const req[4] = {"push", "status", "reload", "stats"};
     met_family(b, "dnsd_control_connections_total", "counter",
@@ -249,27 +214,27 @@ static void met_control(met_buf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_geoip_reloads_refused_total", "counter",
                "Reloads refused because the GeoIP database could not be used; the "
                "running one stays.");
-    met_add(b, "dnsd_geoip_reloads_refused_total %llu\n",
+    strbuf_printf(b, "dnsd_geoip_reloads_refused_total %llu\n",
             (unsigned long long)s->geoip_refused);
     met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
                "Unix time of the last load of the configuration (start-up or reload).");
-    met_add(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
+    strbuf_printf(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
     met_family(b, "dnsd_last_reload_success", "gauge", "1 if the last load succeeded.");
-    met_add(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
+    strbuf_printf(b, "dnsd_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
 }
 
 /* NTS-capable servers (snapshot key "nts") and the NTS-KE endpoints that
  * SRV answers at _ntske._tcp names draw from, by zone (origin). */
-static void met_nts_zones(met_buf_t *b, const met_snap_t *s)
+static void met_nts_zones(strbuf_t *b, const met_snap_t *s)
 {
     met_family(b, "dnsd_zone_nts_servers", "gauge",
                "Servers with an NTS-KE endpoint in the served snapshot, by zone and "
                "state (all, eligible).");
     for (size_t i = 0; i < s->n_origins; i++)
         for (int e = 0; e < 2; e++) {
-            met_add(b, "dnsd_zone_nts_servers{zone=");
+            strbuf_printf(b, "dnsd_zone_nts_servers{zone=");
             met_add_label(b, s->origins[i].name);
-            met_add(b, ",state=\"%s\"} %u\n", e ? "eligible" : "all",
+            strbuf_printf(b, ",state=\"%s\"} %u\n", e ? "eligible" : "all",
                     s->origins[i].nts[e]);
         }
     met_family(b, "dnsd_zone_nts_endpoints", "gauge",
@@ -282,24 +247,24 @@ static void met_nts_zones(met_buf_t *b, const met_snap_t *s)
 
 /* name_bucket{result,le} cumulative, name_sum, name_count (= the +Inf bucket,
  * as the exposition format requires). */
-static void met_histogram(met_buf_t *b, const char *name, const char *result,
+static void met_histogram(strbuf_t *b, const char *name, const char *result,
                           const met_hist_t *h)
 {
     uint64_t n = 0;
     for (int i = 0; i <= MET_PUSH_BUCKETS; i++) {
         n += h->bucket[i];
-        met_add(b, "%s_bucket{result=\"%s\",le=", name, result);
+        strbuf_printf(b, "%s_bucket{result=\"%s\",le=", name, result);
         if (i < MET_PUSH_BUCKETS)
-            met_add(b, "\"%g\"} %llu\n", met_push_bounds[i], (unsigned long long)n);
+            strbuf_printf(b, "\"%g\"} %llu\n", met_push_bounds[i], (unsigned long long)n);
         else
-            met_add(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
+            strbuf_printf(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
     }
-    met_add(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
-    met_add(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
+    strbuf_printf(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
+    strbuf_printf(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
 }
 
 /* How long pushes take, and how old the snapshots they brought are. */
-static void met_push_times(met_buf_t *b, const met_snap_t *s)
+static void met_push_times(strbuf_t *b, const met_snap_t *s)
 {
     met_family(b, "dnsd_control_push_duration_seconds", "histogram",
                "Time from a complete PUSH frame to its reply, by result (accepted, "
@@ -313,13 +278,13 @@ static void met_push_times(met_buf_t *b, const met_snap_t *s)
                "the modification time of the file it was loaded from.");
     for (size_t i = 0; i < s->n_origins; i++)
         if (s->origins[i].has_pool) {
-            met_add(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
+            strbuf_printf(b, "dnsd_zone_snapshot_timestamp_seconds{zone=");
             met_add_label(b, s->origins[i].name);
-            met_add(b, "} %.3f\n", s->origins[i].snapshot_time);
+            strbuf_printf(b, "} %.3f\n", s->origins[i].snapshot_time);
         }
 }
 
-static void met_zones(met_buf_t *b, const met_snap_t *s)
+static void met_zones(strbuf_t *b, const met_snap_t *s)
 {
     static const char *const fam[2] = {"ipv4", "ipv6"};
     met_family(b, "dnsd_zone_serial", "gauge", "Serial of the served snapshot, by zone.");
@@ -333,9 +298,9 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
     for (size_t i = 0; i < s->n_origins; i++)
         for (int f = 0; f < 2; f++)
             for (int e = 0; e < 2; e++) {
-                met_add(b, "dnsd_zone_servers{zone=");
+                strbuf_printf(b, "dnsd_zone_servers{zone=");
                 met_add_label(b, s->origins[i].name);
-                met_add(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
+                strbuf_printf(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
                         e ? "eligible" : "all", s->origins[i].servers[f][e]);
             }
     met_nts_zones(b, s);
@@ -343,32 +308,32 @@ static void met_zones(met_buf_t *b, const met_snap_t *s)
 
 /* DNSSEC: alert rules watch the expiry gauge (re-signing stalled) and the
  * counter's rate (the signer thread alive). */
-static void met_dnssec(met_buf_t *b, const met_snap_t *s)
+static void met_dnssec(strbuf_t *b, const met_snap_t *s)
 {
     met_family(b, "dnsd_dnssec_signatures_total", "counter",
                "RRSIGs made since start (static data, pool answer sets, online NSEC).");
-    met_add(b, "dnsd_dnssec_signatures_total %llu\n",
+    strbuf_printf(b, "dnsd_dnssec_signatures_total %llu\n",
             (unsigned long long)s->dnssec_signatures);
     met_family(b, "dnsd_dnssec_signature_expiry_seconds", "gauge",
                "Seconds until the earliest signature served for the origin expires.");
     for (size_t i = 0; i < s->n_origins; i++)
         if (s->origins[i].dnssec) {
-            met_add(b, "dnsd_dnssec_signature_expiry_seconds{zone=");
+            strbuf_printf(b, "dnsd_dnssec_signature_expiry_seconds{zone=");
             met_add_label(b, s->origins[i].name);
-            met_add(b, "} %.0f\n", s->origins[i].sig_expiry_s);
+            strbuf_printf(b, "} %.0f\n", s->origins[i].sig_expiry_s);
         }
     met_family(b, "dnsd_dnssec_answer_set_bytes", "gauge",
                "Memory of the signed pool answer sets, by origin.");
     for (size_t i = 0; i < s->n_origins; i++)
         if (s->origins[i].dnssec) {
-            met_add(b, "dnsd_dnssec_answer_set_bytes{zone=");
+            strbuf_printf(b, "dnsd_dnssec_answer_set_bytes{zone=");
             met_add_label(b, s->origins[i].name);
-            met_add(b, "} %zu\n", s->origins[i].sig_set_bytes);
+            strbuf_printf(b, "} %zu\n", s->origins[i].sig_set_bytes);
         }
 }
 
 /* The state directory: what a load could not use, what a crash left there. */
-static void met_state(met_buf_t *b, const met_snap_t *s)
+static void met_state(strbuf_t *b, const met_snap_t *s)
 {
     met_family(
         b, "dnsd_state_load_errors_total", "counter",
@@ -378,20 +343,20 @@ static void met_state(met_buf_t *b, const met_snap_t *s)
                 s->origins[i].state_errors);
     met_family(b, "dnsd_state_temp_files_removed_total", "counter",
                "Temporary files of interrupted state writes removed at start-up.");
-    met_add(b, "dnsd_state_temp_files_removed_total %llu\n",
+    strbuf_printf(b, "dnsd_state_temp_files_removed_total %llu\n",
             (unsigned long long)s->state_temp_removed);
 }
 
-static void met_process(met_buf_t *b, const met_snap_t *s)
+static void met_process(strbuf_t *b, const met_snap_t *s)
 {
     static const char *const code[5] = {"200", "400", "404", "405", "other"};
     static const char *const conn[3] = {"accepted", "evicted", "refused"};
     met_family(b, "dnsd_build_info", "gauge", "Always 1; the version as a label.");
     met_one(b, "dnsd_build_info", "version", s->version, 1);
     met_family(b, "dnsd_workers", "gauge", "Worker threads answering queries.");
-    met_add(b, "dnsd_workers %zu\n", s->workers);
+    strbuf_printf(b, "dnsd_workers %zu\n", s->workers);
     met_family(b, "dnsd_start_time_seconds", "gauge", "Unix time the daemon started.");
-    met_add(b, "dnsd_start_time_seconds %.3f\n", s->start_time);
+    strbuf_printf(b, "dnsd_start_time_seconds %.3f\n", s->start_time);
     met_family(b, "dnsd_metrics_requests_total", "counter",
                "HTTP requests to this responder by status code.");
     for (int i = 0; i < 5; i++)
@@ -405,7 +370,7 @@ static void met_process(met_buf_t *b, const met_snap_t *s)
 
 int met_render(const met_snap_t *s, char **out, size_t *len)
 {
-    met_buf_t b = {0};
+    strbuf_t b = {0};
     met_queries(&b, s);
     met_pool(&b, s);
     met_packets(&b, s);
@@ -415,12 +380,10 @@ int met_render(const met_snap_t *s, char **out, size_t *len)
     met_state(&b, s);
     met_dnssec(&b, s);
     met_process(&b, s);
-    if (b.oom || !b.p) {
-        free(b.p);
+    size_t n = b.len;
+    if (!(*out = strbuf_take(&b)))
         return -1;
-    }
-    *out = b.p;
-    *len = b.len;
+    *len = n;
     return 0;
 }
 
