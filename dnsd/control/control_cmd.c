@@ -301,41 +301,55 @@ static void srv_json_control_stats(strbuf_t *b, const srv_ctl_stats_t *st)
                st->last_push_ms[3]);
 }
 
+/* The workers' counters as the table (stats.h) names them: each group an
+ * object with all its keys, in the order of its first row. */
+static void srv_json_counters(strbuf_t *b, const srv_stats_t *t)
+{
+    for (size_t i = 0; i < stat_n_descs; i++) {
+        const stat_desc_t *d = &stat_descs[i];
+        bool first = true;
+        for (size_t k = 0; d->group && first && k < i; k++)
+            first = !stat_descs[k].group || strcmp(stat_descs[k].group, d->group) != 0;
+        if (!d->group) {
+            strbuf_printf(b, "\"%s\": %llu, ", d->key, (unsigned long long)stat_value(t, d));
+            continue;
+        }
+        if (!first)
+            continue;
+        const char *sep = "";
+        strbuf_printf(b, "\"%s\": {", d->group);
+        for (size_t k = i; k < stat_n_descs; k++) {
+            const stat_desc_t *e = &stat_descs[k];
+            uint64_t v = stat_value(t, e);
+            if (!e->group || strcmp(e->group, d->group) != 0 || (e->sparse && !v))
+                continue;
+            strbuf_printf(b, "%s\"%s\": %llu", sep, e->key, (unsigned long long)v);
+            sep = ", ";
+        }
+        strbuf_printf(b, "}, ");
+    }
+}
+
+/* Queries by served zone, named as /metrics names them. */
+static void srv_json_by_zone(strbuf_t *b, const srv_stats_t *t)
+{
+    const srv_data_t *d = srv_current; /* only this thread replaces it */
+    strbuf_printf(b, "\"by_zone\": {");
+    for (size_t i = 0; i < d->n_origins && i < STAT_ORIGINS - 1; i++) {
+        ctl_json_put(b, d->origins[i].name);
+        strbuf_printf(b, ": %llu, ", (unsigned long long)t->by_origin[i]);
+    }
+    strbuf_printf(b, "\"none\": %llu}, ", (unsigned long long)t->by_origin[STAT_ORIGINS - 1]);
+}
+
 static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
 {
-    static const char *const rcodes[6] = {"NOERROR", "FORMERR", "SERVFAIL",
-                                          "NXDOMAIN", "NOTIMP", "REFUSED"};
-    static const char *const drops[STAT_DROP_REASONS] = {"short", "response", "malformed",
-                                                         "too_big"};
     srv_stats_t t;
     srv_workers_stats(c->ws, &t);
     strbuf_t b = {0};
-    strbuf_printf(&b, "{\"queries\": {\"udp\": %llu, \"tcp\": %llu}, \"rcodes\": {",
-               (unsigned long long)t.queries[STAT_UDP], (unsigned long long)t.queries[STAT_TCP]);
-    for (int r = 0; r < 16; r++) {
-        char name[16];
-        if (r < 6)
-            snprintf(name, sizeof name, "%s", rcodes[r]);
-        else
-            snprintf(name, sizeof name, "RCODE%d", r);
-        if (r < 6 || t.rcode[r])
-            strbuf_printf(&b, "%s\"%s\": %llu", r ? ", " : "", name,
-                       (unsigned long long)t.rcode[r]);
-    }
-    strbuf_printf(&b, ", \"BADVERS\": %llu}, \"dropped\": {", (unsigned long long)t.badvers);
-    for (int k = 0; k < STAT_DROP_REASONS; k++)
-        strbuf_printf(&b, "%s\"%s\": %llu", k ? ", " : "", drops[k],
-                   (unsigned long long)t.dropped[k]);
-    strbuf_printf(&b,
-               "}, \"truncated\": %llu, \"ecs\": %llu, \"pool_answers\": %llu, "
-               "\"pool_backfill\": %llu, \"pool_empty\": %llu, \"tcp\": {\"accepted\": %llu, "
-               "\"closed\": %llu, \"refused\": %llu, \"idle_closed\": %llu}, "
-               "\"udp_send_errors\": %llu, ",
-               (unsigned long long)t.truncated, (unsigned long long)t.ecs,
-               (unsigned long long)t.pool_answers, (unsigned long long)t.pool_backfill,
-               (unsigned long long)t.pool_empty, (unsigned long long)t.tcp_accepted,
-               (unsigned long long)t.tcp_closed, (unsigned long long)t.tcp_refused,
-               (unsigned long long)t.tcp_idle_closed, (unsigned long long)t.udp_send_errors);
+    strbuf_printf(&b, "{");
+    srv_json_counters(&b, &t);
+    srv_json_by_zone(&b, &t);
     srv_json_control_stats(&b, &c->st);
     strbuf_printf(&b, "}");
     out->type = CTL_T_OK;

@@ -43,12 +43,6 @@ static void met_one(strbuf_t *b, const char *name, const char *key, const char *
     strbuf_printf(b, "} %llu\n", (unsigned long long)n);
 }
 
-static const char *const met_rcode_names[16] = {
-    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
-    "RCODE12",  "RCODE13", "RCODE14",  "RCODE15"};
-static const char *const met_qtype_names[STAT_QTYPES] = {"A",   "NS",   "CNAME", "SOA",
-                                                         "TXT", "AAAA", "ANY",   "other"};
 static const char *const met_push_names[MET_PUSH_REASONS] = {
     "payload",          "unknown_origin",  "invalid_snapshot",
     "serial_not_newer", "state_dir_write", "out_of_memory"};
@@ -70,12 +64,34 @@ void met_hist_observe(met_hist_t *h, double seconds)
     h->sum += seconds > 0 ? seconds : 0;
 }
 
+/* Every family of the counter table (stats.h), each with all its rows. */
+static void met_counters(strbuf_t *b, const srv_stats_t *st)
+{
+    for (size_t i = 0; i < stat_n_descs; i++) {
+        const stat_desc_t *d = &stat_descs[i];
+        bool first = d->metric != NULL;
+        for (size_t k = 0; first && k < i; k++)
+            first = !stat_descs[k].metric || strcmp(stat_descs[k].metric, d->metric) != 0;
+        if (!first)
+            continue;
+        met_family(b, d->metric, "counter", d->help);
+        for (size_t k = i; k < stat_n_descs; k++) {
+            const stat_desc_t *e = &stat_descs[k];
+            uint64_t v = stat_value(st, e);
+            if (!e->metric || strcmp(e->metric, d->metric) != 0 || (e->sparse && !v))
+                continue;
+            if (e->label)
+                met_one(b, e->metric, e->label, e->value, v);
+            else
+                strbuf_printf(b, "%s %llu\n", e->metric, (unsigned long long)v);
+        }
+    }
+}
+
+/* Queries by served zone: the labels are the data's origins. */
 static void met_queries(strbuf_t *b, const met_snap_t *s)
 {
     const srv_stats_t *st = s->st;
-    met_family(b, "dnsd_queries_total", "counter", "Queries parsed, by transport.");
-    met_one(b, "dnsd_queries_total", "transport", "udp", st->queries[STAT_UDP]);
-    met_one(b, "dnsd_queries_total", "transport", "tcp", st->queries[STAT_TCP]);
     met_family(b, "dnsd_queries_by_zone_total", "counter",
                "Queries by served zone; \"none\" for names outside every zone.");
     for (size_t i = 0; i < s->n_origins && i < STAT_ORIGINS - 1; i++)
@@ -83,44 +99,6 @@ static void met_queries(strbuf_t *b, const met_snap_t *s)
                 st->by_origin[i]);
     met_one(b, "dnsd_queries_by_zone_total", "zone", "none",
             st->by_origin[STAT_ORIGINS - 1]);
-    met_family(b, "dnsd_queries_by_qtype_total", "counter", "Queries by QTYPE.");
-    for (int i = 0; i < STAT_QTYPES; i++)
-        met_one(b, "dnsd_queries_by_qtype_total", "qtype", met_qtype_names[i],
-                st->by_qtype[i]);
-    met_family(b, "dnsd_queries_ecs_total", "counter",
-               "Queries with a valid EDNS Client Subnet option.");
-    strbuf_printf(b, "dnsd_queries_ecs_total %llu\n", (unsigned long long)st->ecs);
-    met_family(b, "dnsd_responses_total", "counter", "Responses by RCODE.");
-    for (int i = 0; i < 16; i++)
-        if (st->rcode[i] || i <= 5)
-            met_one(b, "dnsd_responses_total", "rcode", met_rcode_names[i], st->rcode[i]);
-    met_one(b, "dnsd_responses_total", "rcode", "BADVERS", st->badvers);
-    met_family(b, "dnsd_responses_truncated_total", "counter",
-               "UDP responses sent with TC.");
-    strbuf_printf(b, "dnsd_responses_truncated_total %llu\n",
-            (unsigned long long)st->truncated);
-}
-
-/* Abuse limits: RRL, cookies (label order = cookie_result_t), TCP limits. */
-static void met_abuse(strbuf_t *b, const srv_stats_t *st)
-{
-    static const char *const cookie[4] = {"none", "client_only", "valid", "invalid"};
-    met_family(b, "dnsd_rrl_dropped_total", "counter", "UDP responses withheld by RRL.");
-    strbuf_printf(b, "dnsd_rrl_dropped_total %llu\n", (unsigned long long)st->rrl_dropped);
-    met_family(b, "dnsd_rrl_slipped_total", "counter",
-               "Rate-limited UDP responses sent truncated (slip).");
-    strbuf_printf(b, "dnsd_rrl_slipped_total %llu\n", (unsigned long long)st->rrl_slipped);
-    met_family(b, "dnsd_cookies_total", "counter", "Queries by DNS cookie (RFC 7873) result.");
-    for (int i = 0; i < 4; i++)
-        met_one(b, "dnsd_cookies_total", "result", cookie[i], st->cookies[i]);
-    met_family(b, "dnsd_tcp_limit_closed_total", "counter",
-               "DNS TCP connections refused or closed by an abuse limit.");
-    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "per_client", st->tcp_client_refused);
-    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "read_timeout", st->tcp_read_timeouts);
-    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "write_timeout",
-            st->tcp_write_timeouts);
-    met_one(b, "dnsd_tcp_limit_closed_total", "reason", "large_message",
-            st->tcp_large_refused);
 }
 
 static void met_pool(strbuf_t *b, const met_snap_t *s)
@@ -137,46 +115,17 @@ static void met_pool(strbuf_t *b, const met_snap_t *s)
                 strbuf_printf(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
                         (unsigned long long)st->pool_by_zone[id][bf]);
             }
-    met_family(b, "dnsd_pool_answers_empty_total", "counter",
-               "Pool names answered NODATA: no eligible server.");
-    strbuf_printf(b, "dnsd_pool_answers_empty_total %llu\n",
-            (unsigned long long)st->pool_empty);
-    met_family(b, "dnsd_nts_srv_answers_total", "counter",
-               "SRV answers at NTS names (_ntske._tcp) with at least one record.");
-    strbuf_printf(b, "dnsd_nts_srv_answers_total %llu\n", (unsigned long long)st->nts_answers);
-    met_family(b, "dnsd_nts_srv_answers_empty_total", "counter",
-               "NTS names answered NODATA: no NTS-KE endpoint with an eligible server.");
-    strbuf_printf(b, "dnsd_nts_srv_answers_empty_total %llu\n",
-            (unsigned long long)st->nts_empty);
 }
 
+/* Derived from two counters of the table. */
 static void met_packets(strbuf_t *b, const met_snap_t *s)
 {
-    static const char *const why[STAT_DROP_REASONS] = {"short", "response", "malformed",
-                                                       "too_big"};
     const srv_stats_t *st = s->st;
-    met_family(b, "dnsd_packets_dropped_total", "counter",
-               "Packets not answered, or answered FORMERR (malformed), by reason.");
-    for (int i = 0; i < STAT_DROP_REASONS; i++)
-        met_one(b, "dnsd_packets_dropped_total", "reason", why[i], st->dropped[i]);
-    met_one(b, "dnsd_packets_dropped_total", "reason", "udp_send_error",
-            st->udp_send_errors);
-    met_family(b, "dnsd_tcp_connections_total", "counter",
-               "DNS TCP connections by event (closed includes idle_closed).");
-    met_one(b, "dnsd_tcp_connections_total", "event", "accepted", st->tcp_accepted);
-    met_one(b, "dnsd_tcp_connections_total", "event", "closed", st->tcp_closed);
-    met_one(b, "dnsd_tcp_connections_total", "event", "refused", st->tcp_refused);
-    met_one(b, "dnsd_tcp_connections_total", "event", "idle_closed", st->tcp_idle_closed);
     met_family(b, "dnsd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
     strbuf_printf(b, "dnsd_tcp_connections_open %llu\n",
-            (unsigned long long)(st->tcp_accepted > st->tcp_closed
-                                     ? st->tcp_accepted - st->tcp_closed
-                                     : 0));
-    met_family(b, "dnsd_dnstap_dropped_total", "counter",
-               "dnstap messages lost (queue full or message too big).");
-    strbuf_printf(b, "dnsd_dnstap_dropped_total %llu\n",
-            (unsigned long long)st->dnstap_dropped);
-    met_abuse(b, st);
+                  (unsigned long long)(st->tcp_accepted > st->tcp_closed
+                                           ? st->tcp_accepted - st->tcp_closed
+                                           : 0));
 }
 
 static void met_control(strbuf_t *b, const met_snap_t *s)
@@ -371,6 +320,7 @@ static void met_process(strbuf_t *b, const met_snap_t *s)
 int met_render(const met_snap_t *s, char **out, size_t *len)
 {
     strbuf_t b = {0};
+    met_counters(&b, s->st);
     met_queries(&b, s);
     met_pool(&b, s);
     met_packets(&b, s);

@@ -6,6 +6,8 @@
 #ifndef DNSD_STATS_H
 #define DNSD_STATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "zones/zones.h"
@@ -68,5 +70,32 @@ typedef struct srv_stats {
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
 } srv_stats_t;
+
+/*
+ * One counter of srv_stats_t as both outputs show it: its Prometheus family
+ * and label, and its key in dnsdctl STATS. /metrics (control/metrics.c) and
+ * STATS (control/control_cmd.c) are both rendered from stat_descs, so they
+ * cannot drift. Every one is a Prometheus counter. Families whose labels
+ * come from the data (queries by zone, pool answers by zone) and the derived
+ * open-connections gauge are rendered by hand next to the table's.
+ */
+typedef struct stat_desc {
+    const char *metric; /* Prometheus family; NULL: STATS only */
+    const char *help;   /* the family's HELP text, on its first row */
+    const char *label;  /* label name; NULL: a family of one sample */
+    const char *value;  /* label value */
+    const char *group;  /* STATS object holding the key; NULL: top level */
+    const char *key;    /* STATS key */
+    size_t off;         /* where the value lives: offsetof(srv_stats_t, ...) */
+    bool sparse;        /* shown only when not 0 (the RCODEs dnsd never sends) */
+} stat_desc_t;
+
+extern const stat_desc_t stat_descs[];
+extern const size_t stat_n_descs;
+
+static inline uint64_t stat_value(const srv_stats_t *st, const stat_desc_t *d)
+{
+    return *(const uint64_t *)(const void *)((const char *)st + d->off);
+}
 
 #endif
