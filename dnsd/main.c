@@ -197,7 +197,7 @@ static void dnsd_on_signal(uv_signal_t *h, int signum)
 {
     log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)",
             signum == SIGTERM ? "SIGTERM" : "SIGINT", DNSD_DRAIN_MS);
-    srv_notify_stopping();
+    notify_stopping();
     /* Closing both handles ends the main loop; a second signal during the
      * drain then gets the default action and ends the process at once. */
     uv_signal_t *sigs = h->data;
@@ -206,25 +206,25 @@ static void dnsd_on_signal(uv_signal_t *h, int signum)
 }
 
 /* "ready: 2 workers on 127.0.0.1:5300, [::1]:5300" */
-static void dnsd_log_ready(const cfg_t *cfg, const srv_workers_t *ws)
+static void dnsd_log_ready(const cfg_t *cfg, const workers_t *ws)
 {
     char addrs[1024] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->n_listen && used < sizeof(addrs); i++)
         used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s",
                                  i ? ", " : "", cfg->listen[i].text);
-    size_t n = srv_workers_count(ws);
+    size_t n = workers_count(ws);
     log_msg(LOG_INFO, "ready: %zu worker%s on %s", n, n == 1 ? "" : "s", addrs);
     char status[256];
     snprintf(status, sizeof status, "serving %zu zone%s with %zu worker%s", cfg->n_zones,
              cfg->n_zones == 1 ? "" : "s", n, n == 1 ? "" : "s");
-    srv_notify_ready(status);
+    notify_ready(status);
 }
 
-static void dnsd_log_stopped(const srv_workers_t *ws)
+static void dnsd_log_stopped(const workers_t *ws)
 {
     srv_stats_t t;
-    srv_workers_stats(ws, &t);
+    workers_stats(ws, &t);
     log_msg(LOG_INFO,
             "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",
             (unsigned long long)t.queries[STAT_UDP],
@@ -232,30 +232,30 @@ static void dnsd_log_stopped(const srv_workers_t *ws)
 }
 
 /* The query log, when configured: opened before the privilege drop. */
-static int dnsd_dnstap(const cfg_t *cfg, srv_workers_t *ws, srv_dnstap_t **dt, char *err,
+static int dnsd_dnstap(const cfg_t *cfg, workers_t *ws, dnstap_t **dt, char *err,
                        size_t errlen)
 {
     if (!cfg->dnstap_path)
         return 0;
-    *dt = srv_dnstap_new(cfg, srv_workers_count(ws), err, errlen);
+    *dt = dnstap_new(cfg, workers_count(ws), err, errlen);
     if (!*dt)
         return -1;
-    srv_workers_set_dnstap(ws, *dt);
+    workers_set_dnstap(ws, *dt);
     return 0;
 }
 
 /* Binds the control sockets, opens the query log, drops root (everything
  * privileged is done by then) and starts both kinds of threads. */
-static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl,
-                      const srv_privs_t *privs, srv_dnstap_t **dt)
+static int dnsd_start(const cfg_t *cfg, workers_t *ws, control_t *ctl,
+                      const privs_t *privs, dnstap_t **dt)
 {
     char err[CFG_ERR_MAX];
-    srv_privs_warn_root(privs);
-    if (srv_control_listen(ctl, err, sizeof(err)) != 0 ||
+    privs_warn_root(privs);
+    if (control_listen(ctl, err, sizeof(err)) != 0 ||
         dnsd_dnstap(cfg, ws, dt, err, sizeof(err)) != 0 ||
-        srv_privs_drop(privs, cfg, err, sizeof(err)) != 0 ||
-        srv_workers_start(ws, err, sizeof(err)) != 0 ||
-        srv_control_start(ctl, ws, err, sizeof(err)) != 0) {
+        privs_drop(privs, cfg, err, sizeof(err)) != 0 ||
+        workers_start(ws, err, sizeof(err)) != 0 ||
+        control_start(ctl, ws, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         return DNSD_FAIL;
     }
@@ -264,10 +264,10 @@ static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl,
 }
 
 /* Serves until SIGTERM/SIGINT; the data is srv_current. */
-static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *privs)
+static int dnsd_serve(const cfg_t *cfg, control_t *ctl, const privs_t *privs)
 {
     char err[CFG_ERR_MAX];
-    srv_workers_t *ws = srv_workers_new(cfg, err, sizeof(err));
+    workers_t *ws = workers_new(cfg, err, sizeof(err));
     if (!ws) {
         log_msg(LOG_ERR, "%s", err);
         return DNSD_FAIL;
@@ -280,7 +280,7 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     sigs[0].data = sigs[1].data = sigs;
     uv_signal_start(&sigs[0], dnsd_on_signal, SIGTERM);
     uv_signal_start(&sigs[1], dnsd_on_signal, SIGINT);
-    srv_dnstap_t *dt = NULL;
+    dnstap_t *dt = NULL;
     int rc = dnsd_start(cfg, ws, ctl, privs, &dt);
     if (rc != DNSD_OK) {
         uv_close((uv_handle_t *)&sigs[0], NULL);
@@ -289,13 +289,13 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     uv_run(&loop, UV_RUN_DEFAULT);
     /* No push or reload may start once the drain has: the control thread
      * stops first, while the workers still answer. */
-    srv_control_stop(ctl);
-    srv_workers_stop(ws, DNSD_DRAIN_MS);
+    control_stop(ctl);
+    workers_stop(ws, DNSD_DRAIN_MS);
     if (rc == DNSD_OK)
         dnsd_log_stopped(ws);
-    srv_workers_set_dnstap(ws, NULL);
-    srv_dnstap_free(dt); /* the workers are joined: nothing more is queued */
-    srv_workers_free(ws);
+    workers_set_dnstap(ws, NULL);
+    dnstap_free(dt); /* the workers are joined: nothing more is queued */
+    workers_free(ws);
     uv_loop_close(&loop);
     return rc;
 }
@@ -356,18 +356,18 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     int rc = DNSD_FAIL;
     srv_data_t *data = NULL;
-    srv_control_t *ctl = NULL;
-    srv_privs_t privs;
+    control_t *ctl = NULL;
+    privs_t privs;
     if (!o->level_set)
         log_set_level(log_level_of(cfg.log_level));
     if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
         log_use_syslog();
-    if (srv_dnstap_check(&cfg, err, sizeof(err)) != 0 ||
-        srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
+    if (dnstap_check(&cfg, err, sizeof(err)) != 0 ||
+        privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
     }
-    ctl = srv_control_new(&cfg, err, sizeof(err));
+    ctl = control_new(&cfg, err, sizeof(err));
     if (!ctl) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
@@ -391,16 +391,16 @@ static int dnsd_run(const dnsd_opts_t *o)
         goto done;
     }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    srv_signer_t *signer = srv_signer_start(err, sizeof(err));
+    signer_t *signer = signer_start(err, sizeof(err));
     if (!signer)
         log_msg(LOG_ERR, "%s", err);
     else
         rc = dnsd_serve(&cfg, ctl, &privs);
-    srv_signer_stop(signer);
+    signer_stop(signer);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:
-    srv_control_free(ctl);
+    control_free(ctl);
     cfg_deinit(&cfg);
     return rc;
 }

@@ -8,7 +8,7 @@
 
 #include "dnsd/base/log.h"
 
-static void srv_notify(const char *state)
+static void notify(const char *state)
 {
     int r = sd_notify(0, state);
     if (r < 0)
@@ -16,19 +16,19 @@ static void srv_notify(const char *state)
                 state, -r);
 }
 
-void srv_notify_ready(const char *status)
+void notify_ready(const char *status)
 {
     char msg[300];
     snprintf(msg, sizeof msg, "READY=1\nSTATUS=%s", status);
-    srv_notify(msg);
+    notify(msg);
 }
 
-void srv_notify_reloading(void)
+void notify_reloading(void)
 {
-    srv_notify("RELOADING=1\nSTATUS=reloading");
+    notify("RELOADING=1\nSTATUS=reloading");
 }
 
-void srv_notify_stopping(void)
+void notify_stopping(void)
 {
-    srv_notify("STOPPING=1\nSTATUS=stopping");
+    notify("STOPPING=1\nSTATUS=stopping");
 }

@@ -11,8 +11,8 @@
 #define DNSD_NOTIFY_H
 
 /* READY=1 with a STATUS= line, e.g. "serving 2 zones with 4 workers". */
-void srv_notify_ready(const char *status);
-void srv_notify_reloading(void);
-void srv_notify_stopping(void);
+void notify_ready(const char *status);
+void notify_reloading(void);
+void notify_stopping(void);
 
 #endif

@@ -13,11 +13,11 @@
 
 #include "dnsd/base/log.h"
 
-static atomic_bool srv_notify_said;
+static atomic_bool notify_said;
 
-static void srv_notify_none(const char *state)
+static void notify_none(const char *state)
 {
-    if (atomic_exchange(&srv_notify_said, true))
+    if (atomic_exchange(&notify_said, true))
         return;
     if (getenv("NOTIFY_SOCKET"))
         log_msg(LOG_WARNING,
@@ -31,17 +31,17 @@ static void srv_notify_none(const char *state)
                 "no service manager notifications");
 }
 
-void srv_notify_ready(const char *status)
+void notify_ready(const char *status)
 {
-    srv_notify_none("READY=1");
+    notify_none("READY=1");
 }
 
-void srv_notify_reloading(void)
+void notify_reloading(void)
 {
-    srv_notify_none("RELOADING=1");
+    notify_none("RELOADING=1");
 }
 
-void srv_notify_stopping(void)
+void notify_stopping(void)
 {
-    srv_notify_none("STOPPING=1");
+    notify_none("STOPPING=1");
 }

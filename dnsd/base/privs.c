@@ -14,7 +14,7 @@
 
 #include "dnsd/base/log.h"
 
-int srv_privs_resolve(const cfg_t *cfg, srv_privs_t *p, char *err, size_t errlen)
+int privs_resolve(const cfg_t *cfg, privs_t *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     if (!cfg->user && !cfg->group)
@@ -50,7 +50,7 @@ int srv_privs_resolve(const cfg_t *cfg, srv_privs_t *p, char *err, size_t errlen
     return 0;
 }
 
-long long srv_privs_capeff(void)
+long long privs_capeff(void)
 {
     FILE *f = fopen("/proc/self/status", "re");
     char line[256];
@@ -69,7 +69,7 @@ long long srv_privs_capeff(void)
  * the next start), state_dir, and a dnstap file, which
  * fstrm's I/O thread opens (and reopens after an error) on its own schedule,
  * possibly after the drop. A dnstap socket is the collector's: left alone. */
-static int srv_privs_handover(const srv_privs_t *p, const cfg_t *cfg, char *err,
+static int privs_handover(const privs_t *p, const cfg_t *cfg, char *err,
                               size_t errlen)
 {
     struct stat st;
@@ -87,7 +87,7 @@ static int srv_privs_handover(const srv_privs_t *p, const cfg_t *cfg, char *err,
     return 0;
 }
 
-int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t errlen)
+int privs_drop(const privs_t *p, const cfg_t *cfg, char *err, size_t errlen)
 {
     if (!p->drop)
         return 0;
@@ -96,7 +96,7 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
                  p->user);
         return -1;
     }
-    if (srv_privs_handover(p, cfg, err, errlen) != 0)
+    if (privs_handover(p, cfg, err, errlen) != 0)
         return -1;
     /* Order matters: groups while still root, the uid last. */
     const char *step = "prctl(PR_SET_KEEPCAPS, 0)";
@@ -110,7 +110,7 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
     }
     uid_t r, e, s;
     gid_t gr, ge, gs;
-    long long caps = srv_privs_capeff();
+    long long caps = privs_capeff();
     if (getresuid(&r, &e, &s) != 0 || r != p->uid || e != p->uid || s != p->uid ||
         getresgid(&gr, &ge, &gs) != 0 || gr != p->gid || ge != p->gid || gs != p->gid ||
         (p->uid != 0 && setuid(0) == 0) || caps != 0) {
@@ -125,7 +125,7 @@ int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t err
     return 0;
 }
 
-void srv_privs_warn_root(const srv_privs_t *p)
+void privs_warn_root(const privs_t *p)
 {
     if (!p->drop && geteuid() == 0)
         log_msg(LOG_WARNING, "running as root: set user and group in the configuration to "

@@ -18,27 +18,27 @@
 
 #include "config/cfg.h"
 
-typedef struct srv_privs {
+typedef struct privs {
     bool drop; /* user or group configured */
     uid_t uid;
     gid_t gid;
     char user[64], group[64];
-} srv_privs_t;
+} privs_t;
 
 /* Resolves cfg->user (and cfg->group, default: the user's primary group).
  * A group without a user is refused: the process would keep uid 0. */
-int srv_privs_resolve(const cfg_t *cfg, srv_privs_t *p, char *err, size_t errlen);
+int privs_resolve(const cfg_t *cfg, privs_t *p, char *err, size_t errlen);
 
 /* Drops to p (when p->drop); must run as root then. What the daemon still
  * uses afterwards is handed to the user first: the control socket file,
  * state_dir (snapshots are written there) and a dnstap file. 0, or -1 with a
  * message; the process must then exit. */
-int srv_privs_drop(const srv_privs_t *p, const cfg_t *cfg, char *err, size_t errlen);
+int privs_drop(const privs_t *p, const cfg_t *cfg, char *err, size_t errlen);
 
 /* Logs a warning when running as root with no user configured. */
-void srv_privs_warn_root(const srv_privs_t *p);
+void privs_warn_root(const privs_t *p);
 
 /* CapEff of the calling process from /proc/self/status; -1 if unreadable. */
-long long srv_privs_capeff(void);
+long long privs_capeff(void);
 
 #endif

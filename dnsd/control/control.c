@@ -24,7 +24,7 @@
 
 /* A socket file left by a daemon that died is replaced; one a live process
  * answers on is not (two daemons would fight over it), nor is any other file. */
-static int srv_ctl_unix_clear(const char *path, char *err, size_t errlen)
+static int control_unix_clear(const char *path, char *err, size_t errlen)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     struct stat st;
@@ -53,9 +53,9 @@ static int srv_ctl_unix_clear(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int srv_ctl_listen_unix(srv_control_t *c, const char *path, char *err, size_t errlen)
+static int control_listen_unix(control_t *c, const char *path, char *err, size_t errlen)
 {
-    if (srv_ctl_unix_clear(path, err, errlen) != 0)
+    if (control_unix_clear(path, err, errlen) != 0)
         return -1;
     uv_pipe_init(&c->loop, &c->unix_h, 0);
     c->unix_h.data = c;
@@ -71,7 +71,7 @@ static int srv_ctl_listen_unix(srv_control_t *c, const char *path, char *err, si
     if (r == 0 && chmod(path, 0600) != 0)
         r = -errno;
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&c->unix_h, 16, srv_ctl_on_connection);
+        r = uv_listen((uv_stream_t *)&c->unix_h, 16, control_on_connection);
     if (r != 0) {
         snprintf(err, errlen, "control.unix %s: %s", path, uv_strerror(r));
         return -1;
@@ -79,7 +79,7 @@ static int srv_ctl_listen_unix(srv_control_t *c, const char *path, char *err, si
     return 0;
 }
 
-static int srv_ctl_listen_tcp(srv_control_t *c, const char *hostport, char *err,
+static int control_listen_tcp(control_t *c, const char *hostport, char *err,
                               size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -91,7 +91,7 @@ static int srv_ctl_listen_tcp(srv_control_t *c, const char *hostport, char *err,
     c->tcp_ok = true;
     int r = uv_tcp_bind(&c->tcp_h, (const struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&c->tcp_h, 16, srv_ctl_on_connection);
+        r = uv_listen((uv_stream_t *)&c->tcp_h, 16, control_on_connection);
     if (r != 0) {
         snprintf(err, errlen, "control.tcp %s: %s", hostport, uv_strerror(r));
         return -1;
@@ -105,19 +105,19 @@ static int srv_ctl_listen_tcp(srv_control_t *c, const char *hostport, char *err,
 
 /* SIGHUP is systemd's ExecReload: RELOADING=1, then READY=1 either way
  * (a failed reload keeps serving the previous data). */
-static void srv_ctl_on_hup(uv_signal_t *h, int signum)
+static void control_on_hup(uv_signal_t *h, int signum)
 {
-    srv_control_t *c = h->data;
+    control_t *c = h->data;
     uint64_t t0 = uv_now(&c->loop);
-    srv_notify_reloading();
-    int rc = srv_ctl_reload(c, "SIGHUP");
-    srv_ctl_stalled(c, t0);
-    srv_notify_ready(rc == 0 ? "serving; reloaded"
+    notify_reloading();
+    int rc = control_reload(c, "SIGHUP");
+    control_stalled(c, t0);
+    notify_ready(rc == 0 ? "serving; reloaded"
                              : "serving; reload failed, see the log");
 }
 
 /* Closes every handle of the loop, so uv_run returns once they are closed. */
-static void srv_ctl_close_all(srv_control_t *c)
+static void control_close_all(control_t *c)
 {
     if (c->stopped)
         return;
@@ -128,24 +128,24 @@ static void srv_ctl_close_all(srv_control_t *c)
         uv_close((uv_handle_t *)&c->unix_h, NULL);
     if (c->tcp_ok)
         uv_close((uv_handle_t *)&c->tcp_h, NULL);
-    srv_metrics_close(c->metrics);
-    srv_ctl_close_sessions(c);
+    metrics_http_close(c->metrics);
+    control_close_sessions(c);
 }
 
-static void srv_ctl_on_stop(uv_async_t *h)
+static void control_on_stop(uv_async_t *h)
 {
-    srv_ctl_close_all(h->data);
+    control_close_all(h->data);
 }
 
-srv_control_t *srv_control_new(const cfg_t *cfg, char *err, size_t errlen)
+control_t *control_new(const cfg_t *cfg, char *err, size_t errlen)
 {
-    srv_control_t *c = calloc(1, sizeof *c);
+    control_t *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     c->boot = c->cfg = cfg;
-    c->budget.max = SRV_CTL_BUFFER_MAX;
+    c->budget.max = CONTROL_BUFFER_MAX;
     c->started_ns = uv_hrtime();
     c->last_reload.time = time(NULL);
     snprintf(c->last_reload.trigger, sizeof c->last_reload.trigger, "start");
@@ -162,35 +162,35 @@ srv_control_t *srv_control_new(const cfg_t *cfg, char *err, size_t errlen)
     return c;
 }
 
-int srv_control_listen(srv_control_t *c, char *err, size_t errlen)
+int control_listen(control_t *c, char *err, size_t errlen)
 {
     if (uv_loop_init(&c->loop) != 0) {
         snprintf(err, errlen, "control: uv_loop_init failed");
         return -1;
     }
     c->loop_ok = true;
-    uv_async_init(&c->loop, &c->stop, srv_ctl_on_stop);
+    uv_async_init(&c->loop, &c->stop, control_on_stop);
     uv_signal_init(&c->loop, &c->hup);
     c->stop.data = c->hup.data = c;
-    uv_signal_start(&c->hup, srv_ctl_on_hup, SIGHUP);
+    uv_signal_start(&c->hup, control_on_hup, SIGHUP);
     if (c->cfg->control_unix &&
-        srv_ctl_listen_unix(c, c->cfg->control_unix, err, errlen) != 0)
+        control_listen_unix(c, c->cfg->control_unix, err, errlen) != 0)
         return -1;
-    if (c->cfg->control_tcp && srv_ctl_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
+    if (c->cfg->control_tcp && control_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
         return -1;
-    if (c->cfg->metrics && srv_metrics_listen(c, c->cfg->metrics, err, errlen) != 0)
+    if (c->cfg->metrics && metrics_http_listen(c, c->cfg->metrics, err, errlen) != 0)
         return -1;
     return 0;
 }
 
-static void *srv_ctl_main(void *arg)
+static void *control_main(void *arg)
 {
-    srv_control_t *c = arg;
+    control_t *c = arg;
     uv_run(&c->loop, UV_RUN_DEFAULT);
     return NULL;
 }
 
-int srv_control_start(srv_control_t *c, srv_workers_t *ws, char *err, size_t errlen)
+int control_start(control_t *c, workers_t *ws, char *err, size_t errlen)
 {
     /* Like the workers, the thread blocks the signals main's loop waits for. */
     sigset_t block, old;
@@ -200,7 +200,7 @@ int srv_control_start(srv_control_t *c, srv_workers_t *ws, char *err, size_t err
     sigaddset(&block, SIGHUP);
     c->ws = ws;
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    int e = pthread_create(&c->thread, NULL, srv_ctl_main, c);
+    int e = pthread_create(&c->thread, NULL, control_main, c);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e != 0) {
         snprintf(err, errlen, "control: pthread_create: %s", strerror(e));
@@ -211,7 +211,7 @@ int srv_control_start(srv_control_t *c, srv_workers_t *ws, char *err, size_t err
     return 0;
 }
 
-void srv_control_stop(srv_control_t *c)
+void control_stop(control_t *c)
 {
     if (!c || !c->running)
         return;
@@ -223,13 +223,13 @@ void srv_control_stop(srv_control_t *c)
     signal(SIGHUP, SIG_IGN);
 }
 
-void srv_control_free(srv_control_t *c)
+void control_free(control_t *c)
 {
     if (!c)
         return;
-    srv_control_stop(c);
+    control_stop(c);
     if (c->loop_ok) {
-        srv_ctl_close_all(c); /* a thread that never ran left them open */
+        control_close_all(c); /* a thread that never ran left them open */
         uv_run(&c->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&c->loop) != 0)
             log_msg(LOG_WARNING, "control: loop still has handles at exit");

@@ -23,25 +23,25 @@
 #include "config/cfg.h"
 #include "dnsd/io/worker.h"
 
-typedef struct srv_control srv_control_t;
+typedef struct control control_t;
 
 /* Checks the control settings of `cfg` and loads control.key_file (refused
  * when world-readable or malformed, see ctl_key_load). `cfg` is borrowed until
- * srv_control_free; its path is what a reload reads. NULL with a message. */
-srv_control_t *srv_control_new(const cfg_t *cfg, char *err, size_t errlen);
+ * control_free; its path is what a reload reads. NULL with a message. */
+control_t *control_new(const cfg_t *cfg, char *err, size_t errlen);
 
 /* Binds control.unix (a stale socket file is replaced, a live one refused;
  * mode 0600) and control.tcp, and installs the SIGHUP handler. 0 or -1. */
-int srv_control_listen(srv_control_t *c, char *err, size_t errlen);
+int control_listen(control_t *c, char *err, size_t errlen);
 
 /* Starts the thread; `ws` is read for STATS. srv_current must be set. */
-int srv_control_start(srv_control_t *c, srv_workers_t *ws, char *err, size_t errlen);
+int control_start(control_t *c, workers_t *ws, char *err, size_t errlen);
 
 /* Closes every control connection and listener and joins the thread. A
  * request being handled finishes first; later SIGHUPs are ignored. */
-void srv_control_stop(srv_control_t *c);
+void control_stop(control_t *c);
 
 /* Stops if needed, removes the unix socket file, frees. NULL is fine. */
-void srv_control_free(srv_control_t *c);
+void control_free(control_t *c);
 
 #endif

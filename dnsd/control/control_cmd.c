@@ -18,14 +18,14 @@
 #include "dnsd/base/log.h"
 #include "dnsd/io/xdp.h"
 
-static void srv_reply_err(srv_ctl_reply_t *out, const char *error, const char *detail)
+static void control_reply_err(control_reply_t *out, const char *error, const char *detail)
 {
     out->type = CTL_T_ERR;
     out->json = ctl_error_json(error, detail ? &detail : NULL, detail ? 1 : 0);
 }
 
 /* "serial": N or null, for origin o. */
-static void srv_json_serial(strbuf_t *b, const srv_origin_t *o)
+static void control_json_serial(strbuf_t *b, const srv_origin_t *o)
 {
     if (o->pool)
         strbuf_printf(b, "%llu", (unsigned long long)zone_pool_snapshot(o->pool)->serial);
@@ -38,7 +38,7 @@ static void srv_json_serial(strbuf_t *b, const srv_origin_t *o)
 /* ------------------------------------------------------------------------ */
 
 /* ERR "invalid snapshot" listing every error the parser kept. */
-static void srv_reply_invalid(srv_ctl_reply_t *out, const zone_errors_t *errs)
+static void control_reply_invalid(control_reply_t *out, const zone_errors_t *errs)
 {
     char more[64];
     const char **d = malloc((errs->n + 1) * sizeof *d);
@@ -58,8 +58,8 @@ static void srv_reply_invalid(srv_ctl_reply_t *out, const zone_errors_t *errs)
 
 /* Parses and validates the snapshot and checks its serial against origin o;
  * NULL with the reply filled when refused. */
-static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *o,
-                                       srv_ctl_reply_t *out)
+static zone_snapshot_t *control_push_parse(const ctl_push_t *p, const srv_origin_t *o,
+                                       control_reply_t *out)
 {
     zone_errors_t errs;
     zone_snapshot_t *snap = NULL;
@@ -68,7 +68,7 @@ static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *
     int rc = zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap,
                                  &errs);
     if (rc != 0) {
-        srv_reply_invalid(out, &errs);
+        control_reply_invalid(out, &errs);
         out->refusal = MET_PUSH_INVALID;
     }
     zone_errors_deinit(&errs);
@@ -81,7 +81,7 @@ static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *
                      "%s: serial %llu is not newer than the served %llu (--force to push it "
                      "anyway)",
                      o->name, (unsigned long long)snap->serial, (unsigned long long)have);
-            srv_reply_err(out, "serial not newer", why);
+            control_reply_err(out, "serial not newer", why);
             out->refusal = MET_PUSH_STALE;
             zone_snapshot_free(snap);
             return NULL;
@@ -90,7 +90,7 @@ static zone_snapshot_t *srv_push_parse(const ctl_push_t *p, const srv_origin_t *
     return snap;
 }
 
-static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
+static void control_push(control_t *c, const ctl_frame_t *f, control_reply_t *out)
 {
     uint64_t t0 = uv_hrtime();
     srv_data_t *cur = srv_current;
@@ -98,15 +98,15 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     char why[700];
     out->refusal = MET_PUSH_PAYLOAD;
     if (ctl_push_decode(f->payload, f->len, &p) < 0)
-        return srv_reply_err(out, ctl_strerror(CTL_ERR_PAYLOAD), "PUSH payload");
+        return control_reply_err(out, ctl_strerror(CTL_ERR_PAYLOAD), "PUSH payload");
     int i = srv_data_origin_index(cur, p.origin);
     if (i < 0) {
         snprintf(why, sizeof why, "%s: not a zone of this server", p.origin);
         out->refusal = MET_PUSH_UNKNOWN_ORIGIN;
-        return srv_reply_err(out, "unknown origin", why);
+        return control_reply_err(out, "unknown origin", why);
     }
     const srv_origin_t *o = &cur->origins[i];
-    zone_snapshot_t *snap = srv_push_parse(&p, o, out);
+    zone_snapshot_t *snap = control_push_parse(&p, o, out);
     if (!snap)
         return;
     uint64_t new_serial = snap->serial, t[4];
@@ -116,7 +116,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
     srv_data_t *next = pool ? srv_data_with_pool(cur, (size_t)i, pool) : NULL;
     out->refusal = MET_PUSH_NOMEM;
     if (!next)
-        return srv_reply_err(out, "out of memory", o->name);
+        return control_reply_err(out, "out of memory", o->name);
     t[1] = uv_hrtime();
     /* Stored before it is served and acknowledged: a restart after the reply
      * serves this serial (DESIGN.md "Snapshot"). */
@@ -126,13 +126,13 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
         srv_data_free(next);
         log_msg(LOG_ERR, "control: push for %s refused: %s", o->name, why);
         out->refusal = MET_PUSH_STATE_WRITE;
-        return srv_reply_err(out, "state_dir write failed", why);
+        return control_reply_err(out, "state_dir write failed", why);
     }
     strbuf_t b = {0};
     strbuf_printf(&b, "{\"origin\": ");
     ctl_json_put(&b, o->name);
     strbuf_printf(&b, ", \"old_serial\": ");
-    srv_json_serial(&b, o);
+    control_json_serial(&b, o);
     srv_data_publish(next); /* frees cur, and o with it */
     t[3] = uv_hrtime();
     double ms = (double)(t[3] - t0) / 1e6;
@@ -156,7 +156,7 @@ static void srv_ctl_push(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t
 
 /* {"@": {"v4": [eligible, total], "v6": [...]}, ...} for zones with servers;
  * zones with NTS-capable servers add "nts": [eligible, total, endpoints]. */
-static void srv_json_counts(strbuf_t *b, const zone_pool_t *pool)
+static void control_json_counts(strbuf_t *b, const zone_pool_t *pool)
 {
     int n = zone_id_count();
     bool first = true;
@@ -182,7 +182,7 @@ static void srv_json_counts(strbuf_t *b, const zone_pool_t *pool)
 
 /* {"servers": listed, "eligible": n, "endpoints": n}: NTS-capable servers of
  * "@" and the NTS-KE endpoints SRV answers name. */
-static void srv_json_nts(strbuf_t *b, const zone_pool_t *pool)
+static void control_json_nts(strbuf_t *b, const zone_pool_t *pool)
 {
     unsigned listed = 0, elig = 0, eps = 0;
     if (pool)
@@ -194,7 +194,7 @@ static void srv_json_nts(strbuf_t *b, const zone_pool_t *pool)
 /* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
  * snapshot it serves (UTC, to the second; srv_origin_t.snap_time says what
  * that is after a restart) and how long ago; null without a snapshot. */
-static void srv_json_snapshot_time(strbuf_t *b, const srv_origin_t *o)
+static void control_json_snapshot_time(strbuf_t *b, const srv_origin_t *o)
 {
     char when[32];
     struct tm tm;
@@ -209,7 +209,7 @@ static void srv_json_snapshot_time(strbuf_t *b, const srv_origin_t *o)
                (long long)(age > 0 ? age : 0));
 }
 
-static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
+static void control_status(control_t *c, control_reply_t *out)
 {
     const srv_data_t *d = srv_current;
     char id[CTL_IDENTITY_MAX + 1], when[32];
@@ -222,19 +222,19 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     ctl_json_put(&b, id);
     strbuf_printf(&b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
                DNSD_VERSION, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000000000u),
-               c->ws ? srv_workers_count(c->ws) : 0);
+               c->ws ? workers_count(c->ws) : 0);
     for (size_t i = 0; i < d->n_origins; i++) {
         const srv_origin_t *o = &d->origins[i];
         strbuf_printf(&b, "%s{\"origin\": ", i ? ", " : "");
         ctl_json_put(&b, o->name);
         strbuf_printf(&b, ", \"serial\": ");
-        srv_json_serial(&b, o);
-        srv_json_snapshot_time(&b, o);
+        control_json_serial(&b, o);
+        control_json_snapshot_time(&b, o);
         strbuf_printf(&b, ", \"servers\": %zu, \"nts\": ",
                    o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
-        srv_json_nts(&b, o->pool);
+        control_json_nts(&b, o->pool);
         strbuf_printf(&b, ", \"counts\": ");
-        srv_json_counts(&b, o->pool);
+        control_json_counts(&b, o->pool);
         char dnssec[2048];
         srv_dnssec_status(o, dnssec, sizeof dnssec);
         strbuf_printf(&b, ", \"dnssec\": %s}", dnssec);
@@ -244,7 +244,7 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
                when, c->last_reload.trigger);
     ctl_json_put(&b, c->last_reload.result);
     strbuf_printf(&b, "}");
-    char *xdp = srv_xdp_status_json(srv_workers_xdp_listener(c->ws));
+    char *xdp = xdp_status_json(workers_xdp_listener(c->ws));
     if (xdp)
         strbuf_printf(&b, ", \"xdp\": %s", xdp);
     free(xdp);
@@ -253,11 +253,11 @@ static void srv_ctl_status(srv_control_t *c, srv_ctl_reply_t *out)
     out->json = strbuf_take(&b);
 }
 
-size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
-                        srv_ctl_refusal_t out[SRV_CTL_REFUSALS_MAX])
+size_t control_refusals(const control_stats_t *st,
+                        control_refusal_t out[CONTROL_REFUSALS_MAX])
 {
     size_t n = 0;
-    for (int k = 1; k <= SRV_CTL_REFUSALS_MAX; k++) {
+    for (int k = 1; k <= CONTROL_REFUSALS_MAX; k++) {
         if (k > 8 && !st->errors[k])
             continue;
         snprintf(out[n].name, sizeof out[n].name, "%s", ctl_strerror(-k));
@@ -268,16 +268,16 @@ size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
     return n;
 }
 
-static void srv_json_control_stats(strbuf_t *b, const srv_ctl_stats_t *st)
+static void control_json_control_stats(strbuf_t *b, const control_stats_t *st)
 {
     strbuf_printf(b,
                "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
                "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
                (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
                (unsigned long long)st->conns_refused,
-               (unsigned long long)st->limits[SRV_CTL_LIM_IDLE]);
-    for (int i = 0; i < SRV_CTL_LIMITS; i++)
-        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", srv_ctl_limit_names[i],
+               (unsigned long long)st->limits[CONTROL_LIM_IDLE]);
+    for (int i = 0; i < CONTROL_LIMITS; i++)
+        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", control_limit_names[i],
                    (unsigned long long)st->limits[i]);
     strbuf_printf(b,
                "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
@@ -286,8 +286,8 @@ static void srv_json_control_stats(strbuf_t *b, const srv_ctl_stats_t *st)
                (unsigned long long)st->requests[CTL_T_STATUS],
                (unsigned long long)st->requests[CTL_T_RELOAD],
                (unsigned long long)st->requests[CTL_T_STATS]);
-    srv_ctl_refusal_t r[SRV_CTL_REFUSALS_MAX];
-    size_t n = srv_ctl_refusals(st, r);
+    control_refusal_t r[CONTROL_REFUSALS_MAX];
+    size_t n = control_refusals(st, r);
     for (size_t i = 0; i < n; i++)
         strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
                    (unsigned long long)r[i].count);
@@ -303,7 +303,7 @@ static void srv_json_control_stats(strbuf_t *b, const srv_ctl_stats_t *st)
 
 /* The workers' counters as the table (stats.h) names them: each group an
  * object with all its keys, in the order of its first row. */
-static void srv_json_counters(strbuf_t *b, const srv_stats_t *t)
+static void control_json_counters(strbuf_t *b, const srv_stats_t *t)
 {
     for (size_t i = 0; i < stat_n_descs; i++) {
         const stat_desc_t *d = &stat_descs[i];
@@ -331,7 +331,7 @@ static void srv_json_counters(strbuf_t *b, const srv_stats_t *t)
 }
 
 /* Queries by served zone, named as /metrics names them. */
-static void srv_json_by_zone(strbuf_t *b, const srv_stats_t *t)
+static void control_json_by_zone(strbuf_t *b, const srv_stats_t *t)
 {
     const srv_data_t *d = srv_current; /* only this thread replaces it */
     strbuf_printf(b, "\"by_zone\": {");
@@ -342,15 +342,15 @@ static void srv_json_by_zone(strbuf_t *b, const srv_stats_t *t)
     strbuf_printf(b, "\"none\": %llu}, ", (unsigned long long)t->by_origin[STAT_ORIGINS - 1]);
 }
 
-static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
+static void control_stats(control_t *c, control_reply_t *out)
 {
     srv_stats_t t;
-    srv_workers_stats(c->ws, &t);
+    workers_stats(c->ws, &t);
     strbuf_t b = {0};
     strbuf_printf(&b, "{");
-    srv_json_counters(&b, &t);
-    srv_json_by_zone(&b, &t);
-    srv_json_control_stats(&b, &c->st);
+    control_json_counters(&b, &t);
+    control_json_by_zone(&b, &t);
+    control_json_control_stats(&b, &c->st);
     strbuf_printf(&b, "}");
     out->type = CTL_T_OK;
     out->json = strbuf_take(&b);
@@ -360,12 +360,12 @@ static void srv_ctl_stats(srv_control_t *c, srv_ctl_reply_t *out)
 /* RELOAD and SIGHUP                                                        */
 /* ------------------------------------------------------------------------ */
 
-static bool srv_str_differ(const char *a, const char *b)
+static bool control_str_differ(const char *a, const char *b)
 {
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
-static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
+static bool control_listen_differ(const cfg_t *a, const cfg_t *b)
 {
     if (a->n_listen != b->n_listen)
         return true;
@@ -381,26 +381,26 @@ static bool srv_listen_differ(const cfg_t *a, const cfg_t *b)
  * "listen/workers". Empty when nothing. The abuse limits (RRL, cookies, the
  * TCP per-client cap and read timeout) are part of the data: a reload
  * applies them. */
-static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
+static void control_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
 {
     const struct {
         const char *name;
         bool differ;
     } items[] = {
-        {"listen", srv_listen_differ(boot, next)},
+        {"listen", control_listen_differ(boot, next)},
         {"workers", boot->workers != next->workers},
         {"tcp", boot->tcp_idle_timeout_ms != next->tcp_idle_timeout_ms ||
                     boot->tcp_max_connections != next->tcp_max_connections},
-        {"control", srv_str_differ(boot->control_unix, next->control_unix) ||
-                        srv_str_differ(boot->control_tcp, next->control_tcp) ||
-                        srv_str_differ(boot->control_key_file, next->control_key_file) ||
+        {"control", control_str_differ(boot->control_unix, next->control_unix) ||
+                        control_str_differ(boot->control_tcp, next->control_tcp) ||
+                        control_str_differ(boot->control_key_file, next->control_key_file) ||
                         boot->control_idle_timeout_ms != next->control_idle_timeout_ms ||
                         boot->control_max_unix_conns != next->control_max_unix_conns ||
                         boot->control_max_tcp_conns != next->control_max_tcp_conns},
-        {"metrics", srv_str_differ(boot->metrics, next->metrics)},
-        {"user", srv_str_differ(boot->user, next->user) ||
-                     srv_str_differ(boot->group, next->group)},
-        {"query_log", srv_str_differ(boot->dnstap_path, next->dnstap_path) ||
+        {"metrics", control_str_differ(boot->metrics, next->metrics)},
+        {"user", control_str_differ(boot->user, next->user) ||
+                     control_str_differ(boot->group, next->group)},
+        {"query_log", control_str_differ(boot->dnstap_path, next->dnstap_path) ||
                           boot->dnstap_mode != next->dnstap_mode},
         {"log",
          boot->log_target != next->log_target || boot->log_level != next->log_level},
@@ -413,7 +413,7 @@ static void srv_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, 
                                      items[i].name);
 }
 
-static void srv_reload_record(srv_control_t *c, const char *trigger, const char *result)
+static void control_reload_record(control_t *c, const char *trigger, const char *result)
 {
     c->last_reload.time = time(NULL);
     snprintf(c->last_reload.trigger, sizeof c->last_reload.trigger, "%s", trigger);
@@ -423,7 +423,7 @@ static void srv_reload_record(srv_control_t *c, const char *trigger, const char 
 /* A reload refused over the GeoIP database is counted on its own, and the log
  * says what still places clients: the running database is a private copy
  * (geo.h), so the state of the file cannot have touched it. */
-static void srv_reload_geo_refused(srv_control_t *c, const char *trigger, const char *err)
+static void control_reload_geo_refused(control_t *c, const char *trigger, const char *err)
 {
     if (strncmp(err, GEO_ERR_PREFIX, strlen(GEO_ERR_PREFIX)) != 0)
         return;
@@ -436,7 +436,7 @@ static void srv_reload_geo_refused(srv_control_t *c, const char *trigger, const 
 }
 
 /* Builds the new config and data; NULL with a message when anything fails. */
-static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size_t errlen)
+static srv_data_t *control_reload_build(control_t *c, cfg_t *nc, char *err, size_t errlen)
 {
     if (cfg_load(nc, c->cfg->path, err, errlen) != 0)
         return NULL;
@@ -461,17 +461,17 @@ static srv_data_t *srv_reload_build(srv_control_t *c, cfg_t *nc, char *err, size
     return next;
 }
 
-int srv_ctl_reload(srv_control_t *c, const char *trigger)
+int control_reload(control_t *c, const char *trigger)
 {
     char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160], line[2048];
     cfg_t nc;
-    srv_data_t *next = srv_reload_build(c, &nc, err, sizeof err);
+    srv_data_t *next = control_reload_build(c, &nc, err, sizeof err);
     if (!next) {
         log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s", trigger,
                 err);
-        srv_reload_geo_refused(c, trigger, err);
+        control_reload_geo_refused(c, trigger, err);
         snprintf(result, sizeof result, "error: %s", err);
-        srv_reload_record(c, trigger, result);
+        control_reload_record(c, trigger, result);
         c->st.reload_failed++;
         return -1;
     }
@@ -484,7 +484,7 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
     }
     if (next->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
-    srv_restart_needed(c->boot, &nc, changed, sizeof changed);
+    control_restart_needed(c->boot, &nc, changed, sizeof changed);
     if (guard_rrl_differ(c->cfg, &nc))
         log_msg(LOG_INFO, "%s: rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
                 trigger, nc.rrl_rate, nc.rrl_ipv4_prefix, nc.rrl_ipv6_prefix, nc.rrl_slip);
@@ -501,16 +501,16 @@ int srv_ctl_reload(srv_control_t *c, const char *trigger)
         snprintf(result, sizeof result, "ok");
     }
     log_msg(LOG_INFO, "%s: reloaded %s", trigger, c->cfg->path);
-    srv_reload_record(c, trigger, result);
+    control_reload_record(c, trigger, result);
     c->st.reload_ok++;
     return 0;
 }
 
-static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
+static void control_reload_reply(control_t *c, control_reply_t *out)
 {
-    if (srv_ctl_reload(c, "RELOAD") != 0) {
+    if (control_reload(c, "RELOAD") != 0) {
         /* "error: " is the record's prefix, not part of the reason. */
-        return srv_reply_err(out, "reload failed", c->last_reload.result + 7);
+        return control_reply_err(out, "reload failed", c->last_reload.result + 7);
     }
     const srv_data_t *d = srv_current;
     const char *warn = strchr(c->last_reload.result, ';');
@@ -526,7 +526,7 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
         strbuf_printf(&b, "%s{\"origin\": ", i ? ", " : "");
         ctl_json_put(&b, d->origins[i].name);
         strbuf_printf(&b, ", \"serial\": ");
-        srv_json_serial(&b, &d->origins[i]);
+        control_json_serial(&b, &d->origins[i]);
         strbuf_printf(&b, "}");
     }
     strbuf_printf(&b, "]}");
@@ -536,11 +536,11 @@ static void srv_ctl_reload_reply(srv_control_t *c, srv_ctl_reply_t *out)
 
 /* A push, counted by result and timed: the frame is complete when it gets
  * here, and the reply goes out as this returns. */
-static void srv_ctl_push_counted(srv_control_t *c, const ctl_frame_t *f,
-                                 srv_ctl_reply_t *out)
+static void control_push_counted(control_t *c, const ctl_frame_t *f,
+                                 control_reply_t *out)
 {
     uint64_t t0 = uv_hrtime();
-    srv_ctl_push(c, f, out);
+    control_push(c, f, out);
     bool ok = out->type == CTL_T_OK;
     met_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
     if (ok)
@@ -551,24 +551,24 @@ static void srv_ctl_push_counted(srv_control_t *c, const ctl_frame_t *f,
     }
 }
 
-void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out)
+void control_request(control_t *c, const ctl_frame_t *f, control_reply_t *out)
 {
     out->json = NULL;
     out->type = CTL_T_ERR;
     switch (f->type) {
     case CTL_T_PUSH:
-        srv_ctl_push_counted(c, f, out);
+        control_push_counted(c, f, out);
         break;
     case CTL_T_STATUS:
-        srv_ctl_status(c, out);
+        control_status(c, out);
         break;
     case CTL_T_STATS:
-        srv_ctl_stats(c, out);
+        control_stats(c, out);
         break;
     case CTL_T_RELOAD:
-        srv_ctl_reload_reply(c, out);
+        control_reload_reply(c, out);
         break;
     default: /* ctl_conn_open lets only requests through */
-        srv_reply_err(out, ctl_strerror(CTL_ERR_UNEXPECTED), NULL);
+        control_reply_err(out, ctl_strerror(CTL_ERR_UNEXPECTED), NULL);
     }
 }

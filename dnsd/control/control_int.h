@@ -16,36 +16,36 @@
 #include "dnsd/control/metrics.h"
 
 /* Protocol refusal codes counted: -CTL_ERR_MAGIC (1) .. -CTL_ERR_BUSY (17). */
-#define SRV_CTL_REFUSALS_MAX 17
+#define CONTROL_REFUSALS_MAX 17
 
 /* Frame buffers of all control connections together: two frames at the cap
  * (two pushes at once, not a thousand trickles) and the small buffers idle
  * connections keep between frames. */
-#define SRV_CTL_BUFFER_MAX                                                               \
+#define CONTROL_BUFFER_MAX                                                               \
     (2 * ((size_t)CTL_MAX_PAYLOAD_DEFAULT + CTL_MAC_LEN) + (4u << 20))
 
 /* Connections closed, refused or slowed by the control channel's limits. */
 typedef enum {
-    SRV_CTL_LIM_IDLE,        /* idle between frames past control.idle_timeout */
-    SRV_CTL_LIM_DEADLINE,    /* a frame not complete by its deadline */
-    SRV_CTL_LIM_SLOW_READER, /* replies left unread past control.idle_timeout */
-    SRV_CTL_LIM_READ_PAUSED, /* reading stopped while replies were queued */
-    SRV_CTL_LIM_UNIX_FULL,   /* unix connection refused: its budget is full */
-    SRV_CTL_LIM_TCP_FULL,    /* TCP connection refused: every slot authenticated */
-    SRV_CTL_LIM_TCP_EVICTED, /* unauthenticated TCP connection closed for a newcomer */
-    SRV_CTL_LIMITS
-} srv_ctl_limit_t;
+    CONTROL_LIM_IDLE,        /* idle between frames past control.idle_timeout */
+    CONTROL_LIM_DEADLINE,    /* a frame not complete by its deadline */
+    CONTROL_LIM_SLOW_READER, /* replies left unread past control.idle_timeout */
+    CONTROL_LIM_READ_PAUSED, /* reading stopped while replies were queued */
+    CONTROL_LIM_UNIX_FULL,   /* unix connection refused: its budget is full */
+    CONTROL_LIM_TCP_FULL,    /* TCP connection refused: every slot authenticated */
+    CONTROL_LIM_TCP_EVICTED, /* unauthenticated TCP connection closed for a newcomer */
+    CONTROL_LIMITS
+} control_limit_t;
 
 /* "idle_closed", "frame_deadline", ...: STATS keys and metric labels. */
-extern const char *const srv_ctl_limit_names[SRV_CTL_LIMITS];
+extern const char *const control_limit_names[CONTROL_LIMITS];
 
 /* Control counters: only the control thread writes and reads them. */
-typedef struct srv_ctl_stats {
+typedef struct control_stats {
     uint64_t conns_unix, conns_tcp;
     uint64_t conns_refused; /* over a connection budget */
-    uint64_t limits[SRV_CTL_LIMITS];
+    uint64_t limits[CONTROL_LIMITS];
     uint64_t requests[CTL_T_STATS + 1];        /* by request type */
-    uint64_t errors[SRV_CTL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
+    uint64_t errors[CONTROL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
     uint64_t push_refused_by[MET_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
@@ -56,16 +56,16 @@ typedef struct srv_ctl_stats {
     /* Every push, from its complete frame to its reply (queued): [0]
      * accepted, [1] refused. */
     met_hist_t push_time[2];
-} srv_ctl_stats_t;
+} control_stats_t;
 
-struct srv_control {
+struct control {
     const cfg_t *boot; /* main's: what the sockets and threads were made from */
     const cfg_t *cfg;  /* in force: boot, or cfg_own after a reload */
     cfg_t cfg_own;
     bool own;
     ctl_key_t key;
     bool have_key;
-    srv_workers_t *ws;
+    workers_t *ws;
 
     uv_loop_t loop;
     bool loop_ok;
@@ -78,7 +78,7 @@ struct srv_control {
     pthread_t thread;
     bool running, stopped;
 
-    struct srv_sess *sessions; /* open connections, newest first */
+    struct control_sess *sessions; /* open connections, newest first */
     unsigned n_sessions;
     unsigned n_unix, n_tcp; /* not closing: what the budgets count */
     ctl_budget_t budget;    /* frame buffers of every connection together */
@@ -91,45 +91,45 @@ struct srv_control {
         /* "ok", "ok; X changed: restart needed", "error: ..." */
         char result[CFG_ERR_MAX + 160];
     } last_reload;
-    srv_ctl_stats_t st;
-    struct srv_metrics *metrics; /* the /metrics responder, or NULL */
+    control_stats_t st;
+    struct metrics_http *metrics; /* the /metrics responder, or NULL */
 };
 
 /* Protocol refusals as STATS and /metrics report them: named after
  * ctl_strerror ("bad MAC" -> "bad_mac"); the protocol's own (1..8) always, so a
  * monitor sees zeros rather than absent keys, the others once they happened. */
-typedef struct srv_ctl_refusal {
+typedef struct control_refusal {
     char name[32];
     uint64_t count;
-} srv_ctl_refusal_t;
+} control_refusal_t;
 
 /* Fills out[] in code order; returns how many. */
-size_t srv_ctl_refusals(const srv_ctl_stats_t *st,
-                        srv_ctl_refusal_t out[SRV_CTL_REFUSALS_MAX]);
+size_t control_refusals(const control_stats_t *st,
+                        control_refusal_t out[CONTROL_REFUSALS_MAX]);
 
 /* A reply to send: JSON text (malloc'd; taken over). */
-typedef struct srv_ctl_reply {
+typedef struct control_reply {
     uint8_t type; /* CTL_T_OK or CTL_T_ERR */
     char *json;
     met_push_reason_t refusal; /* why a PUSH got CTL_T_ERR, for the metrics */
-} srv_ctl_reply_t;
+} control_reply_t;
 
 /* Handles one verified request frame; never fails to produce a reply (an
  * out-of-memory reply has json NULL and is sent as a fixed text). */
-void srv_ctl_request(srv_control_t *c, const ctl_frame_t *f, srv_ctl_reply_t *out);
+void control_request(control_t *c, const ctl_frame_t *f, control_reply_t *out);
 
 /* control_sess.c: accepts a connection on the unix or TCP listener (within
  * its budget), and closes every one at stop. */
-void srv_ctl_on_connection(uv_stream_t *server, int status);
-void srv_ctl_close_sessions(srv_control_t *c);
+void control_on_connection(uv_stream_t *server, int status);
+void control_close_sessions(control_t *c);
 
 /* Time spent in a request or reload (the loop stood still) is nobody's idle
  * time: every connection's deadline moves by what passed since `since`
  * (loop ms before the work); the loop's clock is brought up to date. */
-void srv_ctl_stalled(srv_control_t *c, uint64_t since);
+void control_stalled(control_t *c, uint64_t since);
 
 /* Reloads config, master files and GeoIP DB, all or nothing; records
  * last_reload and logs. `trigger` is "SIGHUP" or "RELOAD". */
-int srv_ctl_reload(srv_control_t *c, const char *trigger);
+int control_reload(control_t *c, const char *trigger);
 
 #endif

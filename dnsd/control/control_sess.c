@@ -17,12 +17,12 @@
  *   budget is full, the oldest connection not yet authenticated makes room.
  * - One timer per connection, never reset by a byte: idle between frames;
  *   a frame's deadline, from its first byte, of the idle timeout plus one
- *   second per SRV_CTL_MIN_RATE bytes it announced; while replies are unread,
+ *   second per CONTROL_MIN_RATE bytes it announced; while replies are unread,
  *   the idle timeout from the last write that completed. Time spent in a
- *   request counts against nobody (srv_ctl_stalled).
- * - Frame buffers of all connections together are capped (SRV_CTL_BUFFER_MAX);
+ *   request counts against nobody (control_stalled).
+ * - Frame buffers of all connections together are capped (CONTROL_BUFFER_MAX);
  *   a frame over what is left is refused as "server busy".
- * - Reading stops while more than SRV_CTL_WQ_MAX reply bytes are unsent, so a
+ * - Reading stops while more than CONTROL_WQ_MAX reply bytes are unsent, so a
  *   client that pipelines requests and reads nothing holds at most that much
  *   of replies plus one read buffer of requests.
  */
@@ -36,20 +36,20 @@
 /* After a refusal, the ERR is written and the sending side shut down; input
  * is read and dropped for this long, so that closing with unread bytes does
  * not turn into a TCP reset that destroys the ERR before the client reads it. */
-#define SRV_CTL_LINGER_MS 1000
+#define CONTROL_LINGER_MS 1000
 /* The slowest average a frame may arrive at past the idle timeout: 2 Mbit/s,
  * so a 10 MB snapshot has 10 + 38 s and a 64 MiB frame 10 + 256 s. */
-#define SRV_CTL_MIN_RATE (256u * 1024)
+#define CONTROL_MIN_RATE (256u * 1024)
 /* Reply bytes queued for one connection before it is no longer read: a few
  * STATUS replies; a larger single reply still goes out whole. */
-#define SRV_CTL_WQ_MAX (64u * 1024)
+#define CONTROL_WQ_MAX (64u * 1024)
 
-const char *const srv_ctl_limit_names[SRV_CTL_LIMITS] = {
+const char *const control_limit_names[CONTROL_LIMITS] = {
     "idle_closed", "frame_deadline", "slow_reader", "read_paused",
     "unix_full",   "tcp_full",       "tcp_evicted",
 };
 
-typedef struct srv_sess {
+typedef struct control_sess {
     union {
         uv_handle_t h;
         uv_stream_t s;
@@ -57,8 +57,8 @@ typedef struct srv_sess {
         uv_tcp_t tcp;
     } u;
     uv_timer_t timer;
-    srv_control_t *ctl;
-    struct srv_sess *prev, *next;
+    control_t *ctl;
+    struct control_sess *prev, *next;
     ctl_conn_t conn;
     ctl_reader_t rd;
     uint64_t accepted, frame_t0, due; /* loop ms */
@@ -73,40 +73,40 @@ typedef struct srv_sess {
     bool closing;
     bool refused; /* an ERR for a refused frame is out: drop input, then close */
     int handles;  /* open handles; freed at 0 */
-} srv_sess_t;
+} control_sess_t;
 
-typedef struct srv_wreq {
+typedef struct control_wreq {
     uv_write_t req;
-    srv_sess_t *sess;
+    control_sess_t *sess;
     bool then_shutdown;
     size_t bytes;
     uint8_t head[CTL_HEAD_MAX], mac[CTL_MAC_LEN];
     char *json;
-} srv_wreq_t;
+} control_wreq_t;
 
-static void srv_sess_on_timer(uv_timer_t *t);
-static void srv_sess_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
-static void srv_sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void control_sess_on_timer(uv_timer_t *t);
+static void control_sess_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void control_sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-static uint64_t srv_sess_idle_ms(const srv_sess_t *s)
+static uint64_t control_sess_idle_ms(const control_sess_t *s)
 {
     return s->ctl->boot->control_idle_timeout_ms;
 }
 
 /* The one timer, set for loop time `due`. */
-static void srv_sess_due(srv_sess_t *s, uint64_t due)
+static void control_sess_due(control_sess_t *s, uint64_t due)
 {
     uint64_t now = uv_now(s->u.h.loop);
     s->due = due;
-    uv_timer_start(&s->timer, srv_sess_on_timer, due > now ? due - now : 0, 0);
+    uv_timer_start(&s->timer, control_sess_on_timer, due > now ? due - now : 0, 0);
 }
 
-static void srv_sess_on_close(uv_handle_t *h)
+static void control_sess_on_close(uv_handle_t *h)
 {
-    srv_sess_t *s = h->data;
+    control_sess_t *s = h->data;
     if (--s->handles > 0)
         return;
-    srv_control_t *c = s->ctl;
+    control_t *c = s->ctl;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -119,7 +119,7 @@ static void srv_sess_on_close(uv_handle_t *h)
     free(s);
 }
 
-static void srv_sess_close(srv_sess_t *s)
+static void control_sess_close(control_sess_t *s)
 {
     if (s->closing)
         return;
@@ -127,90 +127,90 @@ static void srv_sess_close(srv_sess_t *s)
     if (s->counted)
         s->tcp ? s->ctl->n_tcp-- : s->ctl->n_unix--;
     s->counted = false;
-    uv_close(&s->u.h, srv_sess_on_close);
-    uv_close((uv_handle_t *)&s->timer, srv_sess_on_close);
+    uv_close(&s->u.h, control_sess_on_close);
+    uv_close((uv_handle_t *)&s->timer, control_sess_on_close);
 }
 
-void srv_ctl_close_sessions(srv_control_t *c)
+void control_close_sessions(control_t *c)
 {
-    for (srv_sess_t *s = c->sessions; s; s = s->next)
-        srv_sess_close(s);
+    for (control_sess_t *s = c->sessions; s; s = s->next)
+        control_sess_close(s);
 }
 
-void srv_ctl_stalled(srv_control_t *c, uint64_t since)
+void control_stalled(control_t *c, uint64_t since)
 {
     uv_update_time(&c->loop);
     uint64_t d = uv_now(&c->loop) - since;
     if (d == 0)
         return;
-    for (srv_sess_t *s = c->sessions; s; s = s->next) {
+    for (control_sess_t *s = c->sessions; s; s = s->next) {
         if (s->closing || s->refused || !s->due)
             continue;
         s->accepted += d;
         s->frame_t0 += d;
-        srv_sess_due(s, s->due + d);
+        control_sess_due(s, s->due + d);
     }
-    srv_metrics_stalled(c->metrics, d);
+    metrics_http_stalled(c->metrics, d);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Replies                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static void srv_sess_resume(srv_sess_t *s);
+static void control_sess_resume(control_sess_t *s);
 
-static void srv_sess_on_shutdown(uv_shutdown_t *req, int status)
+static void control_sess_on_shutdown(uv_shutdown_t *req, int status)
 {
     free(req);
 }
 
-static void srv_sess_on_write(uv_write_t *req, int status)
+static void control_sess_on_write(uv_write_t *req, int status)
 {
-    srv_wreq_t *w = (srv_wreq_t *)req;
-    srv_sess_t *s = w->sess;
+    control_wreq_t *w = (control_wreq_t *)req;
+    control_sess_t *s = w->sess;
     s->wq -= w->bytes;
     if (w->then_shutdown && !s->closing) {
         uv_shutdown_t *sh = malloc(sizeof *sh);
-        if (status < 0 || !sh || uv_shutdown(sh, &s->u.s, srv_sess_on_shutdown) < 0) {
+        if (status < 0 || !sh || uv_shutdown(sh, &s->u.s, control_sess_on_shutdown) < 0) {
             free(sh);
-            srv_sess_close(s);
+            control_sess_close(s);
         }
     } else if (status < 0) {
-        srv_sess_close(s);
+        control_sess_close(s);
     } else if (s->paused && !s->closing && !s->refused) {
-        if (s->wq <= SRV_CTL_WQ_MAX)
-            srv_sess_resume(s);
+        if (s->wq <= CONTROL_WQ_MAX)
+            control_sess_resume(s);
         else /* the client reads: its deadline starts again */
-            srv_sess_due(s, uv_now(s->u.h.loop) + srv_sess_idle_ms(s));
+            control_sess_due(s, uv_now(s->u.h.loop) + control_sess_idle_ms(s));
     }
     free(w->json);
     free(w);
 }
 
 /* Hands bufs to libuv for w; on failure frees w and closes. */
-static void srv_sess_write(srv_sess_t *s, srv_wreq_t *w, uv_buf_t *bufs, unsigned n)
+static void control_sess_write(control_sess_t *s, control_wreq_t *w, uv_buf_t *bufs, unsigned n)
 {
     w->sess = s;
     for (unsigned i = 0; i < n; i++)
         w->bytes += bufs[i].len;
-    if (uv_write(&w->req, &s->u.s, bufs, n, srv_sess_on_write) < 0) {
+    if (uv_write(&w->req, &s->u.s, bufs, n, control_sess_on_write) < 0) {
         free(w->json);
         free(w);
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     s->wq += w->bytes;
 }
 
 /* Seals and sends one reply; json is taken over (NULL: out of memory). */
-static void srv_sess_send(srv_sess_t *s, uint8_t type, char *json, bool then_shutdown)
+static void control_sess_send(control_sess_t *s, uint8_t type, char *json, bool then_shutdown)
 {
     static const char nomem[] = "{\"error\": \"out of memory\", \"details\": []}";
-    srv_wreq_t *w = calloc(1, sizeof *w);
+    control_wreq_t *w = calloc(1, sizeof *w);
     size_t head_len, mac_len;
     if (!w) {
         free(json);
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     if (!json)
@@ -223,41 +223,41 @@ static void srv_sess_send(srv_sess_t *s, uint8_t type, char *json, bool then_shu
                       w->mac, &mac_len) < 0) {
         free(json);
         free(w);
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     uv_buf_t bufs[3] = {uv_buf_init((char *)w->head, (unsigned)head_len),
                         uv_buf_init((char *)text, (unsigned)len),
                         uv_buf_init((char *)w->mac, (unsigned)mac_len)};
-    srv_sess_write(s, w, bufs, mac_len ? 3 : 2);
+    control_sess_write(s, w, bufs, mac_len ? 3 : 2);
 }
 
 /* A refused frame: counted, one ERR naming it, then a lingering close. */
-static void srv_sess_refuse(srv_sess_t *s, int rc)
+static void control_sess_refuse(control_sess_t *s, int rc)
 {
-    s->ctl->st.errors[-rc <= SRV_CTL_REFUSALS_MAX ? -rc : 0]++;
+    s->ctl->st.errors[-rc <= CONTROL_REFUSALS_MAX ? -rc : 0]++;
     log_msg(LOG_DEBUG, "control: connection refused: %s", ctl_strerror(rc));
     s->refused = true;
-    srv_sess_send(s, CTL_T_ERR, ctl_error_json(ctl_strerror(rc), NULL, 0), true);
+    control_sess_send(s, CTL_T_ERR, ctl_error_json(ctl_strerror(rc), NULL, 0), true);
     if (!s->closing)
-        uv_timer_start(&s->timer, srv_sess_on_timer, SRV_CTL_LINGER_MS, 0);
+        uv_timer_start(&s->timer, control_sess_on_timer, CONTROL_LINGER_MS, 0);
 }
 
-static void srv_sess_on_timer(uv_timer_t *t)
+static void control_sess_on_timer(uv_timer_t *t)
 {
-    srv_sess_t *s = t->data;
-    srv_ctl_stats_t *st = &s->ctl->st;
+    control_sess_t *s = t->data;
+    control_stats_t *st = &s->ctl->st;
     if (s->refused) {
-        srv_sess_close(s);
+        control_sess_close(s);
     } else if (s->paused) {
-        st->limits[SRV_CTL_LIM_SLOW_READER]++;
-        srv_sess_close(s);
+        st->limits[CONTROL_LIM_SLOW_READER]++;
+        control_sess_close(s);
     } else if (s->in_frame) {
-        st->limits[SRV_CTL_LIM_DEADLINE]++;
-        srv_sess_refuse(s, CTL_ERR_TRUNCATED);
+        st->limits[CONTROL_LIM_DEADLINE]++;
+        control_sess_refuse(s, CTL_ERR_TRUNCATED);
     } else {
-        st->limits[SRV_CTL_LIM_IDLE]++;
-        srv_sess_close(s);
+        st->limits[CONTROL_LIM_IDLE]++;
+        control_sess_close(s);
     }
 }
 
@@ -268,43 +268,43 @@ static void srv_sess_on_timer(uv_timer_t *t)
 /* After a feed that left a frame unfinished: its deadline, set when it starts
  * and once more when its header has announced the length; never per byte. A
  * TCP connection not yet authenticated has its accept as the start. */
-static void srv_sess_frame_progress(srv_sess_t *s)
+static void control_sess_frame_progress(control_sess_t *s)
 {
     uint32_t len;
-    uint64_t idle = srv_sess_idle_ms(s);
+    uint64_t idle = control_sess_idle_ms(s);
     if (!s->in_frame) {
         s->in_frame = true;
         s->frame_t0 = s->authed ? uv_now(s->u.h.loop) : s->accepted;
-        srv_sess_due(s, s->frame_t0 + idle);
+        control_sess_due(s, s->frame_t0 + idle);
     }
     if (!s->announced && ctl_reader_announced(&s->rd, &len)) {
         s->announced = s->authed = true;
-        srv_sess_due(s, s->frame_t0 + idle + (uint64_t)len * 1000 / SRV_CTL_MIN_RATE);
+        control_sess_due(s, s->frame_t0 + idle + (uint64_t)len * 1000 / CONTROL_MIN_RATE);
     }
 }
 
 /* One verified request: handled (the loop stands still meanwhile), replied. */
-static void srv_sess_request(srv_sess_t *s, const ctl_frame_t *f)
+static void control_sess_request(control_sess_t *s, const ctl_frame_t *f)
 {
-    srv_control_t *c = s->ctl;
-    srv_ctl_reply_t r;
+    control_t *c = s->ctl;
+    control_reply_t r;
     uint64_t t0 = uv_now(&c->loop);
     s->in_frame = s->announced = false;
     s->authed = true;
     c->st.requests[f->type <= CTL_T_STATS ? f->type : 0]++;
-    srv_ctl_request(c, f, &r);
-    srv_ctl_stalled(c, t0);
-    srv_sess_send(s, r.type, r.json, false);
+    control_request(c, f, &r);
+    control_stalled(c, t0);
+    control_sess_send(s, r.type, r.json, false);
     if (!s->closing)
-        srv_sess_due(s, uv_now(&c->loop) + srv_sess_idle_ms(s));
+        control_sess_due(s, uv_now(&c->loop) + control_sess_idle_ms(s));
 }
 
 /* Feeds bytes to the reader and handles each complete frame until replies
  * back up; returns how many bytes are left for after they drain. */
-static size_t srv_sess_consume(srv_sess_t *s, const uint8_t *p, size_t n)
+static size_t control_sess_consume(control_sess_t *s, const uint8_t *p, size_t n)
 {
     while (n > 0 && !s->refused && !s->closing) {
-        if (s->wq > SRV_CTL_WQ_MAX)
+        if (s->wq > CONTROL_WQ_MAX)
             return n;
         ctl_frame_t f;
         size_t used;
@@ -312,7 +312,7 @@ static size_t srv_sess_consume(srv_sess_t *s, const uint8_t *p, size_t n)
         p += used;
         n -= used;
         if (rc == 0) {
-            srv_sess_frame_progress(s);
+            control_sess_frame_progress(s);
             return 0;
         }
         if (rc == 1)
@@ -320,20 +320,20 @@ static size_t srv_sess_consume(srv_sess_t *s, const uint8_t *p, size_t n)
         /* The reader's errors are sticky, so every one ends the connection
          * (ctl_err_is_fatal lists the protocol ones; NOMEM is the other). */
         if (rc < 0) {
-            srv_sess_refuse(s, rc);
+            control_sess_refuse(s, rc);
             return 0;
         }
-        srv_sess_request(s, &f);
+        control_sess_request(s, &f);
     }
     return 0;
 }
 
 /* Replies back up: keep the unread rest of the input, stop reading. */
-static void srv_sess_pause(srv_sess_t *s, const uint8_t *rest, size_t n)
+static void control_sess_pause(control_sess_t *s, const uint8_t *rest, size_t n)
 {
     uint8_t *copy = malloc(n);
     if (!copy) {
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     memcpy(copy, rest, n);
@@ -341,21 +341,21 @@ static void srv_sess_pause(srv_sess_t *s, const uint8_t *rest, size_t n)
     s->pend_pos = 0;
     s->pend_len = n;
     s->paused = true;
-    s->ctl->st.limits[SRV_CTL_LIM_READ_PAUSED]++;
+    s->ctl->st.limits[CONTROL_LIM_READ_PAUSED]++;
     uv_read_stop(&s->u.s);
-    srv_sess_due(s, uv_now(s->u.h.loop) + srv_sess_idle_ms(s));
+    control_sess_due(s, uv_now(s->u.h.loop) + control_sess_idle_ms(s));
 }
 
 /* Replies drained: the kept input first, then the socket again. */
-static void srv_sess_resume(srv_sess_t *s)
+static void control_sess_resume(control_sess_t *s)
 {
     size_t n = s->pend_len - s->pend_pos;
-    size_t left = srv_sess_consume(s, s->pending + s->pend_pos, n);
+    size_t left = control_sess_consume(s, s->pending + s->pend_pos, n);
     if (s->closing || s->refused)
         return;
     if (left) {
         s->pend_pos += n - left;
-        srv_sess_due(s, uv_now(s->u.h.loop) + srv_sess_idle_ms(s));
+        control_sess_due(s, uv_now(s->u.h.loop) + control_sess_idle_ms(s));
         return;
     }
     free(s->pending);
@@ -363,34 +363,34 @@ static void srv_sess_resume(srv_sess_t *s)
     s->pend_pos = s->pend_len = 0;
     s->paused = false;
     if (!s->in_frame)
-        srv_sess_due(s, uv_now(s->u.h.loop) + srv_sess_idle_ms(s));
-    if (uv_read_start(&s->u.s, srv_sess_on_alloc, srv_sess_on_read) < 0)
-        srv_sess_close(s);
+        control_sess_due(s, uv_now(s->u.h.loop) + control_sess_idle_ms(s));
+    if (uv_read_start(&s->u.s, control_sess_on_alloc, control_sess_on_read) < 0)
+        control_sess_close(s);
 }
 
 /* Every read lands in the control loop's one buffer: it is consumed, or its
  * rest copied, before the callback returns. */
-static void srv_sess_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void control_sess_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-    srv_sess_t *s = h->data;
+    control_sess_t *s = h->data;
     *buf = uv_buf_init((char *)s->ctl->rbuf, sizeof s->ctl->rbuf);
 }
 
-static void srv_sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+static void control_sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-    srv_sess_t *s = st->data;
+    control_sess_t *s = st->data;
     if (nread > 0) {
         if (s->refused)
             return; /* lingering: input is dropped */
         const uint8_t *p = (const uint8_t *)buf->base;
-        size_t left = srv_sess_consume(s, p, (size_t)nread);
+        size_t left = control_sess_consume(s, p, (size_t)nread);
         if (left && !s->closing && !s->refused)
-            srv_sess_pause(s, p + (size_t)nread - left, left);
+            control_sess_pause(s, p + (size_t)nread - left, left);
     } else if (nread == UV_EOF && !s->refused && ctl_reader_eof(&s->rd) < 0) {
         uv_read_stop(st); /* the client half-closed: it can still read the ERR */
-        srv_sess_refuse(s, CTL_ERR_TRUNCATED);
+        control_sess_refuse(s, CTL_ERR_TRUNCATED);
     } else if (nread < 0) {
-        srv_sess_close(s);
+        control_sess_close(s);
     }
 }
 
@@ -399,7 +399,7 @@ static void srv_sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 /* ------------------------------------------------------------------------ */
 
 /* Copies the served identity for HELLO (NUL-terminated, printable). */
-static void srv_ctl_identity(char *out, size_t cap)
+static void control_identity(char *out, size_t cap)
 {
     const srv_data_t *d = srv_current; /* only this thread replaces it */
     size_t n = d->identity_len < cap - 1 ? d->identity_len : cap - 1;
@@ -407,62 +407,62 @@ static void srv_ctl_identity(char *out, size_t cap)
     out[n] = '\0';
 }
 
-static void srv_sess_start(srv_sess_t *s)
+static void control_sess_start(control_sess_t *s)
 {
     uint8_t hello[CTL_HEADER_LEN + CTL_NONCE_LEN + 1 + CTL_IDENTITY_MAX];
     char id[CTL_IDENTITY_MAX + 1];
     if (ctl_conn_server_init(&s->conn, s->tcp ? &s->ctl->key : NULL, s->tcp) < 0) {
         log_msg(LOG_ERR, "control: cannot draw a nonce (libcrypto)");
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     ctl_reader_init(&s->rd, CTL_MAX_PAYLOAD_DEFAULT, &s->conn);
     ctl_reader_set_budget(&s->rd, &s->ctl->budget);
-    srv_ctl_identity(id, sizeof id);
+    control_identity(id, sizeof id);
     int n = ctl_conn_hello_frame(&s->conn, id, hello, sizeof hello);
-    srv_wreq_t *w = n > 0 ? calloc(1, sizeof *w) : NULL;
+    control_wreq_t *w = n > 0 ? calloc(1, sizeof *w) : NULL;
     if (w && !(w->json = malloc((size_t)n))) {
         free(w);
         w = NULL;
     }
     if (!w) {
-        srv_sess_close(s);
+        control_sess_close(s);
         return;
     }
     memcpy(w->json, hello, (size_t)n);
     uv_buf_t b = uv_buf_init(w->json, (unsigned)n);
-    srv_sess_write(s, w, &b, 1);
+    control_sess_write(s, w, &b, 1);
     if (s->closing)
         return;
-    srv_sess_due(s, s->accepted + srv_sess_idle_ms(s));
-    if (uv_read_start(&s->u.s, srv_sess_on_alloc, srv_sess_on_read) < 0)
-        srv_sess_close(s);
+    control_sess_due(s, s->accepted + control_sess_idle_ms(s));
+    if (uv_read_start(&s->u.s, control_sess_on_alloc, control_sess_on_read) < 0)
+        control_sess_close(s);
 }
 
 /* The oldest TCP connection that has not authenticated, or NULL. */
-static srv_sess_t *srv_ctl_evictable(srv_control_t *c)
+static control_sess_t *control_evictable(control_t *c)
 {
-    srv_sess_t *old = NULL;
-    for (srv_sess_t *s = c->sessions; s; s = s->next)
+    control_sess_t *old = NULL;
+    for (control_sess_t *s = c->sessions; s; s = s->next)
         if (s->tcp && !s->authed && !s->closing)
             old = s; /* newest first: the last one found is the oldest */
     return old;
 }
 
 /* Room for a new connection within its socket's budget: 0, or -1 (counted). */
-static int srv_ctl_admit(srv_control_t *c, bool tcp)
+static int control_admit(control_t *c, bool tcp)
 {
     const cfg_t *b = c->boot;
     if (!tcp && c->n_unix >= b->control_max_unix_conns) {
-        c->st.limits[SRV_CTL_LIM_UNIX_FULL]++;
+        c->st.limits[CONTROL_LIM_UNIX_FULL]++;
     } else if (tcp && c->n_tcp >= b->control_max_tcp_conns) {
-        srv_sess_t *old = srv_ctl_evictable(c);
+        control_sess_t *old = control_evictable(c);
         if (old) {
-            c->st.limits[SRV_CTL_LIM_TCP_EVICTED]++;
-            srv_sess_close(old);
+            c->st.limits[CONTROL_LIM_TCP_EVICTED]++;
+            control_sess_close(old);
             return 0;
         }
-        c->st.limits[SRV_CTL_LIM_TCP_FULL]++;
+        c->st.limits[CONTROL_LIM_TCP_FULL]++;
     } else {
         return 0;
     }
@@ -470,11 +470,11 @@ static int srv_ctl_admit(srv_control_t *c, bool tcp)
     return -1;
 }
 
-void srv_ctl_on_connection(uv_stream_t *server, int status)
+void control_on_connection(uv_stream_t *server, int status)
 {
-    srv_control_t *c = server->data;
+    control_t *c = server->data;
     bool tcp = server == (uv_stream_t *)&c->tcp_h;
-    srv_sess_t *s = status < 0 ? NULL : calloc(1, sizeof *s);
+    control_sess_t *s = status < 0 ? NULL : calloc(1, sizeof *s);
     if (!s)
         return;
     s->ctl = c;
@@ -492,13 +492,13 @@ void srv_ctl_on_connection(uv_stream_t *server, int status)
         c->sessions->prev = s;
     c->sessions = s;
     c->n_sessions++;
-    if (uv_accept(server, &s->u.s) < 0 || srv_ctl_admit(c, tcp) < 0) {
-        srv_sess_close(s);
+    if (uv_accept(server, &s->u.s) < 0 || control_admit(c, tcp) < 0) {
+        control_sess_close(s);
         return;
     }
     s->counted = true;
     tcp ? c->n_tcp++ : c->n_unix++;
     tcp ? c->st.conns_tcp++ : c->st.conns_unix++;
     s->accepted = uv_now(&c->loop);
-    srv_sess_start(s);
+    control_sess_start(s);
 }

@@ -24,23 +24,23 @@
 #include "dnsd/control/metrics.h"
 #include "dnsd/io/xdp.h"
 
-struct srv_metrics {
-    srv_control_t *ctl;
+struct metrics_http {
+    control_t *ctl;
     uv_tcp_t listener;
-    struct srv_mconn *conns;
+    struct metrics_http_conn *conns;
     unsigned n_conns;
     bool closing, listener_closed;
     uint64_t requests[5]; /* by status: 200, 400, 404, 405, other */
     uint64_t accepted, evicted, refused;
 };
 
-typedef struct srv_mconn {
+typedef struct metrics_http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_write_t wreq;
     uv_shutdown_t sreq;
-    srv_metrics_t *m;
-    struct srv_mconn *prev, *next;
+    metrics_http_t *m;
+    struct metrics_http_conn *prev, *next;
     uint64_t due; /* loop ms of the deadline */
     int handles;
     bool answered, closing;
@@ -48,21 +48,21 @@ typedef struct srv_mconn {
     char *body;        /* the response being written (head and body), malloc'd */
     size_t body_len;
     size_t len; /* request bytes in buf */
-    uint8_t buf[SRV_METRICS_HEAD_MAX];
-} srv_mconn_t;
+    uint8_t buf[METRICS_HTTP_HEAD_MAX];
+} metrics_http_conn_t;
 
-static void srv_metrics_maybe_free(srv_metrics_t *m)
+static void metrics_http_maybe_free(metrics_http_t *m)
 {
     if (m->closing && m->listener_closed && m->n_conns == 0)
         free(m);
 }
 
-static void srv_mconn_on_close(uv_handle_t *h)
+static void metrics_http_conn_on_close(uv_handle_t *h)
 {
-    srv_mconn_t *k = h->data;
+    metrics_http_conn_t *k = h->data;
     if (--k->handles > 0)
         return;
-    srv_metrics_t *m = k->m;
+    metrics_http_t *m = k->m;
     if (k->prev)
         k->prev->next = k->next;
     else
@@ -72,25 +72,25 @@ static void srv_mconn_on_close(uv_handle_t *h)
     m->n_conns--;
     free(k->body);
     free(k);
-    srv_metrics_maybe_free(m);
+    metrics_http_maybe_free(m);
 }
 
-static void srv_mconn_close(srv_mconn_t *k)
+static void metrics_http_conn_close(metrics_http_conn_t *k)
 {
     if (k->closing)
         return;
     k->closing = true;
-    uv_close((uv_handle_t *)&k->tcp, srv_mconn_on_close);
-    uv_close((uv_handle_t *)&k->timer, srv_mconn_on_close);
+    uv_close((uv_handle_t *)&k->tcp, metrics_http_conn_on_close);
+    uv_close((uv_handle_t *)&k->timer, metrics_http_conn_on_close);
 }
 
-static void srv_mconn_on_timer(uv_timer_t *t)
+static void metrics_http_conn_on_timer(uv_timer_t *t)
 {
-    srv_mconn_close(t->data);
+    metrics_http_conn_close(t->data);
 }
 
 /* The served origins' serials and server counts ("@" covers every server). */
-static met_origin_t *srv_metrics_origins(const srv_data_t *d)
+static met_origin_t *metrics_http_origins(const srv_data_t *d)
 {
     met_origin_t *o = calloc(d->n_origins ? d->n_origins : 1, sizeof *o);
     for (size_t i = 0; o && i < d->n_origins; i++) {
@@ -114,11 +114,11 @@ static met_origin_t *srv_metrics_origins(const srv_data_t *d)
     return o;
 }
 
-/* Control refusals labelled as in STATS (srv_ctl_refusals). */
-static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *out,
-                                 srv_ctl_refusal_t *r)
+/* Control refusals labelled as in STATS (control_refusals). */
+static size_t metrics_http_frames(const control_stats_t *st, met_label_count_t *out,
+                                 control_refusal_t *r)
 {
-    size_t n = srv_ctl_refusals(st, r);
+    size_t n = control_refusals(st, r);
     for (size_t i = 0; i < n; i++)
         out[i] = (met_label_count_t){.label = r[i].name, .value = r[i].count};
     return n;
@@ -126,9 +126,9 @@ static size_t srv_metrics_frames(const srv_ctl_stats_t *st, met_label_count_t *o
 
 /* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
  * allocation the page goes out without them. */
-static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
+static char *metrics_http_xdp(control_t *c, char *out, size_t *len)
 {
-    char *x = srv_xdp_metrics(srv_workers_xdp_listener(c->ws));
+    char *x = xdp_metrics(workers_xdp_listener(c->ws));
     size_t n = x ? strlen(x) : 0;
     char *r = n ? realloc(out, *len + n + 1) : out;
     if (r && n) {
@@ -140,24 +140,24 @@ static char *srv_metrics_xdp(srv_control_t *c, char *out, size_t *len)
 }
 
 /* Renders the current counters; NULL when out of memory. */
-static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
+static char *metrics_http_render(metrics_http_t *m, size_t *len)
 {
-    srv_control_t *c = m->ctl;
+    control_t *c = m->ctl;
     const srv_data_t *d = srv_current; /* only this thread replaces it */
     srv_stats_t *st = calloc(1, sizeof *st);
-    met_origin_t *origins = srv_metrics_origins(d);
-    met_label_count_t frames[SRV_CTL_REFUSALS_MAX];
-    srv_ctl_refusal_t refusals[SRV_CTL_REFUSALS_MAX];
-    met_label_count_t limits[SRV_CTL_LIMITS];
+    met_origin_t *origins = metrics_http_origins(d);
+    met_label_count_t frames[CONTROL_REFUSALS_MAX];
+    control_refusal_t refusals[CONTROL_REFUSALS_MAX];
+    met_label_count_t limits[CONTROL_LIMITS];
     char *out = NULL;
-    for (int i = 0; i < SRV_CTL_LIMITS; i++)
-        limits[i] = (met_label_count_t){srv_ctl_limit_names[i], c->st.limits[i]};
+    for (int i = 0; i < CONTROL_LIMITS; i++)
+        limits[i] = (met_label_count_t){control_limit_names[i], c->st.limits[i]};
     if (st && origins) {
-        srv_workers_stats(c->ws, st);
+        workers_stats(c->ws, st);
         double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
         met_snap_t s = {
             .version = DNSD_VERSION,
-            .workers = srv_workers_count(c->ws),
+            .workers = workers_count(c->ws),
             .start_time = (double)time(NULL) - up,
             .last_reload_time = (double)c->last_reload.time,
             .last_reload_ok = strncmp(c->last_reload.result, "ok", 2) == 0,
@@ -170,9 +170,9 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
             .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
                              c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
             .frames_refused = frames,
-            .n_frames_refused = srv_metrics_frames(&c->st, frames, refusals),
+            .n_frames_refused = metrics_http_frames(&c->st, frames, refusals),
             .ctl_limits = limits,
-            .n_ctl_limits = SRV_CTL_LIMITS,
+            .n_ctl_limits = CONTROL_LIMITS,
             .http_conns = {m->accepted, m->evicted, m->refused},
             .push_ok = c->st.push_ok,
             .reload_ok = c->st.reload_ok,
@@ -187,26 +187,26 @@ static char *srv_metrics_render(srv_metrics_t *m, size_t *len)
         if (met_render(&s, &out, len) != 0)
             out = NULL;
         else
-            out = srv_metrics_xdp(c, out, len);
+            out = metrics_http_xdp(c, out, len);
     }
     free(st);
     free(origins);
     return out;
 }
 
-static void srv_mconn_on_shutdown(uv_shutdown_t *req, int status) {}
+static void metrics_http_conn_on_shutdown(uv_shutdown_t *req, int status) {}
 
-static void srv_mconn_on_write(uv_write_t *req, int status)
+static void metrics_http_conn_on_write(uv_write_t *req, int status)
 {
-    srv_mconn_t *k = req->data;
+    metrics_http_conn_t *k = req->data;
     k->writing = false;
     if (status < 0 || k->closing || k->eof ||
-        uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, srv_mconn_on_shutdown) < 0)
-        srv_mconn_close(k);
+        uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, metrics_http_conn_on_shutdown) < 0)
+        metrics_http_conn_close(k);
 }
 
 /* Builds and sends the response for `r`; the connection lingers after it. */
-static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
+static void metrics_http_conn_respond(metrics_http_conn_t *k, const met_http_req_t *r)
 {
     static const int codes[4] = {200, 400, 404, 405};
     int status = met_http_status(r->result), slot = 4;
@@ -216,9 +216,9 @@ static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
     k->answered = true;
     met_http_t res = r->result;
     size_t blen = 0;
-    char *body = res == MET_HTTP_METRICS ? srv_metrics_render(k->m, &blen) : NULL;
+    char *body = res == MET_HTTP_METRICS ? metrics_http_render(k->m, &blen) : NULL;
     if (res == MET_HTTP_METRICS && !body) {
-        srv_mconn_close(k); /* out of memory: nothing useful to say */
+        metrics_http_conn_close(k); /* out of memory: nothing useful to say */
         return;
     }
     const char *text = body ? body : met_http_error_body(res);
@@ -236,15 +236,15 @@ static void srv_mconn_respond(srv_mconn_t *k, const met_http_req_t *r)
     uv_buf_t b = uv_buf_init(k->body, (unsigned)k->body_len);
     k->wreq.data = k;
     if (!k->body ||
-        uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, srv_mconn_on_write) < 0)
-        srv_mconn_close(k);
+        uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, metrics_http_conn_on_write) < 0)
+        metrics_http_conn_close(k);
     else
         k->writing = true;
 }
 
-static void srv_mconn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void metrics_http_conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-    srv_mconn_t *k = h->data;
+    metrics_http_conn_t *k = h->data;
     static uint8_t sink[4096]; /* input after the response: dropped */
     if (k->answered || k->len >= sizeof k->buf)
         *buf = uv_buf_init((char *)sink, sizeof sink);
@@ -252,9 +252,9 @@ static void srv_mconn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
         *buf = uv_buf_init((char *)k->buf + k->len, (unsigned)(sizeof k->buf - k->len));
 }
 
-static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void metrics_http_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    srv_mconn_t *k = s->data;
+    metrics_http_conn_t *k = s->data;
     if (nread == UV_EOF && k->writing) {
         /* A client that half-closes after its request (HTTP/1.0 style) still
          * gets the whole response; the write callback closes. */
@@ -263,7 +263,7 @@ static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
         return;
     }
     if (nread < 0) {
-        srv_mconn_close(k);
+        metrics_http_conn_close(k);
         return;
     }
     if (k->answered || nread == 0)
@@ -272,16 +272,16 @@ static void srv_mconn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
     met_http_req_t r;
     met_http_parse(k->buf, k->len, sizeof k->buf, &r);
     if (r.result != MET_HTTP_MORE)
-        srv_mconn_respond(k, &r);
+        metrics_http_conn_respond(k, &r);
 }
 
 /* The connection a newcomer replaces when every slot is taken: the oldest
  * not answered yet, else the oldest whose response is out; NULL when every
  * one is still being written to. */
-static srv_mconn_t *srv_metrics_victim(srv_metrics_t *m, const srv_mconn_t *newcomer)
+static metrics_http_conn_t *metrics_http_victim(metrics_http_t *m, const metrics_http_conn_t *newcomer)
 {
-    srv_mconn_t *waiting = NULL, *done = NULL;
-    for (srv_mconn_t *k = m->conns; k; k = k->next) {
+    metrics_http_conn_t *waiting = NULL, *done = NULL;
+    for (metrics_http_conn_t *k = m->conns; k; k = k->next) {
         if (k->closing || k == newcomer)
             continue;
         if (!k->answered) /* newest first: the last one found is the oldest */
@@ -293,27 +293,27 @@ static srv_mconn_t *srv_metrics_victim(srv_metrics_t *m, const srv_mconn_t *newc
 }
 
 /* Room for one more: 0, or -1 when the newcomer must go (counted). */
-static int srv_metrics_admit(srv_metrics_t *m, const srv_mconn_t *newcomer)
+static int metrics_http_admit(metrics_http_t *m, const metrics_http_conn_t *newcomer)
 {
     unsigned open = 0;
-    for (srv_mconn_t *k = m->conns; k; k = k->next)
+    for (metrics_http_conn_t *k = m->conns; k; k = k->next)
         open += !k->closing;
-    if (open <= SRV_METRICS_MAX_CONNS)
+    if (open <= METRICS_HTTP_MAX_CONNS)
         return 0;
-    srv_mconn_t *old = srv_metrics_victim(m, newcomer);
+    metrics_http_conn_t *old = metrics_http_victim(m, newcomer);
     if (!old) {
         m->refused++;
         return -1;
     }
     m->evicted++;
-    srv_mconn_close(old);
+    metrics_http_conn_close(old);
     return 0;
 }
 
-static void srv_metrics_on_connection(uv_stream_t *server, int status)
+static void metrics_http_on_connection(uv_stream_t *server, int status)
 {
-    srv_metrics_t *m = server->data;
-    srv_mconn_t *k = status < 0 || m->closing ? NULL : calloc(1, sizeof *k);
+    metrics_http_t *m = server->data;
+    metrics_http_conn_t *k = status < 0 || m->closing ? NULL : calloc(1, sizeof *k);
     if (!k)
         return;
     k->m = m;
@@ -326,37 +326,37 @@ static void srv_metrics_on_connection(uv_stream_t *server, int status)
         m->conns->prev = k;
     m->conns = k;
     m->n_conns++;
-    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 || srv_metrics_admit(m, k) < 0) {
-        srv_mconn_close(k);
+    if (uv_accept(server, (uv_stream_t *)&k->tcp) < 0 || metrics_http_admit(m, k) < 0) {
+        metrics_http_conn_close(k);
         return;
     }
     m->accepted++;
-    k->due = uv_now(&m->ctl->loop) + SRV_METRICS_TIMEOUT_MS;
-    uv_timer_start(&k->timer, srv_mconn_on_timer, SRV_METRICS_TIMEOUT_MS, 0);
-    if (uv_read_start((uv_stream_t *)&k->tcp, srv_mconn_on_alloc, srv_mconn_on_read) < 0)
-        srv_mconn_close(k);
+    k->due = uv_now(&m->ctl->loop) + METRICS_HTTP_TIMEOUT_MS;
+    uv_timer_start(&k->timer, metrics_http_conn_on_timer, METRICS_HTTP_TIMEOUT_MS, 0);
+    if (uv_read_start((uv_stream_t *)&k->tcp, metrics_http_conn_on_alloc, metrics_http_conn_on_read) < 0)
+        metrics_http_conn_close(k);
 }
 
-void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms)
+void metrics_http_stalled(metrics_http_t *m, uint64_t ms)
 {
     if (!m)
         return;
     uint64_t now = uv_now(&m->ctl->loop);
-    for (srv_mconn_t *k = m->conns; k; k = k->next) {
+    for (metrics_http_conn_t *k = m->conns; k; k = k->next) {
         if (k->closing)
             continue;
         k->due += ms;
-        uv_timer_start(&k->timer, srv_mconn_on_timer, k->due > now ? k->due - now : 0, 0);
+        uv_timer_start(&k->timer, metrics_http_conn_on_timer, k->due > now ? k->due - now : 0, 0);
     }
 }
 
-int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t errlen)
+int metrics_http_listen(control_t *c, const char *hostport, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     unsigned len;
     if (ctl_resolve(hostport, &ss, &len, err, errlen) != 0)
         return -1;
-    srv_metrics_t *m = calloc(1, sizeof *m);
+    metrics_http_t *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(err, errlen, "metrics %s: out of memory", hostport);
         return -1;
@@ -367,7 +367,7 @@ int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t
     m->listener.data = m;
     int r = uv_tcp_bind(&m->listener, (const struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&m->listener, 16, srv_metrics_on_connection);
+        r = uv_listen((uv_stream_t *)&m->listener, 16, metrics_http_on_connection);
     if (r != 0) {
         snprintf(err, errlen, "metrics %s: %s", hostport, uv_strerror(r));
         return -1;
@@ -376,19 +376,19 @@ int srv_metrics_listen(srv_control_t *c, const char *hostport, char *err, size_t
     return 0;
 }
 
-static void srv_metrics_on_listener_close(uv_handle_t *h)
+static void metrics_http_on_listener_close(uv_handle_t *h)
 {
-    srv_metrics_t *m = h->data;
+    metrics_http_t *m = h->data;
     m->listener_closed = true;
-    srv_metrics_maybe_free(m);
+    metrics_http_maybe_free(m);
 }
 
-void srv_metrics_close(srv_metrics_t *m)
+void metrics_http_close(metrics_http_t *m)
 {
     if (!m || m->closing)
         return;
     m->closing = true;
-    for (srv_mconn_t *k = m->conns; k; k = k->next)
-        srv_mconn_close(k);
-    uv_close((uv_handle_t *)&m->listener, srv_metrics_on_listener_close);
+    for (metrics_http_conn_t *k = m->conns; k; k = k->next)
+        metrics_http_conn_close(k);
+    uv_close((uv_handle_t *)&m->listener, metrics_http_on_listener_close);
 }

@@ -3,8 +3,8 @@
  * loop (metrics: "host:port" in the config).
  *
  * HTTP/1.x, one request per connection (Connection: close). A request head is
- * bounded to SRV_METRICS_HEAD_MAX bytes and the whole exchange to
- * SRV_METRICS_TIMEOUT_MS; at most SRV_METRICS_MAX_CONNS at a time, a newcomer
+ * bounded to METRICS_HTTP_HEAD_MAX bytes and the whole exchange to
+ * METRICS_HTTP_TIMEOUT_MS; at most METRICS_HTTP_MAX_CONNS at a time, a newcomer
  * closing the oldest unanswered one when they are all taken. Every
  * scrape sums the workers' counters (relaxed reads) and reads the served
  * data, which only the control thread replaces, so no lock is taken.
@@ -15,24 +15,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SRV_METRICS_HEAD_MAX 8192
-#define SRV_METRICS_TIMEOUT_MS 5000
-#define SRV_METRICS_MAX_CONNS 16
+#define METRICS_HTTP_HEAD_MAX 8192
+#define METRICS_HTTP_TIMEOUT_MS 5000
+#define METRICS_HTTP_MAX_CONNS 16
 
-struct srv_control;
-typedef struct srv_metrics srv_metrics_t;
+struct control;
+typedef struct metrics_http metrics_http_t;
 
 /* Binds and listens on `hostport` on the control loop of c (c->metrics is
  * set). 0, or -1 with a message naming the address. */
-int srv_metrics_listen(struct srv_control *c, const char *hostport, char *err,
+int metrics_http_listen(struct control *c, const char *hostport, char *err,
                        size_t errlen);
 
 /* The control loop stood still for `ms` (a request or reload): every
  * connection's deadline moves by as much. NULL is fine. */
-void srv_metrics_stalled(srv_metrics_t *m, uint64_t ms);
+void metrics_http_stalled(metrics_http_t *m, uint64_t ms);
 
 /* Closes the listener and every connection (from the control loop, at stop);
  * the memory goes once the loop has run their close callbacks. NULL is fine. */
-void srv_metrics_close(srv_metrics_t *m);
+void metrics_http_close(metrics_http_t *m);
 
 #endif

@@ -7,13 +7,13 @@
 #ifndef DNSD_SIGNER_H
 #define DNSD_SIGNER_H
 
-typedef struct srv_signer srv_signer_t;
+typedef struct signer signer_t;
 
 /* Starts the thread; it reads srv_current (worker.h) as an RCU reader.
  * NULL with a message when the thread cannot be created. */
-srv_signer_t *srv_signer_start(char *err, size_t errlen);
+signer_t *signer_start(char *err, size_t errlen);
 
 /* Stops and joins the thread; NULL is fine. Before srv_current is freed. */
-void srv_signer_stop(srv_signer_t *s);
+void signer_stop(signer_t *s);
 
 #endif

@@ -20,26 +20,26 @@
 #include "dnsd/io/dnstap_out.h"
 #include "dnsd/base/log.h"
 
-#define SRV_DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
+#define DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
 
-typedef struct srv_dnstap_slot {
+typedef struct dnstap_slot {
     atomic_bool busy; /* set by the worker, cleared by the I/O thread */
-    srv_dnstap_t *dt;
-    uint8_t buf[SRV_DNSTAP_SLOT];
-} srv_dnstap_slot_t;
+    dnstap_t *dt;
+    uint8_t buf[DNSTAP_SLOT];
+} dnstap_slot_t;
 
-struct srv_dnstap_q {
-    srv_dnstap_t *dt;
+struct dnstap_q {
+    dnstap_t *dt;
     struct fstrm_iothr_queue *ioq;
-    srv_dnstap_slot_t *slots; /* SRV_DNSTAP_SLOTS, used in turn */
+    dnstap_slot_t *slots; /* DNSTAP_SLOTS, used in turn */
     unsigned next;
 };
 
-struct srv_dnstap {
+struct dnstap {
     struct fstrm_iothr *iothr;
-    srv_dnstap_out_t *out;
+    dnstap_out_t *out;
     atomic_uint_fast64_t dropped; /* by the I/O thread: not written */
-    srv_dnstap_q_t *queues;
+    dnstap_q_t *queues;
     size_t n;
     char identity[256];
     char version[32];
@@ -47,16 +47,16 @@ struct srv_dnstap {
 
 /* libfstrm is done with the message, written or dropped (no reader, a
  * failed or timed-out write): its slot is free again (I/O thread). */
-static void srv_dnstap_release(void *buf, void *arg)
+static void dnstap_release(void *buf, void *arg)
 {
-    srv_dnstap_slot_t *slot = arg;
-    if (!srv_dnstap_out_written(slot->dt->out))
+    dnstap_slot_t *slot = arg;
+    if (!dnstap_out_written(slot->dt->out))
         atomic_fetch_add_explicit(&slot->dt->dropped, 1, memory_order_relaxed);
     atomic_store_explicit(&slot->busy, false, memory_order_release);
 }
 
 /* The writer for PATH: unix socket or file, as configured or as found. */
-static struct fstrm_writer *srv_dnstap_writer(srv_dnstap_t *dt, const cfg_t *cfg,
+static struct fstrm_writer *dnstap_writer(dnstap_t *dt, const cfg_t *cfg,
                                               char *err, size_t errlen)
 {
     const char *path = cfg->dnstap_path;
@@ -72,12 +72,12 @@ static struct fstrm_writer *srv_dnstap_writer(srv_dnstap_t *dt, const cfg_t *cfg
         }
         close(fd);
     }
-    if (!(dt->out = srv_dnstap_out_new(path, unix_sock, err, errlen)))
+    if (!(dt->out = dnstap_out_new(path, unix_sock, err, errlen)))
         return NULL;
-    struct fstrm_rdwr *rdwr = srv_dnstap_out_rdwr(dt->out);
+    struct fstrm_rdwr *rdwr = dnstap_out_rdwr(dt->out);
     struct fstrm_writer_options *wopt = fstrm_writer_options_init();
-    fstrm_writer_options_add_content_type(wopt, SRV_DNSTAP_CONTENT_TYPE,
-                                          strlen(SRV_DNSTAP_CONTENT_TYPE));
+    fstrm_writer_options_add_content_type(wopt, DNSTAP_CONTENT_TYPE,
+                                          strlen(DNSTAP_CONTENT_TYPE));
     struct fstrm_writer *w = rdwr ? fstrm_writer_init(wopt, &rdwr) : NULL;
     fstrm_writer_options_destroy(&wopt);
     if (!w)
@@ -89,14 +89,14 @@ static struct fstrm_writer *srv_dnstap_writer(srv_dnstap_t *dt, const cfg_t *cfg
     return w;
 }
 
-int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
+int dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
 {
     return 0; /* this build has dnstap */
 }
 
-srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen)
+dnstap_t *dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen)
 {
-    srv_dnstap_t *dt = calloc(1, sizeof *dt);
+    dnstap_t *dt = calloc(1, sizeof *dt);
     struct fstrm_writer *w = NULL;
     struct fstrm_iothr_options *iopt = NULL;
     if (!dt || !(dt->queues = calloc(n_workers, sizeof *dt->queues))) {
@@ -106,11 +106,11 @@ srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size
     dt->n = n_workers;
     snprintf(dt->identity, sizeof dt->identity, "%s", cfg->identity ? cfg->identity : "");
     snprintf(dt->version, sizeof dt->version, "dnsd %s", DNSD_VERSION);
-    if (!(w = srv_dnstap_writer(dt, cfg, err, errlen)))
+    if (!(w = dnstap_writer(dt, cfg, err, errlen)))
         goto fail;
     iopt = fstrm_iothr_options_init();
     fstrm_iothr_options_set_num_input_queues(iopt, (unsigned)n_workers);
-    fstrm_iothr_options_set_input_queue_size(iopt, SRV_DNSTAP_SLOTS);
+    fstrm_iothr_options_set_input_queue_size(iopt, DNSTAP_SLOTS);
     fstrm_iothr_options_set_queue_model(iopt, FSTRM_IOTHR_QUEUE_MODEL_SPSC);
     dt->iothr = fstrm_iothr_init(iopt, &w); /* takes w over, even on failure */
     fstrm_iothr_options_destroy(&iopt);
@@ -120,35 +120,35 @@ srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size
         goto fail;
     }
     for (size_t i = 0; i < n_workers; i++) {
-        srv_dnstap_q_t *q = &dt->queues[i];
+        dnstap_q_t *q = &dt->queues[i];
         q->dt = dt;
         q->ioq = fstrm_iothr_get_input_queue_idx(dt->iothr, i);
-        q->slots = calloc(SRV_DNSTAP_SLOTS, sizeof *q->slots);
+        q->slots = calloc(DNSTAP_SLOTS, sizeof *q->slots);
         if (!q->ioq || !q->slots) {
             snprintf(err, errlen, "query_log.dnstap: out of memory");
             goto fail;
         }
-        for (unsigned k = 0; k < SRV_DNSTAP_SLOTS; k++)
+        for (unsigned k = 0; k < DNSTAP_SLOTS; k++)
             q->slots[k].dt = dt;
     }
     return dt;
 fail:
     if (w)
         fstrm_writer_destroy(&w);
-    srv_dnstap_free(dt);
+    dnstap_free(dt);
     return NULL;
 }
 
-srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i)
+dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i)
 {
     return dt && i < dt->n ? &dt->queues[i] : NULL;
 }
 
 /* Encodes one message into the next free slot and queues it; false when it
  * was dropped (no free slot, queue full, larger than a slot). */
-static bool srv_dnstap_put(srv_dnstap_q_t *q, Dnstap__Message *m)
+static bool dnstap_put(dnstap_q_t *q, Dnstap__Message *m)
 {
-    srv_dnstap_slot_t *slot = &q->slots[q->next];
+    dnstap_slot_t *slot = &q->slots[q->next];
     if (atomic_load_explicit(&slot->busy, memory_order_acquire))
         return false;
     Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
@@ -164,17 +164,17 @@ static bool srv_dnstap_put(srv_dnstap_q_t *q, Dnstap__Message *m)
         return false;
     protobuf_c_message_pack(&d.base, slot->buf);
     atomic_store_explicit(&slot->busy, true, memory_order_relaxed);
-    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, srv_dnstap_release,
+    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, dnstap_release,
                            slot) != fstrm_res_success) {
         atomic_store_explicit(&slot->busy, false, memory_order_relaxed);
         return false;
     }
-    q->next = (q->next + 1) % SRV_DNSTAP_SLOTS;
+    q->next = (q->next + 1) % DNSTAP_SLOTS;
     return true;
 }
 
 /* Client address and port, in network byte order for the address. */
-static void srv_dnstap_client(Dnstap__Message *m, const struct sockaddr *sa)
+static void dnstap_client(Dnstap__Message *m, const struct sockaddr *sa)
 {
     if (sa && sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -195,7 +195,7 @@ static void srv_dnstap_client(Dnstap__Message *m, const struct sockaddr *sa)
 }
 
 /* Our address and port, when of the client's family (dnstap has one family). */
-static void srv_dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
+static void dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
 {
     if (!m->has_socket_family || !sa)
         return;
@@ -216,7 +216,7 @@ static void srv_dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
     m->has_response_address = m->has_response_port = 1;
 }
 
-void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
+void dnstap_log(dnstap_q_t *q, ans_transport_t transport,
                     const struct sockaddr *client, const struct sockaddr *server,
                     const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
                     srv_stats_t *st)
@@ -224,8 +224,8 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
     Dnstap__Message m = DNSTAP__MESSAGE__INIT;
-    srv_dnstap_client(&m, client);
-    srv_dnstap_server(&m, server);
+    dnstap_client(&m, client);
+    dnstap_server(&m, server);
     m.has_socket_protocol = 1;
     m.socket_protocol = transport == ANS_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
                                              : DNSTAP__SOCKET_PROTOCOL__UDP;
@@ -236,7 +236,7 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
     m.has_query_message = 1;
     m.query_message.data = (uint8_t *)query;
     m.query_message.len = qlen;
-    if (!srv_dnstap_put(q, &m))
+    if (!dnstap_put(q, &m))
         st->dnstap_dropped++;
     m.type = DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE;
     m.has_query_message = 0; /* the response alone: half the bytes */
@@ -245,31 +245,31 @@ void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
     m.response_time_nsec = (uint32_t)now.tv_nsec;
     m.response_message.data = (uint8_t *)resp;
     m.response_message.len = rlen;
-    if (!srv_dnstap_put(q, &m))
+    if (!dnstap_put(q, &m))
         st->dnstap_dropped++;
 }
 
-uint64_t srv_dnstap_dropped(const srv_dnstap_t *dt)
+uint64_t dnstap_dropped(const dnstap_t *dt)
 {
     return dt ? atomic_load_explicit(&dt->dropped, memory_order_relaxed) : 0;
 }
 
-void srv_dnstap_free(srv_dnstap_t *dt)
+void dnstap_free(dnstap_t *dt)
 {
     if (!dt)
         return;
     if (dt->iothr) {
-        /* Flushes the queues and joins the thread, within SRV_DNSTAP_STOP_MS
+        /* Flushes the queues and joins the thread, within DNSTAP_STOP_MS
          * whatever the reader does (dnstap_out.h). */
-        srv_dnstap_out_stop(dt->out);
+        dnstap_out_stop(dt->out);
         fstrm_iothr_destroy(&dt->iothr);
-        uint64_t n = srv_dnstap_dropped(dt);
+        uint64_t n = dnstap_dropped(dt);
         log_msg(n ? LOG_WARNING : LOG_INFO,
                 "query log: stopped; %llu dnstap messages not written (reader slow, "
                 "stalled or absent)",
                 (unsigned long long)n);
     }
-    srv_dnstap_out_free(dt->out);
+    dnstap_out_free(dt->out);
     for (size_t i = 0; dt->queues && i < dt->n; i++)
         free(dt->queues[i].slots);
     free(dt->queues);

@@ -12,8 +12,8 @@
  * A unix socket reader may come and go: fstrm reconnects. A file is
  * truncated at start. The socket and file I/O under libfstrm is ours
  * (dnstap_out.h): every operation has a deadline, so a reader that stalls
- * costs dropped messages (srv_dnstap_dropped), never a hung I/O thread, and
- * srv_dnstap_free() returns within SRV_DNSTAP_STOP_MS whatever the reader does.
+ * costs dropped messages (dnstap_dropped), never a hung I/O thread, and
+ * dnstap_free() returns within DNSTAP_STOP_MS whatever the reader does.
  */
 #ifndef DNSD_DNSTAP_H
 #define DNSD_DNSTAP_H
@@ -28,40 +28,40 @@
 
 /* One worker's buffers: the largest message logged (a query or a response
  * plus addresses and times), and how many may wait for the I/O thread. */
-#define SRV_DNSTAP_SLOT 4096
-#define SRV_DNSTAP_SLOTS 512
+#define DNSTAP_SLOT 4096
+#define DNSTAP_SLOTS 512
 
-typedef struct srv_dnstap srv_dnstap_t;
-typedef struct srv_dnstap_q srv_dnstap_q_t;
+typedef struct dnstap dnstap_t;
+typedef struct dnstap_q dnstap_q_t;
 
 /* 0 when this build can write the query log cfg asks for (if any); -1 with a
  * message when cfg asks for one and dnsd was built without dnstap
  * (-DDNSD_DNSTAP=OFF: dnstap_off.c stands in for this module). */
-int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen);
+int dnstap_check(const cfg_t *cfg, char *err, size_t errlen);
 
 /* Opens cfg->dnstap_path for n_workers producers and starts the I/O thread.
  * NULL with a message when the path cannot be used. */
-srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err,
+dnstap_t *dnstap_new(const cfg_t *cfg, size_t n_workers, char *err,
                              size_t errlen);
 
 /* Worker i's queue (i < n_workers). */
-srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i);
+dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i);
 
 /* Logs one exchange: AUTH_QUERY with the query, AUTH_RESPONSE with the
  * response; `client` is the query's source, `server` the address and port it
  * was sent to (NULL or another family: left out). Only from the worker owning q. */
-void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
+void dnstap_log(dnstap_q_t *q, ans_transport_t transport,
                     const struct sockaddr *client, const struct sockaddr *server,
                     const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
                     srv_stats_t *st);
 
 /* Messages the I/O thread could not write (no reader, a write that failed or
  * ran out of time), from any thread; 0 for NULL. */
-uint64_t srv_dnstap_dropped(const srv_dnstap_t *dt);
+uint64_t dnstap_dropped(const dnstap_t *dt);
 
-/* Writes out what is queued within SRV_DNSTAP_STOP_MS, stops the I/O thread,
+/* Writes out what is queued within DNSTAP_STOP_MS, stops the I/O thread,
  * logs what was dropped and frees; after the workers have stopped. NULL is
  * fine. */
-void srv_dnstap_free(srv_dnstap_t *dt);
+void dnstap_free(dnstap_t *dt);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
+int dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
 {
     if (!cfg->dnstap_path)
         return 0;
@@ -19,27 +19,27 @@ int srv_dnstap_check(const cfg_t *cfg, char *err, size_t errlen)
     return -1;
 }
 
-srv_dnstap_t *srv_dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen)
+dnstap_t *dnstap_new(const cfg_t *cfg, size_t n_workers, char *err, size_t errlen)
 {
-    srv_dnstap_check(cfg, err, errlen);
+    dnstap_check(cfg, err, errlen);
     return NULL;
 }
 
-srv_dnstap_q_t *srv_dnstap_queue(srv_dnstap_t *dt, size_t i)
+dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i)
 {
     return NULL;
 }
 
-void srv_dnstap_log(srv_dnstap_q_t *q, ans_transport_t transport,
+void dnstap_log(dnstap_q_t *q, ans_transport_t transport,
                     const struct sockaddr *client, const struct sockaddr *server,
                     const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
                     srv_stats_t *st)
 {
 }
 
-uint64_t srv_dnstap_dropped(const srv_dnstap_t *dt)
+uint64_t dnstap_dropped(const dnstap_t *dt)
 {
     return 0;
 }
 
-void srv_dnstap_free(srv_dnstap_t *dt) {}
+void dnstap_free(dnstap_t *dt) {}

@@ -1,10 +1,10 @@
 /*
  * dnstap_out.c - the dnstap transport with deadlines (see dnstap_out.h).
  *
- * All operations but srv_dnstap_out_stop() run on libfstrm's I/O thread (or,
+ * All operations but dnstap_out_stop() run on libfstrm's I/O thread (or,
  * for the writer's last close, on the thread that joined it). The socket is
  * non-blocking; a wait is poll() on it and on an eventfd that
- * srv_dnstap_out_stop() writes, so a wait begun before the stop ends at the
+ * dnstap_out_stop() writes, so a wait begun before the stop ends at the
  * stop deadline, not at its own.
  */
 #include "dnsd/io/dnstap_out.h"
@@ -25,9 +25,9 @@
 
 /* The most iovecs libfstrm's writer passes in one write (its
  * FSTRM__WRITER_IOVEC_SIZE); more is refused, never overrun. */
-#define SRV_DNSTAP_OUT_IOV 256
+#define DNSTAP_OUT_IOV 256
 
-struct srv_dnstap_out {
+struct dnstap_out {
     struct sockaddr_un sun; /* unix socket: the reader's address */
     char path[4096];        /* file */
     bool unix_sock;
@@ -37,10 +37,10 @@ struct srv_dnstap_out {
     atomic_bool stopping;                 /* set (release) after stop_at */
     uint64_t stop_at;                     /* CLOCK_MONOTONIC ns: nothing waits past it */
     uint64_t credit;                      /* data frames written and not yet released */
-    struct iovec iov[SRV_DNSTAP_OUT_IOV]; /* what is left of a write */
+    struct iovec iov[DNSTAP_OUT_IOV]; /* what is left of a write */
 };
 
-static uint64_t srv_dnstap_now(void)
+static uint64_t dnstap_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -48,9 +48,9 @@ static uint64_t srv_dnstap_now(void)
 }
 
 /* The end of an operation begun now. */
-static uint64_t srv_dnstap_deadline(const srv_dnstap_out_t *out)
+static uint64_t dnstap_deadline(const dnstap_out_t *out)
 {
-    uint64_t end = srv_dnstap_now() + (uint64_t)SRV_DNSTAP_IO_MS * 1000000u;
+    uint64_t end = dnstap_now() + (uint64_t)DNSTAP_IO_MS * 1000000u;
     if (atomic_load_explicit(&out->stopping, memory_order_acquire) && out->stop_at < end)
         end = out->stop_at;
     return end;
@@ -61,11 +61,11 @@ static uint64_t srv_dnstap_deadline(const srv_dnstap_out_t *out)
  * next call reports) and before `end`; the stop deadline shortens `end`.
  * 0 when ready, -1 with errno ETIMEDOUT or poll's.
  */
-static int srv_dnstap_wait(srv_dnstap_out_t *out, short events, uint64_t end)
+static int dnstap_wait(dnstap_out_t *out, short events, uint64_t end)
 {
     for (;;) {
         bool stopping = atomic_load_explicit(&out->stopping, memory_order_acquire);
-        uint64_t now = srv_dnstap_now();
+        uint64_t now = dnstap_now();
         if (stopping && out->stop_at < end)
             end = out->stop_at;
         if (now >= end) {
@@ -84,9 +84,9 @@ static int srv_dnstap_wait(srv_dnstap_out_t *out, short events, uint64_t end)
     }
 }
 
-static fstrm_res srv_dnstap_out_close(void *obj)
+static fstrm_res dnstap_out_close(void *obj)
 {
-    srv_dnstap_out_t *out = obj;
+    dnstap_out_t *out = obj;
     if (out->fd >= 0)
         close(out->fd);
     out->fd = -1;
@@ -95,7 +95,7 @@ static fstrm_res srv_dnstap_out_close(void *obj)
 
 /* A non-blocking connect: a unix socket connects at once or not at all
  * (EAGAIN when the reader's backlog is full); EINPROGRESS is waited for. */
-static fstrm_res srv_dnstap_open_unix(srv_dnstap_out_t *out)
+static fstrm_res dnstap_open_unix(dnstap_out_t *out)
 {
     int e = 0;
     socklen_t elen = sizeof e;
@@ -105,19 +105,19 @@ static fstrm_res srv_dnstap_open_unix(srv_dnstap_out_t *out)
     if (connect(out->fd, (const struct sockaddr *)&out->sun, sizeof out->sun) == 0)
         return fstrm_res_success;
     if (errno == EINPROGRESS &&
-        srv_dnstap_wait(out, POLLOUT, srv_dnstap_deadline(out)) == 0 &&
+        dnstap_wait(out, POLLOUT, dnstap_deadline(out)) == 0 &&
         getsockopt(out->fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)
         return fstrm_res_success;
-    srv_dnstap_out_close(out);
+    dnstap_out_close(out);
     return fstrm_res_failure;
 }
 
-static fstrm_res srv_dnstap_out_open(void *obj)
+static fstrm_res dnstap_out_open(void *obj)
 {
-    srv_dnstap_out_t *out = obj;
-    srv_dnstap_out_close(out); /* a failed handshake may leave it open */
+    dnstap_out_t *out = obj;
+    dnstap_out_close(out); /* a failed handshake may leave it open */
     if (out->unix_sock)
-        return srv_dnstap_open_unix(out);
+        return dnstap_open_unix(out);
     out->fd = open(
         out->path,
         O_WRONLY | O_CREAT | O_CLOEXEC | (out->opened_once ? O_APPEND : O_TRUNC), 0640);
@@ -125,10 +125,10 @@ static fstrm_res srv_dnstap_out_open(void *obj)
     return out->fd >= 0 ? fstrm_res_success : fstrm_res_failure;
 }
 
-static fstrm_res srv_dnstap_out_read(void *obj, void *data, size_t count)
+static fstrm_res dnstap_out_read(void *obj, void *data, size_t count)
 {
-    srv_dnstap_out_t *out = obj;
-    uint64_t end = srv_dnstap_deadline(out);
+    dnstap_out_t *out = obj;
+    uint64_t end = dnstap_deadline(out);
     uint8_t *p = data;
     while (count > 0) {
         ssize_t r = recv(out->fd, p, count, MSG_DONTWAIT);
@@ -136,7 +136,7 @@ static fstrm_res srv_dnstap_out_read(void *obj, void *data, size_t count)
             p += r;
             count -= (size_t)r;
         } else if (r == 0 || (errno != EINTR && errno != EAGAIN) ||
-                   (errno == EAGAIN && srv_dnstap_wait(out, POLLIN, end) != 0)) {
+                   (errno == EAGAIN && dnstap_wait(out, POLLIN, end) != 0)) {
             return fstrm_res_failure; /* closed by the reader, error, or too slow */
         }
     }
@@ -144,7 +144,7 @@ static fstrm_res srv_dnstap_out_read(void *obj, void *data, size_t count)
 }
 
 /* Skips `n` written bytes of out->iov[*i..]. */
-static void srv_dnstap_advance(srv_dnstap_out_t *out, int *i, int iovcnt, size_t n)
+static void dnstap_advance(dnstap_out_t *out, int *i, int iovcnt, size_t n)
 {
     while (*i < iovcnt && n >= out->iov[*i].iov_len)
         n -= out->iov[(*i)++].iov_len;
@@ -157,24 +157,24 @@ static void srv_dnstap_advance(srv_dnstap_out_t *out, int *i, int iovcnt, size_t
 /* One whole write, or failure (the stream is then cut mid-frame: libfstrm
  * closes and reconnects). A data write is (length, frame) pairs, a control
  * frame one iovec: the pairs count as written frames. */
-static fstrm_res srv_dnstap_out_write(void *obj, const struct iovec *iov, int iovcnt)
+static fstrm_res dnstap_out_write(void *obj, const struct iovec *iov, int iovcnt)
 {
-    srv_dnstap_out_t *out = obj;
-    uint64_t end = srv_dnstap_deadline(out);
-    if (iovcnt < 1 || iovcnt > SRV_DNSTAP_OUT_IOV)
+    dnstap_out_t *out = obj;
+    uint64_t end = dnstap_deadline(out);
+    if (iovcnt < 1 || iovcnt > DNSTAP_OUT_IOV)
         return fstrm_res_failure;
     memcpy(out->iov, iov, (size_t)iovcnt * sizeof *iov);
     for (int i = 0; i < iovcnt;) {
         struct msghdr m = {.msg_iov = &out->iov[i], .msg_iovlen = (size_t)(iovcnt - i)};
         ssize_t w;
-        if (srv_dnstap_now() >= end) /* a file never waits: bound it here */
+        if (dnstap_now() >= end) /* a file never waits: bound it here */
             return fstrm_res_failure;
         w = out->unix_sock ? sendmsg(out->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT)
                            : writev(out->fd, m.msg_iov, (int)m.msg_iovlen);
         if (w >= 0)
-            srv_dnstap_advance(out, &i, iovcnt, (size_t)w);
+            dnstap_advance(out, &i, iovcnt, (size_t)w);
         else if (errno != EINTR &&
-                 (errno != EAGAIN || srv_dnstap_wait(out, POLLOUT, end) != 0))
+                 (errno != EAGAIN || dnstap_wait(out, POLLOUT, end) != 0))
             return fstrm_res_failure;
     }
     if (iovcnt >= 2)
@@ -182,10 +182,10 @@ static fstrm_res srv_dnstap_out_write(void *obj, const struct iovec *iov, int io
     return fstrm_res_success;
 }
 
-srv_dnstap_out_t *srv_dnstap_out_new(const char *path, bool unix_sock, char *err,
+dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err,
                                      size_t errlen)
 {
-    srv_dnstap_out_t *out = calloc(1, sizeof *out);
+    dnstap_out_t *out = calloc(1, sizeof *out);
     if (!out) {
         snprintf(err, errlen, "query_log.dnstap: out of memory");
         return NULL;
@@ -210,32 +210,32 @@ fail:
     return NULL;
 }
 
-struct fstrm_rdwr *srv_dnstap_out_rdwr(srv_dnstap_out_t *out)
+struct fstrm_rdwr *dnstap_out_rdwr(dnstap_out_t *out)
 {
     struct fstrm_rdwr *rdwr = fstrm_rdwr_init(out);
     if (!rdwr)
         return NULL;
-    fstrm_rdwr_set_open(rdwr, srv_dnstap_out_open);
-    fstrm_rdwr_set_close(rdwr, srv_dnstap_out_close);
-    fstrm_rdwr_set_write(rdwr, srv_dnstap_out_write);
+    fstrm_rdwr_set_open(rdwr, dnstap_out_open);
+    fstrm_rdwr_set_close(rdwr, dnstap_out_close);
+    fstrm_rdwr_set_write(rdwr, dnstap_out_write);
     /* A read method makes libfstrm's writer do the bidirectional handshake
      * (READY, ACCEPT, START; STOP, FINISH) that socket readers expect. */
     if (out->unix_sock)
-        fstrm_rdwr_set_read(rdwr, srv_dnstap_out_read);
+        fstrm_rdwr_set_read(rdwr, dnstap_out_read);
     return rdwr;
 }
 
-void srv_dnstap_out_stop(srv_dnstap_out_t *out)
+void dnstap_out_stop(dnstap_out_t *out)
 {
     uint64_t one = 1;
-    out->stop_at = srv_dnstap_now() + (uint64_t)SRV_DNSTAP_STOP_MS * 1000000u;
+    out->stop_at = dnstap_now() + (uint64_t)DNSTAP_STOP_MS * 1000000u;
     atomic_store_explicit(&out->stopping, true, memory_order_release);
     if (write(out->wake, &one, sizeof one) != sizeof one) {
         /* Cannot fail on a fresh eventfd; a wait then ends at its own deadline. */
     }
 }
 
-bool srv_dnstap_out_written(srv_dnstap_out_t *out)
+bool dnstap_out_written(dnstap_out_t *out)
 {
     if (out->credit == 0)
         return false;
@@ -243,11 +243,11 @@ bool srv_dnstap_out_written(srv_dnstap_out_t *out)
     return true;
 }
 
-void srv_dnstap_out_free(srv_dnstap_out_t *out)
+void dnstap_out_free(dnstap_out_t *out)
 {
     if (!out)
         return;
-    srv_dnstap_out_close(out);
+    dnstap_out_close(out);
     close(out->wake);
     free(out);
 }

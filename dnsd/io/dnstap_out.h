@@ -7,13 +7,13 @@
  * timeout, so a reader that accepts and never answers the handshake, or stops
  * reading, holds its I/O thread forever, and with it the join at shutdown.
  * Here every operation on the socket is non-blocking with a deadline: one
- * operation may take SRV_DNSTAP_IO_MS while running (then the connection is
- * dropped and libfstrm reconnects later), and once srv_dnstap_out_stop() is
- * called everything the I/O thread still does ends within SRV_DNSTAP_STOP_MS.
+ * operation may take DNSTAP_IO_MS while running (then the connection is
+ * dropped and libfstrm reconnects later), and once dnstap_out_stop() is
+ * called everything the I/O thread still does ends within DNSTAP_STOP_MS.
  *
  * Data frames that reach the transport are counted, so that the owner can
  * tell, for each message libfstrm hands back, whether it was written or
- * dropped (srv_dnstap_out_written).
+ * dropped (dnstap_out_written).
  */
 #ifndef DNSD_DNSTAP_OUT_H
 #define DNSD_DNSTAP_OUT_H
@@ -25,31 +25,31 @@
 
 /* A reader that cannot take one batch (at most 64 messages, 256 KiB) or answer
  * a handshake step within 2 s is stalled: drop it, libfstrm retries in 5 s. */
-#define SRV_DNSTAP_IO_MS 2000
+#define DNSTAP_IO_MS 2000
 /* At shutdown the queued messages get 1 s to reach a reader; then the I/O
  * thread gives up whatever it is waiting for, so the process can exit. */
-#define SRV_DNSTAP_STOP_MS 1000
+#define DNSTAP_STOP_MS 1000
 
-typedef struct srv_dnstap_out srv_dnstap_out_t;
+typedef struct dnstap_out dnstap_out_t;
 
 /* The transport to `path`: a unix socket (connected by the I/O thread) or a
  * file (truncated at its first open). NULL with a message on error. */
-srv_dnstap_out_t *srv_dnstap_out_new(const char *path, bool unix_sock, char *err,
+dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err,
                                      size_t errlen);
 
 /* An fstrm_rdwr over `out` for fstrm_writer_init(); `out` stays ours (the
  * rdwr's destruction leaves it), and must outlive the writer. NULL when out
  * of memory. */
-struct fstrm_rdwr *srv_dnstap_out_rdwr(srv_dnstap_out_t *out);
+struct fstrm_rdwr *dnstap_out_rdwr(dnstap_out_t *out);
 
 /* From any thread: starts the stop deadline and wakes a wait in progress. */
-void srv_dnstap_out_stop(srv_dnstap_out_t *out);
+void dnstap_out_stop(dnstap_out_t *out);
 
 /* On the I/O thread, for each message libfstrm releases, in order: true when
  * it was written to the transport, false when it was dropped. */
-bool srv_dnstap_out_written(srv_dnstap_out_t *out);
+bool dnstap_out_written(dnstap_out_t *out);
 
 /* After the writer is destroyed; NULL is fine. */
-void srv_dnstap_out_free(srv_dnstap_out_t *out);
+void dnstap_out_free(dnstap_out_t *out);
 
 #endif

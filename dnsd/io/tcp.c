@@ -351,7 +351,7 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
     if (n == 0)
         return 0; /* nothing to send (a response, or shorter than a header) */
     if (ctx->ans->dnstap)
-        srv_dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
+        dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
                        (const struct sockaddr *)&c->local, msg, len, out + 2, n,
                        ctx->ans->stats);
     wire_put16(out, (uint16_t)n);

@@ -198,7 +198,7 @@ static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k
         return false;
     if (s->ans->dnstap) {
         struct sockaddr_storage tmp;
-        srv_dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
+        dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
                        udp_local(s, in, &tmp), b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k],
                        len, s->ans->stats);
     }

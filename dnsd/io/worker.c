@@ -23,7 +23,7 @@
 #include "dnsd/io/udp.h"
 #include "dnsd/io/xdp.h"
 
-typedef struct srv_worker {
+typedef struct worker {
     /* First and 64-byte aligned: the counters other threads read share no
      * cache line with another worker's (stats.h pads the tail). */
     _Alignas(64) srv_stats_t stats;
@@ -32,8 +32,8 @@ typedef struct srv_worker {
     bool running;      /* thread started and not yet joined */
     bool loop_ok;      /* loop initialised */
     bool handles_ok;   /* stop, prepare, check and tcp context initialised */
-    bool closed;       /* srv_worker_close() has run */
-    unsigned drain_ms; /* set by srv_workers_stop before waking the worker */
+    bool closed;       /* worker_close() has run */
+    unsigned drain_ms; /* set by workers_stop before waking the worker */
     uv_loop_t loop;
     uv_async_t stop;
     uv_prepare_t prepare;
@@ -44,22 +44,22 @@ typedef struct srv_worker {
     size_t n_listen;
     udp_sock_t *udp;      /* one per listen address */
     tcp_listener_t *tcpl; /* one per listen address */
-    srv_xdp_t *xdp;       /* the AF_XDP listener, some of whose queues are ours */
-} srv_worker_t;
+    xdp_t *xdp;       /* the AF_XDP listener, some of whose queues are ours */
+} worker_t;
 
-struct srv_workers {
-    srv_worker_t **w;
+struct workers {
+    worker_t **w;
     size_t n;
-    const srv_dnstap_t *dnstap; /* its I/O thread's drops count with the workers' */
-    srv_xdp_t *xdp;             /* NULL: no AF_XDP listener */
+    const dnstap_t *dnstap; /* its I/O thread's drops count with the workers' */
+    xdp_t *xdp;             /* NULL: no AF_XDP listener */
 };
 
-static void srv_worker_on_prepare(uv_prepare_t *h)
+static void worker_on_prepare(uv_prepare_t *h)
 {
     srv_data_reader_offline();
 }
 
-static void srv_worker_on_check(uv_check_t *h)
+static void worker_on_check(uv_check_t *h)
 {
     srv_data_reader_quiescent();
 }
@@ -71,14 +71,14 @@ static void srv_worker_on_check(uv_check_t *h)
 /* Closes every handle of the worker; the loop then ends once TCP responses in
  * flight are written or drain_ms has passed. Runs in the worker's thread, or
  * in the main thread for a worker that never started. */
-static void srv_worker_close(srv_worker_t *w, unsigned drain_ms)
+static void worker_close(worker_t *w, unsigned drain_ms)
 {
     w->closed = true;
     for (size_t i = 0; i < w->n_listen; i++) {
         udp_sock_close(&w->udp[i]);
         tcp_listener_close(&w->tcpl[i]);
     }
-    srv_xdp_worker_close(w->xdp, w->id);
+    xdp_worker_close(w->xdp, w->id);
     if (!w->handles_ok)
         return;
     tcp_ctx_drain(&w->tcp, drain_ms);
@@ -87,37 +87,37 @@ static void srv_worker_close(srv_worker_t *w, unsigned drain_ms)
     uv_close((uv_handle_t *)&w->check, NULL);
 }
 
-static void srv_worker_on_stop(uv_async_t *h)
+static void worker_on_stop(uv_async_t *h)
 {
-    srv_worker_t *w = h->data;
-    srv_worker_close(w, __atomic_load_n(&w->drain_ms, __ATOMIC_ACQUIRE));
+    worker_t *w = h->data;
+    worker_close(w, __atomic_load_n(&w->drain_ms, __ATOMIC_ACQUIRE));
 }
 
-static void *srv_worker_main(void *arg)
+static void *worker_main(void *arg)
 {
-    srv_worker_t *w = arg;
+    worker_t *w = arg;
     srv_data_reader_register();
     uv_run(&w->loop, UV_RUN_DEFAULT);
     srv_data_reader_unregister();
     return NULL;
 }
 
-static int srv_worker_handles(srv_worker_t *w, const cfg_t *cfg, unsigned cap)
+static int worker_handles(worker_t *w, const cfg_t *cfg, unsigned cap)
 {
     if (tcp_ctx_init(&w->tcp, &w->loop, &w->ans, cfg->tcp_idle_timeout_ms, cap) != 0)
         return -1;
-    uv_async_init(&w->loop, &w->stop, srv_worker_on_stop);
+    uv_async_init(&w->loop, &w->stop, worker_on_stop);
     w->stop.data = w;
     uv_prepare_init(&w->loop, &w->prepare);
     uv_check_init(&w->loop, &w->check);
     w->handles_ok = true;
-    uv_prepare_start(&w->prepare, srv_worker_on_prepare);
-    uv_check_start(&w->check, srv_worker_on_check);
+    uv_prepare_start(&w->prepare, worker_on_prepare);
+    uv_check_start(&w->check, worker_on_check);
     return 0;
 }
 
 /* Opens and starts worker w's sockets, one UDP and one TCP per address. */
-static int srv_worker_sockets(srv_worker_t *w, const cfg_t *cfg, char *err, size_t errlen)
+static int worker_sockets(worker_t *w, const cfg_t *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const cfg_listen_t *l = &cfg->listen[i];
@@ -140,10 +140,10 @@ static int srv_worker_sockets(srv_worker_t *w, const cfg_t *cfg, char *err, size
     return 0;
 }
 
-static srv_worker_t *srv_worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
+static worker_t *worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
                                     char *err, size_t errlen)
 {
-    srv_worker_t *w = aligned_alloc(64, sizeof(srv_worker_t));
+    worker_t *w = aligned_alloc(64, sizeof(worker_t));
     if (!w)
         return NULL;
     memset(w, 0, sizeof(*w));
@@ -166,18 +166,18 @@ static srv_worker_t *srv_worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
         return w;
     }
     w->loop_ok = true;
-    if (srv_worker_handles(w, cfg, cap) != 0) {
+    if (worker_handles(w, cfg, cap) != 0) {
         snprintf(err, errlen, "worker %u: out of memory", id);
         return w;
     }
-    if (srv_worker_sockets(w, cfg, err, errlen) != 0)
+    if (worker_sockets(w, cfg, err, errlen) != 0)
         return w;
     err[0] = '\0';
     return w;
 }
 
 /* Frees a worker whose thread is not running (never started, or joined). */
-static void srv_worker_free(srv_worker_t *w)
+static void worker_free(worker_t *w)
 {
     if (!w)
         return;
@@ -185,7 +185,7 @@ static void srv_worker_free(srv_worker_t *w)
         /* A worker that never ran still has open handles: close them and let
          * the loop run their close callbacks. After a join this finds none. */
         if (!w->closed)
-            srv_worker_close(w, 0);
+            worker_close(w, 0);
         uv_run(&w->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&w->loop) != 0)
             log_msg(LOG_WARNING, "worker %u: loop still has handles at exit", w->id);
@@ -208,7 +208,7 @@ static void srv_worker_free(srv_worker_t *w)
  * EADDRINUSE when anything holds the address, which is the error an operator
  * expects. (TCP keeps SO_REUSEADDR so TIME_WAIT leftovers do not count.)
  */
-static int srv_probe(const cfg_listen_t *l, int type, char *err, size_t errlen)
+static int worker_probe(const cfg_listen_t *l, int type, char *err, size_t errlen)
 {
     int one = 1, fd = socket(l->addr.ss_family, type | SOCK_CLOEXEC, 0), ok = -1;
     if (fd >= 0) {
@@ -226,7 +226,7 @@ static int srv_probe(const cfg_listen_t *l, int type, char *err, size_t errlen)
     return ok;
 }
 
-static unsigned srv_workers_wanted(const cfg_t *cfg)
+static unsigned workers_wanted(const cfg_t *cfg)
 {
     if (cfg->workers > 0)
         return cfg->workers;
@@ -239,16 +239,16 @@ static unsigned srv_workers_wanted(const cfg_t *cfg)
  * loops. When it cannot start (or dnsd was built without it), `fallback`
  * chooses between the socket path alone and a start-up error.
  */
-static int srv_workers_xdp(srv_workers_t *ws, const cfg_t *cfg, char *err, size_t errlen)
+static int workers_xdp(workers_t *ws, const cfg_t *cfg, char *err, size_t errlen)
 {
     if (!cfg->xdp_interface)
         return 0;
 #ifdef DNSD_XDP
-    if ((ws->xdp = srv_xdp_new(cfg, (unsigned)ws->n, err, errlen))) {
+    if ((ws->xdp = xdp_new(cfg, (unsigned)ws->n, err, errlen))) {
         for (size_t i = 0; i < ws->n; i++) {
-            srv_worker_t *w = ws->w[i];
+            worker_t *w = ws->w[i];
             w->xdp = ws->xdp;
-            int r = srv_xdp_worker_start(ws->xdp, w->id, &w->loop, &w->ans);
+            int r = xdp_worker_start(ws->xdp, w->id, &w->loop, &w->ans);
             if (r < 0) {
                 snprintf(err, errlen, "xdp: worker %u: %s", w->id, uv_strerror(r));
                 return -1;
@@ -267,15 +267,15 @@ static int srv_workers_xdp(srv_workers_t *ws, const cfg_t *cfg, char *err, size_
     return 0;
 }
 
-srv_workers_t *srv_workers_new(const cfg_t *cfg, char *err, size_t errlen)
+workers_t *workers_new(const cfg_t *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cfg->n_listen; i++)
-        if (srv_probe(&cfg->listen[i], SOCK_DGRAM, err, errlen) != 0 ||
-            srv_probe(&cfg->listen[i], SOCK_STREAM, err, errlen) != 0)
+        if (worker_probe(&cfg->listen[i], SOCK_DGRAM, err, errlen) != 0 ||
+            worker_probe(&cfg->listen[i], SOCK_STREAM, err, errlen) != 0)
             return NULL;
 
-    srv_workers_t *ws = calloc(1, sizeof(*ws));
-    unsigned n = srv_workers_wanted(cfg);
+    workers_t *ws = calloc(1, sizeof(*ws));
+    unsigned n = workers_wanted(cfg);
     if (!ws || !(ws->w = calloc(n, sizeof(*ws->w)))) {
         snprintf(err, errlen, "out of memory");
         free(ws);
@@ -285,34 +285,34 @@ srv_workers_t *srv_workers_new(const cfg_t *cfg, char *err, size_t errlen)
     unsigned cap = (cfg->tcp_max_connections + n - 1) / n;
     for (ws->n = 0; ws->n < n; ws->n++) {
         err[0] = '\0';
-        srv_worker_t *w = srv_worker_new((unsigned)ws->n, cfg, cap, err, errlen);
+        worker_t *w = worker_new((unsigned)ws->n, cfg, cap, err, errlen);
         ws->w[ws->n] = w;
         if (!w || err[0]) {
             if (!w)
                 snprintf(err, errlen, "worker %zu: out of memory", ws->n);
             ws->n += w != NULL;
-            srv_workers_free(ws);
+            workers_free(ws);
             return NULL;
         }
     }
-    if (srv_workers_xdp(ws, cfg, err, errlen) != 0) {
-        srv_workers_free(ws);
+    if (workers_xdp(ws, cfg, err, errlen) != 0) {
+        workers_free(ws);
         return NULL;
     }
     return ws;
 }
 
-srv_xdp_t *srv_workers_xdp_listener(const srv_workers_t *ws)
+xdp_t *workers_xdp_listener(const workers_t *ws)
 {
     return ws ? ws->xdp : NULL;
 }
 
-size_t srv_workers_count(const srv_workers_t *ws)
+size_t workers_count(const workers_t *ws)
 {
     return ws->n;
 }
 
-int srv_workers_start(srv_workers_t *ws, char *err, size_t errlen)
+int workers_start(workers_t *ws, char *err, size_t errlen)
 {
     /* Workers inherit a mask blocking the signals the main loop handles, so
      * the kernel delivers those to the main thread. */
@@ -324,8 +324,8 @@ int srv_workers_start(srv_workers_t *ws, char *err, size_t errlen)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     int rc = 0;
     for (size_t i = 0; i < ws->n; i++) {
-        srv_worker_t *w = ws->w[i];
-        int e = pthread_create(&w->thread, NULL, srv_worker_main, w);
+        worker_t *w = ws->w[i];
+        int e = pthread_create(&w->thread, NULL, worker_main, w);
         if (e != 0) {
             snprintf(err, errlen, "worker %zu: pthread_create: %s", i, strerror(e));
             rc = -1;
@@ -340,7 +340,7 @@ int srv_workers_start(srv_workers_t *ws, char *err, size_t errlen)
     return rc;
 }
 
-void srv_workers_stop(srv_workers_t *ws, unsigned drain_ms)
+void workers_stop(workers_t *ws, unsigned drain_ms)
 {
     for (size_t i = 0; i < ws->n; i++)
         if (ws->w[i]->running) {
@@ -354,21 +354,21 @@ void srv_workers_stop(srv_workers_t *ws, unsigned drain_ms)
         }
 }
 
-void srv_workers_free(srv_workers_t *ws)
+void workers_free(workers_t *ws)
 {
     if (!ws)
         return;
-    srv_workers_stop(ws, 0);
+    workers_stop(ws, 0);
     for (size_t i = 0; i < ws->n; i++)
-        srv_worker_free(ws->w[i]);
+        worker_free(ws->w[i]);
 #ifdef DNSD_XDP
-    srv_xdp_free(ws->xdp); /* after the loops that polled its sockets */
+    xdp_free(ws->xdp); /* after the loops that polled its sockets */
 #endif
     free(ws->w);
     free(ws);
 }
 
-void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum)
+void workers_stats(const workers_t *ws, srv_stats_t *sum)
 {
     /* srv_stats_t is uint64_t counters followed by padding. */
     const size_t words = offsetof(srv_stats_t, pad) / sizeof(uint64_t);
@@ -379,12 +379,12 @@ void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum)
         for (size_t k = 0; k < words; k++)
             out[k] += __atomic_load_n(&in[k], __ATOMIC_RELAXED);
     }
-    sum->dnstap_dropped += srv_dnstap_dropped(ws->dnstap);
+    sum->dnstap_dropped += dnstap_dropped(ws->dnstap);
 }
 
-void srv_workers_set_dnstap(srv_workers_t *ws, srv_dnstap_t *dt)
+void workers_set_dnstap(workers_t *ws, dnstap_t *dt)
 {
     ws->dnstap = dt;
     for (size_t i = 0; i < ws->n; i++)
-        ws->w[i]->ans.dnstap = srv_dnstap_queue(dt, i);
+        ws->w[i]->ans.dnstap = dnstap_queue(dt, i);
 }

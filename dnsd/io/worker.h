@@ -15,7 +15,7 @@
 #include "dnsd/data/data.h"
 #include "dnsd/query/stats.h"
 
-typedef struct srv_workers srv_workers_t;
+typedef struct workers workers_t;
 
 /*
  * Creates `cfg`'s workers (cfg->workers, or one per online CPU for "auto") with
@@ -23,33 +23,33 @@ typedef struct srv_workers srv_workers_t;
  * thread started. Fails with a message naming the address and the errno text
  * when any address cannot be bound. srv_current must be set.
  */
-srv_workers_t *srv_workers_new(const cfg_t *cfg, char *err, size_t errlen);
+workers_t *workers_new(const cfg_t *cfg, char *err, size_t errlen);
 
-size_t srv_workers_count(const srv_workers_t *ws);
+size_t workers_count(const workers_t *ws);
 
 /* Starts the threads. Returns 0, or -1 with a message (threads already
- * started are stopped again by srv_workers_free). */
-int srv_workers_start(srv_workers_t *ws, char *err, size_t errlen);
+ * started are stopped again by workers_free). */
+int workers_start(workers_t *ws, char *err, size_t errlen);
 
 /*
  * Graceful stop: every worker closes its UDP sockets and TCP listeners, lets
  * responses already being written on TCP finish for at most `drain_ms`, then
  * closes every connection; the threads are joined before this returns.
  */
-void srv_workers_stop(srv_workers_t *ws, unsigned drain_ms);
+void workers_stop(workers_t *ws, unsigned drain_ms);
 
 /* Stops (if needed, with no drain time) and frees everything. NULL is fine. */
-void srv_workers_free(srv_workers_t *ws);
+void workers_free(workers_t *ws);
 
 /* Gives worker i queue i of the query log (dnstap.h); before start. */
-struct srv_dnstap;
-void srv_workers_set_dnstap(srv_workers_t *ws, struct srv_dnstap *dt);
+struct dnstap;
+void workers_set_dnstap(workers_t *ws, struct dnstap *dt);
 
 /* The AF_XDP listener (xdp.h), or NULL when there is none. */
-struct srv_xdp;
-struct srv_xdp *srv_workers_xdp_listener(const srv_workers_t *ws);
+struct xdp;
+struct xdp *workers_xdp_listener(const workers_t *ws);
 
 /* Sums the workers' counters (relaxed reads: a slightly stale total). */
-void srv_workers_stats(const srv_workers_t *ws, srv_stats_t *sum);
+void workers_stats(const workers_t *ws, srv_stats_t *sum);
 
 #endif

@@ -69,7 +69,7 @@ static const char *xdp_hint(int e)
     return "";
 }
 
-static int xdp_fail(char *err, size_t errlen, const srv_xdp_t *x, const char *what, int e)
+static int xdp_fail(char *err, size_t errlen, const xdp_t *x, const char *what, int e)
 {
     snprintf(err, errlen, "xdp %s: %s: %s%s", x->ifname, what, strerror(e), xdp_hint(e));
     return -1;
@@ -77,7 +77,7 @@ static int xdp_fail(char *err, size_t errlen, const srv_xdp_t *x, const char *wh
 
 /* Tells the program the port and the addresses it takes: those of `listen`
  * (any port), every address of a family listened on by a wildcard. */
-static int xdp_targets(srv_xdp_t *x, const cfg_t *cfg)
+static int xdp_targets(xdp_t *x, const cfg_t *cfg)
 {
     uint32_t key = 0, value = cfg->xdp_port, any = 0;
     uint8_t yes = 1;
@@ -108,7 +108,7 @@ static int xdp_targets(srv_xdp_t *x, const cfg_t *cfg)
 }
 
 /* Opens and loads the embedded program and sets what it takes. */
-static int xdp_load(srv_xdp_t *x, const cfg_t *cfg, char *err, size_t errlen)
+static int xdp_load(xdp_t *x, const cfg_t *cfg, char *err, size_t errlen)
 {
     LIBBPF_OPTS(bpf_object_open_opts, o, .object_name = "dnsd_xdp");
     x->obj = bpf_object__open_mem(dnsd_xdp_prog_obj, dnsd_xdp_prog_obj_len, &o);
@@ -125,7 +125,7 @@ static int xdp_load(srv_xdp_t *x, const cfg_t *cfg, char *err, size_t errlen)
 }
 
 /* Attaches the program through a link (detached when dnsd's fd closes). */
-static int xdp_attach(srv_xdp_t *x, cfg_xdp_mode_t mode, char *err, size_t errlen)
+static int xdp_attach(xdp_t *x, cfg_xdp_mode_t mode, char *err, size_t errlen)
 {
     struct bpf_program *prog = bpf_object__find_program_by_name(x->obj, "dnsd_xdp");
     int prog_fd = prog ? bpf_program__fd(prog) : -1;
@@ -149,7 +149,7 @@ static int xdp_attach(srv_xdp_t *x, cfg_xdp_mode_t mode, char *err, size_t errle
 }
 
 /* Binds one socket; zero copy as configured ("auto": if the driver can). */
-static int xdp_bind(srv_xdp_t *x, xdp_sock_t *s, unsigned q, cfg_xdp_zc_t zc)
+static int xdp_bind(xdp_t *x, xdp_sock_t *s, unsigned q, cfg_xdp_zc_t zc)
 {
     struct xsk_socket_config sc = {
         .rx_size = XDP_RING,
@@ -168,7 +168,7 @@ static int xdp_bind(srv_xdp_t *x, xdp_sock_t *s, unsigned q, cfg_xdp_zc_t zc)
     return r;
 }
 
-static int xdp_sock_new(srv_xdp_t *x, unsigned q, const cfg_t *cfg, char *err,
+static int xdp_sock_new(xdp_t *x, unsigned q, const cfg_t *cfg, char *err,
                         size_t errlen)
 {
     char what[64];
@@ -213,7 +213,7 @@ static int xdp_sock_new(srv_xdp_t *x, unsigned q, const cfg_t *cfg, char *err,
 }
 
 /* The mode the kernel actually gave: zero copy shows in XDP_OPTIONS. */
-static void xdp_describe(srv_xdp_t *x)
+static void xdp_describe(xdp_t *x)
 {
     struct xdp_options opts = {0};
     socklen_t len = sizeof opts;
@@ -225,7 +225,7 @@ static void xdp_describe(srv_xdp_t *x)
 }
 
 /* Puts every socket in the program's map, which starts the redirect. */
-static int xdp_publish(srv_xdp_t *x, char *err, size_t errlen)
+static int xdp_publish(xdp_t *x, char *err, size_t errlen)
 {
     int map = bpf_object__find_map_fd_by_name(x->obj, "dnsd_xsks");
     for (size_t q = 0; q < x->n_socks; q++) {
@@ -236,9 +236,9 @@ static int xdp_publish(srv_xdp_t *x, char *err, size_t errlen)
     return 0;
 }
 
-srv_xdp_t *srv_xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t errlen)
+xdp_t *xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t errlen)
 {
-    srv_xdp_t *x = calloc(1, sizeof *x);
+    xdp_t *x = calloc(1, sizeof *x);
     if (!x) {
         snprintf(err, errlen, "xdp: out of memory");
         return NULL;
@@ -271,11 +271,11 @@ srv_xdp_t *srv_xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t e
             cfg->xdp_port, x->n_socks, x->n_socks == 1 ? "" : "s", x->mode);
     return x;
 fail:
-    srv_xdp_free(x);
+    xdp_free(x);
     return NULL;
 }
 
-int srv_xdp_worker_start(srv_xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans)
+int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans)
 {
     for (size_t q = 0; q < x->n_socks; q++) {
         xdp_sock_t *s = x->socks[q];
@@ -293,7 +293,7 @@ int srv_xdp_worker_start(srv_xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *a
     return 0;
 }
 
-void srv_xdp_worker_close(srv_xdp_t *x, unsigned w)
+void xdp_worker_close(xdp_t *x, unsigned w)
 {
     for (size_t q = 0; x && q < x->n_socks; q++) {
         xdp_sock_t *s = x->socks[q];
@@ -316,7 +316,7 @@ static void xdp_sock_free(xdp_sock_t *s)
     free(s);
 }
 
-void srv_xdp_free(srv_xdp_t *x)
+void xdp_free(xdp_t *x)
 {
     if (!x)
         return;
@@ -329,22 +329,22 @@ void srv_xdp_free(srv_xdp_t *x)
     free(x);
 }
 
-const char *srv_xdp_mode(const srv_xdp_t *x)
+const char *xdp_mode(const xdp_t *x)
 {
     return x->mode;
 }
 
-const char *srv_xdp_interface(const srv_xdp_t *x)
+const char *xdp_interface(const xdp_t *x)
 {
     return x->ifname;
 }
 
-size_t srv_xdp_queues(const srv_xdp_t *x)
+size_t xdp_queues(const xdp_t *x)
 {
     return x->n_socks;
 }
 
-void srv_xdp_queue_stats(const srv_xdp_t *x, size_t i, xdp_qstats_t *out)
+void xdp_queue_stats(const xdp_t *x, size_t i, xdp_qstats_t *out)
 {
     const uint64_t *in = (const uint64_t *)&x->socks[i]->st.rx;
     uint64_t *o = &out->rx;

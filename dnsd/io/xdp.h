@@ -54,10 +54,10 @@ typedef struct xdp_qstats {
         k_tx_ring_empty;
 } xdp_qstats_t;
 
-typedef struct srv_xdp srv_xdp_t;
+typedef struct xdp xdp_t;
 
 /* Label values of xdp_drop_t, e.g. "checksum". */
-const char *srv_xdp_drop_name(xdp_drop_t d);
+const char *xdp_drop_name(xdp_drop_t d);
 
 #ifdef DNSD_XDP
 
@@ -68,50 +68,50 @@ const char *srv_xdp_drop_name(xdp_drop_t d);
  * before dropping privileges. Returns NULL with a message naming the
  * interface and what failed.
  */
-srv_xdp_t *srv_xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t errlen);
+xdp_t *xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t errlen);
 
 /* Starts polling worker `w`'s sockets on its loop with its query context.
  * Returns 0 or a negative libuv error. */
-int srv_xdp_worker_start(srv_xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans);
+int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans);
 
 /* Closes worker w's poll handles (from its thread, or before it ran). */
-void srv_xdp_worker_close(srv_xdp_t *x, unsigned w);
+void xdp_worker_close(xdp_t *x, unsigned w);
 
 /* After every worker loop has ended: sockets, UMEMs, link. NULL is fine. */
-void srv_xdp_free(srv_xdp_t *x);
+void xdp_free(xdp_t *x);
 
 /* "native/zero-copy", "native/copy" or "generic/copy". */
-const char *srv_xdp_mode(const srv_xdp_t *x);
-const char *srv_xdp_interface(const srv_xdp_t *x);
-size_t srv_xdp_queues(const srv_xdp_t *x);
+const char *xdp_mode(const xdp_t *x);
+const char *xdp_interface(const xdp_t *x);
+size_t xdp_queues(const xdp_t *x);
 
 /* Queue i's counters (relaxed reads; the kernel's are fetched now). */
-void srv_xdp_queue_stats(const srv_xdp_t *x, size_t i, xdp_qstats_t *out);
+void xdp_queue_stats(const xdp_t *x, size_t i, xdp_qstats_t *out);
 
 #else
 
-static inline void srv_xdp_worker_close(srv_xdp_t *x, unsigned w) {}
-static inline const char *srv_xdp_mode(const srv_xdp_t *x)
+static inline void xdp_worker_close(xdp_t *x, unsigned w) {}
+static inline const char *xdp_mode(const xdp_t *x)
 {
     return "";
 }
-static inline const char *srv_xdp_interface(const srv_xdp_t *x)
+static inline const char *xdp_interface(const xdp_t *x)
 {
     return "";
 }
-static inline size_t srv_xdp_queues(const srv_xdp_t *x)
+static inline size_t xdp_queues(const xdp_t *x)
 {
     return 0;
 }
-static inline void srv_xdp_queue_stats(const srv_xdp_t *x, size_t i, xdp_qstats_t *out) {}
+static inline void xdp_queue_stats(const xdp_t *x, size_t i, xdp_qstats_t *out) {}
 
 #endif
 
 /* The "xdp" object of `dnsdctl status` (malloc'd JSON), or NULL when the
  * listener is off or out of memory. */
-char *srv_xdp_status_json(const srv_xdp_t *x);
+char *xdp_status_json(const xdp_t *x);
 
 /* The dnsd_xdp_* metric families (malloc'd Prometheus text), or NULL. */
-char *srv_xdp_metrics(const srv_xdp_t *x);
+char *xdp_metrics(const xdp_t *x);
 
 #endif

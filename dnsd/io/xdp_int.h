@@ -47,7 +47,7 @@ typedef struct xdp_sock {
     uint64_t free[XDP_FRAMES];
 } xdp_sock_t;
 
-struct srv_xdp {
+struct xdp {
     char ifname[32];
     int ifindex;
     unsigned n_workers;

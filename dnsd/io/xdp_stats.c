@@ -17,7 +17,7 @@ static const char *const xdp_kernel_names[6] = {
     "rx_dropped",   "rx_invalid_descs",         "tx_invalid_descs",
     "rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs"};
 
-const char *srv_xdp_drop_name(xdp_drop_t d)
+const char *xdp_drop_name(xdp_drop_t d)
 {
     return (unsigned)d < XDP_DROP_REASONS ? xdp_drop_names[d] : "other";
 }
@@ -46,7 +46,7 @@ static void xdp_json_queue(FILE *f, const xdp_qstats_t *q)
     fputs("}}", f);
 }
 
-char *srv_xdp_status_json(const srv_xdp_t *x)
+char *xdp_status_json(const xdp_t *x)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -55,10 +55,10 @@ char *srv_xdp_status_json(const srv_xdp_t *x)
         return NULL;
     /* Interface names are checked at load time: no character needs escaping. */
     fprintf(f, "{\"interface\": \"%s\", \"mode\": \"%s\", \"queues\": [",
-            srv_xdp_interface(x), srv_xdp_mode(x));
-    for (size_t i = 0; i < srv_xdp_queues(x); i++) {
+            xdp_interface(x), xdp_mode(x));
+    for (size_t i = 0; i < xdp_queues(x); i++) {
         xdp_qstats_t q = {0};
-        srv_xdp_queue_stats(x, i, &q);
+        xdp_queue_stats(x, i, &q);
         fputs(i ? ", " : "", f);
         xdp_json_queue(f, &q);
     }
@@ -109,14 +109,14 @@ static void xdp_pick_kernel(const xdp_qstats_t *q, size_t k, uint64_t *v)
     *v = xdp_kernel(q)[k];
 }
 
-static void xdp_render(FILE *f, const srv_xdp_t *x, const xdp_qstats_t *qs, size_t n)
+static void xdp_render(FILE *f, const xdp_t *x, const xdp_qstats_t *qs, size_t n)
 {
     static const char *const dir[2] = {"rx", "tx"}, *const ring[2] = {"fill",
                                                                       "completion"};
     xdp_family(f, "dnsd_xdp_info", "gauge",
                "Always 1: the AF_XDP listener's interface and mode in use.");
-    fprintf(f, "dnsd_xdp_info{interface=\"%s\",mode=\"%s\"} 1\n", srv_xdp_interface(x),
-            srv_xdp_mode(x));
+    fprintf(f, "dnsd_xdp_info{interface=\"%s\",mode=\"%s\"} 1\n", xdp_interface(x),
+            xdp_mode(x));
     xdp_family(f, "dnsd_xdp_packets_total", "counter",
                "Frames received and replies sent over AF_XDP, by queue.");
     xdp_per_queue(f, qs, n, "dnsd_xdp_packets_total", "direction", dir, 2,
@@ -141,10 +141,10 @@ static void xdp_render(FILE *f, const srv_xdp_t *x, const xdp_qstats_t *qs, size
                 (unsigned long long)qs[i].wakeups);
 }
 
-char *srv_xdp_metrics(const srv_xdp_t *x)
+char *xdp_metrics(const xdp_t *x)
 {
     char *buf = NULL;
-    size_t len = 0, n = x ? srv_xdp_queues(x) : 0;
+    size_t len = 0, n = x ? xdp_queues(x) : 0;
     xdp_qstats_t *qs = x ? calloc(n ? n : 1, sizeof *qs) : NULL;
     FILE *f = qs ? open_memstream(&buf, &len) : NULL;
     if (!f) {
@@ -152,7 +152,7 @@ char *srv_xdp_metrics(const srv_xdp_t *x)
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        srv_xdp_queue_stats(x, i, &qs[i]);
+        xdp_queue_stats(x, i, &qs[i]);
     xdp_render(f, x, qs, n);
     free(qs);
     if (fclose(f) != 0) {

@@ -27,7 +27,7 @@ typedef enum { ANS_UDP = 0, ANS_TCP = 1 } ans_transport_t;
 typedef struct ans_ctx {
     zone_rng_t rng;
     srv_stats_t *stats;
-    struct srv_dnstap_q *dnstap; /* this worker's query log queue; NULL: none
+    struct dnstap_q *dnstap; /* this worker's query log queue; NULL: none
                                     (dnstap.h; the I/O callbacks log, not ans_respond) */
 } ans_ctx_t;
 
