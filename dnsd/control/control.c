@@ -178,7 +178,8 @@ int control_listen(control_t *c, char *err, size_t errlen)
         return -1;
     if (c->cfg->control_tcp && control_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
         return -1;
-    if (c->cfg->metrics && metrics_http_listen(c, c->cfg->metrics, err, errlen) != 0)
+    if (c->cfg->metrics && metrics_http_listen(&c->loop, c->cfg->metrics, control_scrape, c, &c->metrics,
+                                               err, errlen) != 0)
         return -1;
     return 0;
 }

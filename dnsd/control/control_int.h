@@ -132,4 +132,9 @@ void control_stalled(control_t *c, uint64_t since);
  * last_reload and logs. `trigger` is "SIGHUP" or "RELOAD". */
 int control_reload(control_t *c, const char *trigger);
 
+/* control_scrape.c: the /metrics page (a metrics_http_render_fn, arg the
+ * control_t). */
+char *control_scrape(void *arg, const uint64_t requests[5], const uint64_t conns[3],
+                     size_t *len);
+
 #endif

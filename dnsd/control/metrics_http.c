@@ -17,15 +17,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "control_int.h"
-#include "dnssec/dnssec.h"
-#include "dnsd/control/dnssec_info.h"
+#include "ctl/ctl.h"
 #include "dnsd/base/log.h"
 #include "dnsd/control/metrics.h"
-#include "dnsd/io/xdp.h"
 
 struct metrics_http {
-    control_t *ctl;
+    uv_loop_t *loop;
+    metrics_http_render_fn render; /* the page, from the owner's counters */
+    void *arg;
     uv_tcp_t listener;
     struct metrics_http_conn *conns;
     unsigned n_conns;
@@ -89,111 +88,6 @@ static void metrics_http_conn_on_timer(uv_timer_t *t)
     metrics_http_conn_close(t->data);
 }
 
-/* The served origins' serials and server counts ("@" covers every server). */
-static met_origin_t *metrics_http_origins(const srv_data_t *d)
-{
-    met_origin_t *o = calloc(d->n_origins ? d->n_origins : 1, sizeof *o);
-    for (size_t i = 0; o && i < d->n_origins; i++) {
-        const srv_origin_t *so = &d->origins[i];
-        o[i].name = so->name;
-        o[i].has_pool = so->pool != NULL;
-        o[i].state_errors = so->state_errors;
-        o[i].dnssec = so->dz != NULL;
-        o[i].sig_expiry_s = so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
-        o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
-        if (!so->pool)
-            continue;
-        o[i].serial = zone_pool_snapshot(so->pool)->serial;
-        o[i].snapshot_time = so->snap_time;
-        for (int f = 0; f < 2; f++)
-            zone_pool_counts(so->pool, ZONE_GLOBAL, f ? 6 : 4, &o[i].servers[f][0],
-                             &o[i].servers[f][1]);
-        zone_pool_nts_counts(so->pool, ZONE_GLOBAL, &o[i].nts[0], &o[i].nts[1],
-                             &o[i].nts[2]);
-    }
-    return o;
-}
-
-/* Control refusals labelled as in STATS (control_refusals). */
-static size_t metrics_http_frames(const control_stats_t *st, met_label_count_t *out,
-                                 control_refusal_t *r)
-{
-    size_t n = control_refusals(st, r);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (met_label_count_t){.label = r[i].name, .value = r[i].count};
-    return n;
-}
-
-/* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
- * allocation the page goes out without them. */
-static char *metrics_http_xdp(control_t *c, char *out, size_t *len)
-{
-    char *x = xdp_metrics(workers_xdp_listener(c->ws));
-    size_t n = x ? strlen(x) : 0;
-    char *r = n ? realloc(out, *len + n + 1) : out;
-    if (r && n) {
-        memcpy(r + *len, x, n + 1);
-        *len += n;
-    }
-    free(x);
-    return r ? r : out;
-}
-
-/* Renders the current counters; NULL when out of memory. */
-static char *metrics_http_render(metrics_http_t *m, size_t *len)
-{
-    control_t *c = m->ctl;
-    const srv_data_t *d = srv_current; /* only this thread replaces it */
-    srv_stats_t *st = calloc(1, sizeof *st);
-    met_origin_t *origins = metrics_http_origins(d);
-    met_label_count_t frames[CONTROL_REFUSALS_MAX];
-    control_refusal_t refusals[CONTROL_REFUSALS_MAX];
-    met_label_count_t limits[CONTROL_LIMITS];
-    char *out = NULL;
-    for (int i = 0; i < CONTROL_LIMITS; i++)
-        limits[i] = (met_label_count_t){control_limit_names[i], c->st.limits[i]};
-    if (st && origins) {
-        workers_stats(c->ws, st);
-        double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
-        met_snap_t s = {
-            .version = DNSD_VERSION,
-            .workers = workers_count(c->ws),
-            .start_time = (double)time(NULL) - up,
-            .last_reload_time = (double)c->last_reload.time,
-            .last_reload_ok = strncmp(c->last_reload.result, "ok", 2) == 0,
-            .st = st,
-            .origins = origins,
-            .n_origins = d->n_origins,
-            .ctl_conns_unix = c->st.conns_unix,
-            .ctl_conns_tcp = c->st.conns_tcp,
-            .ctl_conns_refused = c->st.conns_refused,
-            .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
-                             c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
-            .frames_refused = frames,
-            .n_frames_refused = metrics_http_frames(&c->st, frames, refusals),
-            .ctl_limits = limits,
-            .n_ctl_limits = CONTROL_LIMITS,
-            .http_conns = {m->accepted, m->evicted, m->refused},
-            .push_ok = c->st.push_ok,
-            .reload_ok = c->st.reload_ok,
-            .reload_failed = c->st.reload_failed,
-            .geoip_refused = c->st.geoip_refused,
-            .state_temp_removed = srv_state_temp_removed(),
-            .dnssec_signatures = dsec_signatures_total(),
-        };
-        memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
-        memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);
-        memcpy(s.http_requests, m->requests, sizeof s.http_requests);
-        if (met_render(&s, &out, len) != 0)
-            out = NULL;
-        else
-            out = metrics_http_xdp(c, out, len);
-    }
-    free(st);
-    free(origins);
-    return out;
-}
-
 static void metrics_http_conn_on_shutdown(uv_shutdown_t *req, int status) {}
 
 static void metrics_http_conn_on_write(uv_write_t *req, int status)
@@ -216,7 +110,8 @@ static void metrics_http_conn_respond(metrics_http_conn_t *k, const met_http_req
     k->answered = true;
     met_http_t res = r->result;
     size_t blen = 0;
-    char *body = res == MET_HTTP_METRICS ? metrics_http_render(k->m, &blen) : NULL;
+    char *body = res == MET_HTTP_METRICS ? k->m->render(k->m->arg, k->m->requests,
+                                                   (uint64_t[3]){k->m->accepted, k->m->evicted, k->m->refused}, &blen) : NULL;
     if (res == MET_HTTP_METRICS && !body) {
         metrics_http_conn_close(k); /* out of memory: nothing useful to say */
         return;
@@ -318,8 +213,8 @@ static void metrics_http_on_connection(uv_stream_t *server, int status)
         return;
     k->m = m;
     k->tcp.data = k->timer.data = k;
-    uv_tcp_init(&m->ctl->loop, &k->tcp);
-    uv_timer_init(&m->ctl->loop, &k->timer);
+    uv_tcp_init(m->loop, &k->tcp);
+    uv_timer_init(m->loop, &k->timer);
     k->handles = 2;
     k->next = m->conns;
     if (m->conns)
@@ -331,7 +226,7 @@ static void metrics_http_on_connection(uv_stream_t *server, int status)
         return;
     }
     m->accepted++;
-    k->due = uv_now(&m->ctl->loop) + METRICS_HTTP_TIMEOUT_MS;
+    k->due = uv_now(m->loop) + METRICS_HTTP_TIMEOUT_MS;
     uv_timer_start(&k->timer, metrics_http_conn_on_timer, METRICS_HTTP_TIMEOUT_MS, 0);
     if (uv_read_start((uv_stream_t *)&k->tcp, metrics_http_conn_on_alloc, metrics_http_conn_on_read) < 0)
         metrics_http_conn_close(k);
@@ -341,7 +236,7 @@ void metrics_http_stalled(metrics_http_t *m, uint64_t ms)
 {
     if (!m)
         return;
-    uint64_t now = uv_now(&m->ctl->loop);
+    uint64_t now = uv_now(m->loop);
     for (metrics_http_conn_t *k = m->conns; k; k = k->next) {
         if (k->closing)
             continue;
@@ -350,7 +245,8 @@ void metrics_http_stalled(metrics_http_t *m, uint64_t ms)
     }
 }
 
-int metrics_http_listen(control_t *c, const char *hostport, char *err, size_t errlen)
+int metrics_http_listen(uv_loop_t *loop, const char *hostport, metrics_http_render_fn render,
+                        void *arg, metrics_http_t **out, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     unsigned len;
@@ -361,9 +257,11 @@ int metrics_http_listen(control_t *c, const char *hostport, char *err, size_t er
         snprintf(err, errlen, "metrics %s: out of memory", hostport);
         return -1;
     }
-    m->ctl = c;
-    c->metrics = m;
-    uv_tcp_init(&c->loop, &m->listener);
+    m->loop = loop;
+    m->render = render;
+    m->arg = arg;
+    *out = m; /* closed by metrics_http_close, whatever happens next */
+    uv_tcp_init(loop, &m->listener);
     m->listener.data = m;
     int r = uv_tcp_bind(&m->listener, (const struct sockaddr *)&ss, 0);
     if (r == 0)

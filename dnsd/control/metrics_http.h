@@ -14,18 +14,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #define METRICS_HTTP_HEAD_MAX 8192
 #define METRICS_HTTP_TIMEOUT_MS 5000
 #define METRICS_HTTP_MAX_CONNS 16
 
-struct control;
 typedef struct metrics_http metrics_http_t;
 
-/* Binds and listens on `hostport` on the control loop of c (c->metrics is
- * set). 0, or -1 with a message naming the address. */
-int metrics_http_listen(struct control *c, const char *hostport, char *err,
-                       size_t errlen);
+/* The page for one scrape, rendered by the responder's owner from its
+ * counters and the responder's own: requests by status (200, 400, 404, 405,
+ * other) and connections accepted, evicted and refused. malloc'd text and
+ * its length, or NULL when out of memory. */
+typedef char *(*metrics_http_render_fn)(void *arg, const uint64_t requests[5],
+                                        const uint64_t conns[3], size_t *len);
+
+/* Binds and listens on `hostport` on `loop` (the control thread's); *out is
+ * set even on failure, for metrics_http_close. 0, or -1 with a message
+ * naming the address. */
+int metrics_http_listen(uv_loop_t *loop, const char *hostport, metrics_http_render_fn render,
+                        void *arg, metrics_http_t **out, char *err, size_t errlen);
 
 /* The control loop stood still for `ms` (a request or reload): every
  * connection's deadline moves by as much. NULL is fine. */
