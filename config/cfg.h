@@ -65,7 +65,7 @@ typedef struct cfg_prefix {
     unsigned bits;
 } cfg_prefix_t;
 
-/* zones[].dnssec (README "DNSSEC"): key files and signature times. */
+/* zones[].dnssec (docs/dnssec.md): key files and signature times. */
 typedef struct cfg_dnssec {
     bool enabled;              /* the mapping is present */
     char **keys;               /* private-key files that sign */

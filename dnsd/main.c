@@ -300,7 +300,7 @@ static int dnsd_serve(const cfg_t *cfg, control_t *ctl, const privs_t *privs)
     return rc;
 }
 
-/* Abuse limits (README "Hardening"): RRL table, cookie secret, TCP limits,
+/* Abuse limits (docs/hardening.md): RRL table, cookie secret, TCP limits,
  * part of the data (a reload builds them anew: control_cmd.c). */
 static int dnsd_limits(const cfg_t *cfg, srv_data_t *d)
 {

@@ -9,7 +9,7 @@
  * connection is closed: the stream position or the peer cannot be trusted any
  * more. It is counted and changes nothing.
  *
- * What a client can hold, and for how long (README "Hardening"):
+ * What a client can hold, and for how long (docs/hardening.md):
  * - Over TCP the reader verifies each header's MAC before it allocates for the
  *   payload (protocol version 2), so a peer without the key never gets more
  *   than the 40 bytes of a header buffered, and it must send a verified one

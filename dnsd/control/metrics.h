@@ -6,7 +6,7 @@
  * socket: metrics_http.c (the responder on the control thread's loop) gathers
  * a met_snap_t and sends what these produce. Names follow the Prometheus
  * conventions: dnsd_ prefix, _total for counters, units in names
- * (README "Operations" lists them).
+ * (docs/operations.md lists them).
  */
 #ifndef DNSD_METRICS_H
 #define DNSD_METRICS_H
@@ -35,7 +35,7 @@ const char *met_push_reason_name(met_push_reason_t r);
  * The push-duration histogram: MET_PUSH_BUCKETS upper bounds in seconds, from
  * 1 ms (a push refused at its first check) to 30 s (three times dnsdctl's
  * default timeout; 10 s, the timeout itself, is a bound too). A 5,000-server
- * push takes about 40 ms (README "Cost of a push").
+ * push takes about 40 ms (docs/operations.md "Cost of a push").
  */
 #define MET_PUSH_BUCKETS 14
 
@@ -57,7 +57,7 @@ typedef struct met_origin {
     unsigned servers[2][2]; /* [0 = IPv4, 1 = IPv6][0 = all, 1 = eligible] */
     unsigned nts[3];        /* NTS-capable servers: all, eligible; NTS-KE endpoints */
     uint64_t state_errors;  /* state files refused or unreadable at loads */
-    bool dnssec;            /* signed (README "DNSSEC") */
+    bool dnssec;            /* signed (docs/dnssec.md) */
     double sig_expiry_s;    /* seconds until its earliest signature expires */
     size_t sig_set_bytes;   /* memory of its signed pool answer sets */
 } met_origin_t;

@@ -79,7 +79,7 @@ static void srv_share_drop(srv_share_t *s)
 }
 
 /* ------------------------------------------------------------------------ */
-/* DNSSEC (README "DNSSEC"): the signed static data and pool answers        */
+/* DNSSEC (docs/dnssec.md): the signed static data and pool answers        */
 /* ------------------------------------------------------------------------ */
 
 static uint32_t srv_now(void)

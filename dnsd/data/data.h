@@ -29,7 +29,7 @@ struct dsec_zone;
 struct dsec_pool;
 struct rrl;
 
-/* The abuse limits (README "Hardening"), part of the served data so that a
+/* The abuse limits (docs/hardening.md), part of the served data so that a
  * reload applies them like the rest. The daemon builds them (guard.h) and
  * hands them over with srv_data_set_limits; data built without them (unit
  * tests, fuzzing) has no RRL, answers no COOKIE option, and puts no

@@ -1,5 +1,5 @@
 /*
- * signer.h - the DNSSEC signer thread (README "DNSSEC"): re-signs the static
+ * signer.h - the DNSSEC signer thread (docs/dnssec.md): re-signs the static
  * data of every signed origin before its signatures expire and keeps
  * replacing the pre-drawn pool answer sets with fresh signed draws, so the
  * query path only ever copies bytes.

@@ -9,7 +9,7 @@
  * are lent, the connection is closed and counted (tcp_large_refused). A
  * message is always contiguous. So a connection costs sizeof(tcp_conn_t),
  * under 5 KiB, whatever its peer sends, and the large buffers add at most
- * TCP_BIG_BUFS x 64 KiB per worker (README "Hardening"). Connections are
+ * TCP_BIG_BUFS x 64 KiB per worker (docs/hardening.md). Connections are
  * recycled through a per-worker free list.
  * Responses are built in one per-worker scratch buffer and written with
  * uv_try_write; only when the socket cannot take all of it at once is the rest

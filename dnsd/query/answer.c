@@ -187,7 +187,7 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
 }
 
 /*
- * SRV at an NTS name (README "NTS pool"): up to srv_answers NTS-KE endpoints
+ * SRV at an NTS name (docs/nts.md): up to srv_answers NTS-KE endpoints
  * drawn like pool servers (exact weighted sampling without replacement along
  * the client's walk, or the zone's walk for a zone name), each weighted for
  * RFC 2782's ordering by zone_srv_weights(), in draw order; with the DO bit
@@ -539,7 +539,7 @@ static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query
     st->truncated += tc;
 }
 
-/* Cookies and RRL (README "Hardening"): judges the COOKIE option, then takes
+/* Cookies and RRL (docs/hardening.md): judges the COOKIE option, then takes
  * a UDP response from the client's RRL bucket unless its server cookie is
  * valid (RFC 7873 section 5.3: a valid cookie shows the address is not
  * spoofed, so the client cannot be a reflection victim). TCP is never limited:

@@ -51,7 +51,7 @@ bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
 bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
                    uint16_t *count);
 
-/* dnssec_answer.c: the DNSSEC parts of an answer (README "DNSSEC"). */
+/* dnssec_answer.c: the DNSSEC parts of an answer (docs/dnssec.md). */
 
 /* A signed pool answer: one presigned set for the node, family and client.
  * False when the name has none (NODATA). */

@@ -1,5 +1,5 @@
 /*
- * dnssec_answer.c - the DNSSEC half of the query path (README "DNSSEC").
+ * dnssec_answer.c - the DNSSEC half of the query path (docs/dnssec.md).
  *
  * Only for queries with the DO bit (RFC 3225 section 3) to an origin with
  * keys. Everything copied here was signed off the query path (dnssec/),

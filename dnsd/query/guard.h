@@ -1,7 +1,7 @@
 /*
  * guard.h - the abuse limits of the served data (data.h srv_limits_t) from
  * a configuration: the RRL table, the cookie secret, the TCP per-client cap
- * and read timeout (README "Hardening"). Built at start-up and on every
+ * and read timeout (docs/hardening.md). Built at start-up and on every
  * reload, off the query path.
  */
 #ifndef DNSD_GUARD_H

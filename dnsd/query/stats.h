@@ -59,7 +59,7 @@ typedef struct srv_stats {
     uint64_t by_qtype[STAT_QTYPES];
     uint64_t pool_by_zone[ZONE_ID_MAX][2]; /* [zone chosen][backfill used] */
     uint64_t dnstap_dropped;               /* dnstap messages lost: queue full, too big */
-    /* Abuse limits (README "Hardening"). */
+    /* Abuse limits (docs/hardening.md). */
     uint64_t rrl_dropped;        /* UDP responses withheld by RRL */
     uint64_t rrl_slipped;        /* ... sent truncated instead (slip) */
     uint64_t cookies[4];         /* by cookie_result_t: none, client_only, valid, invalid */
