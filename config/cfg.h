@@ -67,10 +67,10 @@ typedef struct cfg_prefix {
 
 /* zones[].dnssec (docs/dnssec.md): key files and signature times. */
 typedef struct cfg_dnssec {
-    bool enabled;              /* the mapping is present */
-    char **keys;               /* private-key files that sign */
+    bool enabled; /* the mapping is present */
+    char **keys;  /* private-key files that sign */
     size_t n_keys;
-    char **publish;            /* ".key" files only published (rollover) */
+    char **publish; /* ".key" files only published (rollover) */
     size_t n_publish;
     uint32_t validity;         /* seconds; default 14 days */
     uint32_t inception_offset; /* seconds; default 1 hour */
@@ -78,16 +78,16 @@ typedef struct cfg_dnssec {
 } cfg_dnssec_t;
 
 typedef struct cfg_zone {
-    char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
-    char *master;      /* master file path (required) */
-    char *snapshot;    /* initial snapshot path, or NULL */
-    uint32_t ttl;      /* TTL of pool A/AAAA answers, seconds; default 150 */
-    unsigned answers;  /* records per pool answer, 1..16; default 4 */
+    char *origin;         /* lower case, no trailing dot: "pool.ntp.org" */
+    char *master;         /* master file path (required) */
+    char *snapshot;       /* initial snapshot path, or NULL */
+    uint32_t ttl;         /* TTL of pool A/AAAA answers, seconds; default 150 */
+    unsigned answers;     /* records per pool answer, 1..16; default 4 */
     unsigned srv_answers; /* SRV records per NTS answer, 1..16; default 8 */
-    double min_score;  /* eligibility threshold; default 10 */
-    double full_score; /* full weight from this score up; default 15; >= min_score */
-    cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
-    char **vendors;    /* lower-case single labels, e.g. "debian" */
+    double min_score;     /* eligibility threshold; default 10 */
+    double full_score;    /* full weight from this score up; default 15; >= min_score */
+    cfg_aaaa_t aaaa;      /* default CFG_AAAA_NUMBERED_2 */
+    char **vendors;       /* lower-case single labels, e.g. "debian" */
     size_t n_vendors;
     cfg_dnssec_t dnssec;
 } cfg_zone_t;

@@ -182,7 +182,10 @@ static void dnsd_log_data(const srv_data_t *d)
     char line[2048];
     for (size_t i = 0; i < d->n_origins; i++) {
         bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
-        log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARNING, "%s", line);
+        log_msg(refused              ? LOG_ERR
+                : d->origins[i].pool ? LOG_INFO
+                                     : LOG_WARNING,
+                "%s", line);
         if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
             log_msg(LOG_WARNING, "%s", line);
     }

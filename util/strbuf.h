@@ -19,7 +19,8 @@ typedef struct strbuf {
 } strbuf_t;
 
 /* Appends printf-style text. */
-void strbuf_printf(strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_printf(strbuf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Room for n more bytes and a NUL at b->p + b->len, or NULL when out of
  * memory; the caller writes them and adds n to b->len. */

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* A line longer than this is cut: log lines are for people, and the longest
  * message we write (a config error naming a path) fits comfortably. */
 #define LOG_LINE_MAX 2048
@@ -84,8 +83,7 @@ void log_msg(log_level_t level, const char *fmt, ...)
     if (log_syslog)
         n = snprintf(line, sizeof(line), "%s: ", log_name(level));
     else if (log_to_journal()) /* journald adds the name and PID itself */
-        n = snprintf(line, sizeof(line), "<%d>%s: ", level,
-                     log_name(level));
+        n = snprintf(line, sizeof(line), "<%d>%s: ", level, log_name(level));
     else
         n = snprintf(line, sizeof(line), "dnsd[%ld]: %s: ", (long)getpid(),
                      log_name(level));

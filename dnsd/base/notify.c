@@ -12,8 +12,8 @@ static void notify(const char *state)
 {
     int r = sd_notify(0, state);
     if (r < 0)
-        log_msg(LOG_WARNING, "sd_notify: cannot tell the service manager \"%s\": error %d",
-                state, -r);
+        log_msg(LOG_WARNING,
+                "sd_notify: cannot tell the service manager \"%s\": error %d", state, -r);
 }
 
 void notify_ready(const char *status)

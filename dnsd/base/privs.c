@@ -69,8 +69,7 @@ long long privs_capeff(void)
  * the next start), state_dir, and a dnstap file, which
  * fstrm's I/O thread opens (and reopens after an error) on its own schedule,
  * possibly after the drop. A dnstap socket is the collector's: left alone. */
-static int privs_handover(const privs_t *p, const cfg_t *cfg, char *err,
-                              size_t errlen)
+static int privs_handover(const privs_t *p, const cfg_t *cfg, char *err, size_t errlen)
 {
     struct stat st;
     const char *tap = cfg->dnstap_path;
@@ -128,6 +127,7 @@ int privs_drop(const privs_t *p, const cfg_t *cfg, char *err, size_t errlen)
 void privs_warn_root(const privs_t *p)
 {
     if (!p->drop && geteuid() == 0)
-        log_msg(LOG_WARNING, "running as root: set user and group in the configuration to "
-                          "drop privileges once the sockets are bound");
+        log_msg(LOG_WARNING,
+                "running as root: set user and group in the configuration to "
+                "drop privileges once the sockets are bound");
 }

@@ -46,7 +46,8 @@ static int control_unix_clear(const char *path, char *err, size_t errlen)
         close(fd);
     }
     if (live) {
-        snprintf(err, errlen, "control.unix %s: another process is listening on it", path);
+        snprintf(err, errlen, "control.unix %s: another process is listening on it",
+                 path);
         return -1;
     }
     unlink(path);
@@ -112,8 +113,7 @@ static void control_on_hup(uv_signal_t *h, int signum)
     notify_reloading();
     int rc = control_reload(c, "SIGHUP");
     control_stalled(c, t0);
-    notify_ready(rc == 0 ? "serving; reloaded"
-                             : "serving; reload failed, see the log");
+    notify_ready(rc == 0 ? "serving; reloaded" : "serving; reload failed, see the log");
 }
 
 /* Closes every handle of the loop, so uv_run returns once they are closed. */
@@ -176,10 +176,11 @@ int control_listen(control_t *c, char *err, size_t errlen)
     if (c->cfg->control_unix &&
         control_listen_unix(c, c->cfg->control_unix, err, errlen) != 0)
         return -1;
-    if (c->cfg->control_tcp && control_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
+    if (c->cfg->control_tcp &&
+        control_listen_tcp(c, c->cfg->control_tcp, err, errlen) != 0)
         return -1;
-    if (c->cfg->metrics && metrics_http_listen(&c->loop, c->cfg->metrics, control_scrape, c, &c->metrics,
-                                               err, errlen) != 0)
+    if (c->cfg->metrics && metrics_http_listen(&c->loop, c->cfg->metrics, control_scrape,
+                                               c, &c->metrics, err, errlen) != 0)
         return -1;
     return 0;
 }

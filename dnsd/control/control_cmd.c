@@ -59,14 +59,14 @@ static void control_reply_invalid(control_reply_t *out, const zone_errors_t *err
 /* Parses and validates the snapshot and checks its serial against origin o;
  * NULL with the reply filled when refused. */
 static zone_snapshot_t *control_push_parse(const ctl_push_t *p, const srv_origin_t *o,
-                                       control_reply_t *out)
+                                           control_reply_t *out)
 {
     zone_errors_t errs;
     zone_snapshot_t *snap = NULL;
     char why[400];
     zone_errors_init(&errs);
-    int rc = zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap,
-                                 &errs);
+    int rc =
+        zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap, &errs);
     if (rc != 0) {
         control_reply_invalid(out, &errs);
         out->refusal = MET_PUSH_INVALID;
@@ -77,10 +77,11 @@ static zone_snapshot_t *control_push_parse(const ctl_push_t *p, const srv_origin
     if (o->pool && !(p->flags & CTL_PUSH_FORCE)) {
         uint64_t have = zone_pool_snapshot(o->pool)->serial;
         if (snap->serial <= have) {
-            snprintf(why, sizeof why,
-                     "%s: serial %llu is not newer than the served %llu (--force to push it "
-                     "anyway)",
-                     o->name, (unsigned long long)snap->serial, (unsigned long long)have);
+            snprintf(
+                why, sizeof why,
+                "%s: serial %llu is not newer than the served %llu (--force to push it "
+                "anyway)",
+                o->name, (unsigned long long)snap->serial, (unsigned long long)have);
             control_reply_err(out, "serial not newer", why);
             out->refusal = MET_PUSH_STALE;
             zone_snapshot_free(snap);
@@ -139,8 +140,10 @@ static void control_push(control_t *c, const ctl_frame_t *f, control_reply_t *ou
     c->st.last_push_ms[0] = (double)(t[0] - t0) / 1e6;
     for (int k = 1; k < 4; k++)
         c->st.last_push_ms[k] = (double)(t[k] - t[k - 1]) / 1e6;
-    strbuf_printf(&b, ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
-               (unsigned long long)new_serial, n_servers, ms, stored ? "true" : "false");
+    strbuf_printf(
+        &b,
+        ", \"new_serial\": %llu, \"servers\": %zu, \"build_ms\": %.3f, \"stored\": %s}",
+        (unsigned long long)new_serial, n_servers, ms, stored ? "true" : "false");
     log_msg(LOG_INFO, "control: %s serial %llu pushed (%zu servers, %.1f ms)%s",
             next->origins[i].name, (unsigned long long)new_serial, n_servers, ms,
             stored ? "" : "; not stored: no state_dir");
@@ -187,8 +190,8 @@ static void control_json_nts(strbuf_t *b, const zone_pool_t *pool)
     unsigned listed = 0, elig = 0, eps = 0;
     if (pool)
         zone_pool_nts_counts(pool, ZONE_GLOBAL, &listed, &elig, &eps);
-    strbuf_printf(b, "{\"servers\": %u, \"eligible\": %u, \"endpoints\": %u}", listed, elig,
-               eps);
+    strbuf_printf(b, "{\"servers\": %u, \"eligible\": %u, \"endpoints\": %u}", listed,
+                  elig, eps);
 }
 
 /* ", snapshot_time, snapshot_age_s" of origin o: when this node accepted the
@@ -206,7 +209,7 @@ static void control_json_snapshot_time(strbuf_t *b, const srv_origin_t *o)
     }
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     strbuf_printf(b, ", \"snapshot_time\": \"%s\", \"snapshot_age_s\": %lld", when,
-               (long long)(age > 0 ? age : 0));
+                  (long long)(age > 0 ? age : 0));
 }
 
 static void control_status(control_t *c, control_reply_t *out)
@@ -220,9 +223,10 @@ static void control_status(control_t *c, control_reply_t *out)
     strbuf_t b = {0};
     strbuf_printf(&b, "{\"identity\": ");
     ctl_json_put(&b, id);
-    strbuf_printf(&b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
-               DNSD_VERSION, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000000000u),
-               c->ws ? workers_count(c->ws) : 0);
+    strbuf_printf(
+        &b, ", \"version\": \"%s\", \"uptime_s\": %llu, \"workers\": %zu, \"zones\": [",
+        DNSD_VERSION, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000000000u),
+        c->ws ? workers_count(c->ws) : 0);
     for (size_t i = 0; i < d->n_origins; i++) {
         const srv_origin_t *o = &d->origins[i];
         strbuf_printf(&b, "%s{\"origin\": ", i ? ", " : "");
@@ -231,7 +235,7 @@ static void control_status(control_t *c, control_reply_t *out)
         control_json_serial(&b, o);
         control_json_snapshot_time(&b, o);
         strbuf_printf(&b, ", \"servers\": %zu, \"nts\": ",
-                   o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
+                      o->pool ? zone_pool_snapshot(o->pool)->n_servers : 0);
         control_json_nts(&b, o->pool);
         strbuf_printf(&b, ", \"counts\": ");
         control_json_counts(&b, o->pool);
@@ -239,9 +243,12 @@ static void control_status(control_t *c, control_reply_t *out)
         srv_dnssec_status(o, dnssec, sizeof dnssec);
         strbuf_printf(&b, ", \"dnssec\": %s}", dnssec);
     }
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&c->last_reload.time, &tm));
-    strbuf_printf(&b, "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ",
-               when, c->last_reload.trigger);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+             gmtime_r(&c->last_reload.time, &tm));
+    strbuf_printf(
+        &b,
+        "], \"last_reload\": {\"time\": \"%s\", \"trigger\": \"%s\", \"result\": ", when,
+        c->last_reload.trigger);
     ctl_json_put(&b, c->last_reload.result);
     strbuf_printf(&b, "}");
     char *xdp = xdp_status_json(workers_xdp_listener(c->ws));
@@ -271,34 +278,34 @@ size_t control_refusals(const control_stats_t *st,
 static void control_json_control_stats(strbuf_t *b, const control_stats_t *st)
 {
     strbuf_printf(b,
-               "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
-               "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
-               (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
-               (unsigned long long)st->conns_refused,
-               (unsigned long long)st->limits[CONTROL_LIM_IDLE]);
+                  "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
+                  "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
+                  (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
+                  (unsigned long long)st->conns_refused,
+                  (unsigned long long)st->limits[CONTROL_LIM_IDLE]);
     for (int i = 0; i < CONTROL_LIMITS; i++)
         strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", control_limit_names[i],
-                   (unsigned long long)st->limits[i]);
+                      (unsigned long long)st->limits[i]);
     strbuf_printf(b,
-               "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
-               "\"stats\": %llu}, \"refused\": {",
-               (unsigned long long)st->requests[CTL_T_PUSH],
-               (unsigned long long)st->requests[CTL_T_STATUS],
-               (unsigned long long)st->requests[CTL_T_RELOAD],
-               (unsigned long long)st->requests[CTL_T_STATS]);
+                  "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
+                  "\"stats\": %llu}, \"refused\": {",
+                  (unsigned long long)st->requests[CTL_T_PUSH],
+                  (unsigned long long)st->requests[CTL_T_STATUS],
+                  (unsigned long long)st->requests[CTL_T_RELOAD],
+                  (unsigned long long)st->requests[CTL_T_STATS]);
     control_refusal_t r[CONTROL_REFUSALS_MAX];
     size_t n = control_refusals(st, r);
     for (size_t i = 0; i < n; i++)
         strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
-                   (unsigned long long)r[i].count);
+                      (unsigned long long)r[i].count);
     strbuf_printf(b,
-               "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
-               "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "
-               "\"build\": %.3f, \"store\": %.3f, \"publish\": %.3f}}",
-               (unsigned long long)st->push_ok, (unsigned long long)st->push_refused,
-               (unsigned long long)st->reload_ok, (unsigned long long)st->reload_failed,
-               st->last_push_ms[0], st->last_push_ms[1], st->last_push_ms[2],
-               st->last_push_ms[3]);
+                  "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
+                  "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "
+                  "\"build\": %.3f, \"store\": %.3f, \"publish\": %.3f}}",
+                  (unsigned long long)st->push_ok, (unsigned long long)st->push_refused,
+                  (unsigned long long)st->reload_ok,
+                  (unsigned long long)st->reload_failed, st->last_push_ms[0],
+                  st->last_push_ms[1], st->last_push_ms[2], st->last_push_ms[3]);
 }
 
 /* The workers' counters as the table (stats.h) names them: each group an
@@ -311,7 +318,8 @@ static void control_json_counters(strbuf_t *b, const srv_stats_t *t)
         for (size_t k = 0; d->group && first && k < i; k++)
             first = !stat_descs[k].group || strcmp(stat_descs[k].group, d->group) != 0;
         if (!d->group) {
-            strbuf_printf(b, "\"%s\": %llu, ", d->key, (unsigned long long)stat_value(t, d));
+            strbuf_printf(b, "\"%s\": %llu, ", d->key,
+                          (unsigned long long)stat_value(t, d));
             continue;
         }
         if (!first)
@@ -339,7 +347,8 @@ static void control_json_by_zone(strbuf_t *b, const srv_stats_t *t)
         ctl_json_put(b, d->origins[i].name);
         strbuf_printf(b, ": %llu, ", (unsigned long long)t->by_origin[i]);
     }
-    strbuf_printf(b, "\"none\": %llu}, ", (unsigned long long)t->by_origin[STAT_ORIGINS - 1]);
+    strbuf_printf(b, "\"none\": %llu}, ",
+                  (unsigned long long)t->by_origin[STAT_ORIGINS - 1]);
 }
 
 static void control_stats(control_t *c, control_reply_t *out)
@@ -381,7 +390,8 @@ static bool control_listen_differ(const cfg_t *a, const cfg_t *b)
  * "listen/workers". Empty when nothing. The abuse limits (RRL, cookies, the
  * TCP per-client cap and read timeout) are part of the data: a reload
  * applies them. */
-static void control_restart_needed(const cfg_t *boot, const cfg_t *next, char *out, size_t cap)
+static void control_restart_needed(const cfg_t *boot, const cfg_t *next, char *out,
+                                   size_t cap)
 {
     const struct {
         const char *name;
@@ -391,12 +401,13 @@ static void control_restart_needed(const cfg_t *boot, const cfg_t *next, char *o
         {"workers", boot->workers != next->workers},
         {"tcp", boot->tcp_idle_timeout_ms != next->tcp_idle_timeout_ms ||
                     boot->tcp_max_connections != next->tcp_max_connections},
-        {"control", control_str_differ(boot->control_unix, next->control_unix) ||
-                        control_str_differ(boot->control_tcp, next->control_tcp) ||
-                        control_str_differ(boot->control_key_file, next->control_key_file) ||
-                        boot->control_idle_timeout_ms != next->control_idle_timeout_ms ||
-                        boot->control_max_unix_conns != next->control_max_unix_conns ||
-                        boot->control_max_tcp_conns != next->control_max_tcp_conns},
+        {"control",
+         control_str_differ(boot->control_unix, next->control_unix) ||
+             control_str_differ(boot->control_tcp, next->control_tcp) ||
+             control_str_differ(boot->control_key_file, next->control_key_file) ||
+             boot->control_idle_timeout_ms != next->control_idle_timeout_ms ||
+             boot->control_max_unix_conns != next->control_max_unix_conns ||
+             boot->control_max_tcp_conns != next->control_max_tcp_conns},
         {"metrics", control_str_differ(boot->metrics, next->metrics)},
         {"user", control_str_differ(boot->user, next->user) ||
                      control_str_differ(boot->group, next->group)},
@@ -467,8 +478,8 @@ int control_reload(control_t *c, const char *trigger)
     cfg_t nc;
     srv_data_t *next = control_reload_build(c, &nc, err, sizeof err);
     if (!next) {
-        log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s", trigger,
-                err);
+        log_msg(LOG_ERR, "%s: reload failed, still serving the previous data: %s",
+                trigger, err);
         control_reload_geo_refused(c, trigger, err);
         snprintf(result, sizeof result, "error: %s", err);
         control_reload_record(c, trigger, result);
@@ -486,8 +497,9 @@ int control_reload(control_t *c, const char *trigger)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
     control_restart_needed(c->boot, &nc, changed, sizeof changed);
     if (guard_rrl_differ(c->cfg, &nc))
-        log_msg(LOG_INFO, "%s: rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
-                trigger, nc.rrl_rate, nc.rrl_ipv4_prefix, nc.rrl_ipv6_prefix, nc.rrl_slip);
+        log_msg(LOG_INFO,
+                "%s: rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u", trigger,
+                nc.rrl_rate, nc.rrl_ipv4_prefix, nc.rrl_ipv6_prefix, nc.rrl_slip);
     srv_data_publish(next);
     if (c->own)
         cfg_deinit(&c->cfg_own);
@@ -516,7 +528,7 @@ static void control_reload_reply(control_t *c, control_reply_t *out)
     const char *warn = strchr(c->last_reload.result, ';');
     strbuf_t b = {0};
     strbuf_printf(&b, "{\"result\": \"ok\", \"restart_needed\": %s, \"warning\": ",
-               warn ? "true" : "false");
+                  warn ? "true" : "false");
     if (warn)
         ctl_json_put(&b, warn + 2);
     else
@@ -536,8 +548,7 @@ static void control_reload_reply(control_t *c, control_reply_t *out)
 
 /* A push, counted by result and timed: the frame is complete when it gets
  * here, and the reply goes out as this returns. */
-static void control_push_counted(control_t *c, const ctl_frame_t *f,
-                                 control_reply_t *out)
+static void control_push_counted(control_t *c, const ctl_frame_t *f, control_reply_t *out)
 {
     uint64_t t0 = uv_hrtime();
     control_push(c, f, out);

@@ -24,7 +24,8 @@ static met_origin_t *control_scrape_origins(const srv_data_t *d)
         o[i].has_pool = so->pool != NULL;
         o[i].state_errors = so->state_errors;
         o[i].dnssec = so->dz != NULL;
-        o[i].sig_expiry_s = so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
+        o[i].sig_expiry_s =
+            so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
         o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
         if (!so->pool)
             continue;
@@ -41,7 +42,7 @@ static met_origin_t *control_scrape_origins(const srv_data_t *d)
 
 /* Control refusals labelled as in STATS (control_refusals). */
 static size_t control_scrape_frames(const control_stats_t *st, met_label_count_t *out,
-                                 control_refusal_t *r)
+                                    control_refusal_t *r)
 {
     size_t n = control_refusals(st, r);
     for (size_t i = 0; i < n; i++)

@@ -188,7 +188,8 @@ static void control_sess_on_write(uv_write_t *req, int status)
 }
 
 /* Hands bufs to libuv for w; on failure frees w and closes. */
-static void control_sess_write(control_sess_t *s, control_wreq_t *w, uv_buf_t *bufs, unsigned n)
+static void control_sess_write(control_sess_t *s, control_wreq_t *w, uv_buf_t *bufs,
+                               unsigned n)
 {
     w->sess = s;
     for (unsigned i = 0; i < n; i++)
@@ -203,7 +204,8 @@ static void control_sess_write(control_sess_t *s, control_wreq_t *w, uv_buf_t *b
 }
 
 /* Seals and sends one reply; json is taken over (NULL: out of memory). */
-static void control_sess_send(control_sess_t *s, uint8_t type, char *json, bool then_shutdown)
+static void control_sess_send(control_sess_t *s, uint8_t type, char *json,
+                              bool then_shutdown)
 {
     static const char nomem[] = "{\"error\": \"out of memory\", \"details\": []}";
     control_wreq_t *w = calloc(1, sizeof *w);

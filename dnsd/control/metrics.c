@@ -113,7 +113,7 @@ static void met_pool(strbuf_t *b, const met_snap_t *s)
                 strbuf_printf(b, "dnsd_pool_answers_total{zone=");
                 met_add_label(b, zone_id_name(id));
                 strbuf_printf(b, ",backfill=\"%s\"} %llu\n", bf ? "true" : "false",
-                        (unsigned long long)st->pool_by_zone[id][bf]);
+                              (unsigned long long)st->pool_by_zone[id][bf]);
             }
 }
 
@@ -164,7 +164,7 @@ static void met_control(strbuf_t *b, const met_snap_t *s)
                "Reloads refused because the GeoIP database could not be used; the "
                "running one stays.");
     strbuf_printf(b, "dnsd_geoip_reloads_refused_total %llu\n",
-            (unsigned long long)s->geoip_refused);
+                  (unsigned long long)s->geoip_refused);
     met_family(b, "dnsd_last_reload_timestamp_seconds", "gauge",
                "Unix time of the last load of the configuration (start-up or reload).");
     strbuf_printf(b, "dnsd_last_reload_timestamp_seconds %.3f\n", s->last_reload_time);
@@ -184,7 +184,7 @@ static void met_nts_zones(strbuf_t *b, const met_snap_t *s)
             strbuf_printf(b, "dnsd_zone_nts_servers{zone=");
             met_add_label(b, s->origins[i].name);
             strbuf_printf(b, ",state=\"%s\"} %u\n", e ? "eligible" : "all",
-                    s->origins[i].nts[e]);
+                          s->origins[i].nts[e]);
         }
     met_family(b, "dnsd_zone_nts_endpoints", "gauge",
                "Distinct NTS-KE endpoints (host, port) with an eligible server: SRV "
@@ -209,7 +209,8 @@ static void met_histogram(strbuf_t *b, const char *name, const char *result,
             strbuf_printf(b, "\"+Inf\"} %llu\n", (unsigned long long)n);
     }
     strbuf_printf(b, "%s_sum{result=\"%s\"} %.6f\n", name, result, h->sum);
-    strbuf_printf(b, "%s_count{result=\"%s\"} %llu\n", name, result, (unsigned long long)n);
+    strbuf_printf(b, "%s_count{result=\"%s\"} %llu\n", name, result,
+                  (unsigned long long)n);
 }
 
 /* How long pushes take, and how old the snapshots they brought are. */
@@ -250,7 +251,7 @@ static void met_zones(strbuf_t *b, const met_snap_t *s)
                 strbuf_printf(b, "dnsd_zone_servers{zone=");
                 met_add_label(b, s->origins[i].name);
                 strbuf_printf(b, ",family=\"%s\",state=\"%s\"} %u\n", fam[f],
-                        e ? "eligible" : "all", s->origins[i].servers[f][e]);
+                              e ? "eligible" : "all", s->origins[i].servers[f][e]);
             }
     met_nts_zones(b, s);
 }
@@ -262,7 +263,7 @@ static void met_dnssec(strbuf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_dnssec_signatures_total", "counter",
                "RRSIGs made since start (static data, pool answer sets, online NSEC).");
     strbuf_printf(b, "dnsd_dnssec_signatures_total %llu\n",
-            (unsigned long long)s->dnssec_signatures);
+                  (unsigned long long)s->dnssec_signatures);
     met_family(b, "dnsd_dnssec_signature_expiry_seconds", "gauge",
                "Seconds until the earliest signature served for the origin expires.");
     for (size_t i = 0; i < s->n_origins; i++)
@@ -293,7 +294,7 @@ static void met_state(strbuf_t *b, const met_snap_t *s)
     met_family(b, "dnsd_state_temp_files_removed_total", "counter",
                "Temporary files of interrupted state writes removed at start-up.");
     strbuf_printf(b, "dnsd_state_temp_files_removed_total %llu\n",
-            (unsigned long long)s->state_temp_removed);
+                  (unsigned long long)s->state_temp_removed);
 }
 
 static void met_process(strbuf_t *b, const met_snap_t *s)

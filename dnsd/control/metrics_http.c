@@ -110,8 +110,12 @@ static void metrics_http_conn_respond(metrics_http_conn_t *k, const met_http_req
     k->answered = true;
     met_http_t res = r->result;
     size_t blen = 0;
-    char *body = res == MET_HTTP_METRICS ? k->m->render(k->m->arg, k->m->requests,
-                                                   (uint64_t[3]){k->m->accepted, k->m->evicted, k->m->refused}, &blen) : NULL;
+    char *body =
+        res == MET_HTTP_METRICS
+            ? k->m->render(k->m->arg, k->m->requests,
+                           (uint64_t[3]){k->m->accepted, k->m->evicted, k->m->refused},
+                           &blen)
+            : NULL;
     if (res == MET_HTTP_METRICS && !body) {
         metrics_http_conn_close(k); /* out of memory: nothing useful to say */
         return;
@@ -173,7 +177,8 @@ static void metrics_http_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_bu
 /* The connection a newcomer replaces when every slot is taken: the oldest
  * not answered yet, else the oldest whose response is out; NULL when every
  * one is still being written to. */
-static metrics_http_conn_t *metrics_http_victim(metrics_http_t *m, const metrics_http_conn_t *newcomer)
+static metrics_http_conn_t *metrics_http_victim(metrics_http_t *m,
+                                                const metrics_http_conn_t *newcomer)
 {
     metrics_http_conn_t *waiting = NULL, *done = NULL;
     for (metrics_http_conn_t *k = m->conns; k; k = k->next) {
@@ -228,7 +233,8 @@ static void metrics_http_on_connection(uv_stream_t *server, int status)
     m->accepted++;
     k->due = uv_now(m->loop) + METRICS_HTTP_TIMEOUT_MS;
     uv_timer_start(&k->timer, metrics_http_conn_on_timer, METRICS_HTTP_TIMEOUT_MS, 0);
-    if (uv_read_start((uv_stream_t *)&k->tcp, metrics_http_conn_on_alloc, metrics_http_conn_on_read) < 0)
+    if (uv_read_start((uv_stream_t *)&k->tcp, metrics_http_conn_on_alloc,
+                      metrics_http_conn_on_read) < 0)
         metrics_http_conn_close(k);
 }
 
@@ -241,12 +247,14 @@ void metrics_http_stalled(metrics_http_t *m, uint64_t ms)
         if (k->closing)
             continue;
         k->due += ms;
-        uv_timer_start(&k->timer, metrics_http_conn_on_timer, k->due > now ? k->due - now : 0, 0);
+        uv_timer_start(&k->timer, metrics_http_conn_on_timer,
+                       k->due > now ? k->due - now : 0, 0);
     }
 }
 
-int metrics_http_listen(uv_loop_t *loop, const char *hostport, metrics_http_render_fn render,
-                        void *arg, metrics_http_t **out, char *err, size_t errlen)
+int metrics_http_listen(uv_loop_t *loop, const char *hostport,
+                        metrics_http_render_fn render, void *arg, metrics_http_t **out,
+                        char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     unsigned len;

@@ -32,8 +32,9 @@ typedef char *(*metrics_http_render_fn)(void *arg, const uint64_t requests[5],
 /* Binds and listens on `hostport` on `loop` (the control thread's); *out is
  * set even on failure, for metrics_http_close. 0, or -1 with a message
  * naming the address. */
-int metrics_http_listen(uv_loop_t *loop, const char *hostport, metrics_http_render_fn render,
-                        void *arg, metrics_http_t **out, char *err, size_t errlen);
+int metrics_http_listen(uv_loop_t *loop, const char *hostport,
+                        metrics_http_render_fn render, void *arg, metrics_http_t **out,
+                        char *err, size_t errlen);
 
 /* The control loop stood still for `ms` (a request or reload): every
  * connection's deadline moves by as much. NULL is fine. */

@@ -217,8 +217,9 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
         o->snap_time = 0;
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
     } else if (srv_dnssec_pool(o) != 0) {
-        srv_data_note(o, "%s: signing the pool answers failed; pool names answer DO "
-                         "queries NODATA",
+        srv_data_note(o,
+                      "%s: signing the pool answers failed; pool names answer DO "
+                      "queries NODATA",
                       z->origin);
     }
 }
@@ -402,8 +403,9 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
     clock_gettime(CLOCK_REALTIME, &now);
     origins[i].src = SRV_SRC_PUSH;
     origins[i].snap_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
-             origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
+    snprintf(origins[i].note, sizeof origins[i].note,
+             "%s: serial %llu pushed (%zu servers)", origins[i].name,
+             (unsigned long long)snap->serial, snap->n_servers);
     return n;
 }
 

@@ -62,20 +62,20 @@ typedef enum {
 } srv_state_result_t;
 
 typedef struct srv_origin {
-    zone_static_t *stat;      /* names and static records */
-    zone_pool_t *pool;        /* NULL: no valid snapshot; pool names get NODATA */
-    const uint8_t *lname;     /* the origin, lname form (owned by stat) */
+    zone_static_t *stat;  /* names and static records */
+    zone_pool_t *pool;    /* NULL: no valid snapshot; pool names get NODATA */
+    const uint8_t *lname; /* the origin, lname form (owned by stat) */
     size_t lname_len;
-    uint32_t ttl;             /* pool answer TTL */
-    unsigned answers;         /* records per pool answer */
-    unsigned srv_answers;     /* SRV records per NTS answer */
+    uint32_t ttl;         /* pool answer TTL */
+    unsigned answers;     /* records per pool answer */
+    unsigned srv_answers; /* SRV records per NTS answer */
     cfg_aaaa_t aaaa;
     zone_pool_params_t params;
-    char note[512];           /* where the snapshot came from, or why there is none;
-                                 for the caller to log */
-    char name[256];           /* the origin as text, "pool.ntp.org" */
-    srv_share_t *stat_share;  /* holds stat */
-    srv_share_t *pool_share;  /* holds pool; NULL when pool is NULL */
+    char note[512];          /* where the snapshot came from, or why there is none;
+                                for the caller to log */
+    char name[256];          /* the origin as text, "pool.ntp.org" */
+    srv_share_t *stat_share; /* holds stat */
+    srv_share_t *pool_share; /* holds pool; NULL when pool is NULL */
 
     srv_src_t src;            /* where pool came from */
     double snap_time;         /* Unix time this node accepted pool: the push
@@ -95,10 +95,10 @@ typedef struct srv_origin {
 typedef struct srv_data {
     srv_origin_t *origins;
     size_t n_origins;
-    geo_t *geo;               /* NULL: no GeoIP database, clients map to "@" */
-    uint8_t identity[255];    /* NSID and id.server / hostname.bind text */
+    geo_t *geo;            /* NULL: no GeoIP database, clients map to "@" */
+    uint8_t identity[255]; /* NSID and id.server / hostname.bind text */
     size_t identity_len;
-    srv_share_t *geo_share; /* holds geo; NULL when geo is NULL */
+    srv_share_t *geo_share;     /* holds geo; NULL when geo is NULL */
     const srv_limits_t *limits; /* NULL: none (see srv_limits_t) */
     srv_share_t *limits_share;
 } srv_data_t;

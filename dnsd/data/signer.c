@@ -65,7 +65,8 @@ static void signer_pass(signer_retired_t *rt, uint32_t now)
         if (!o->dz)
             continue;
         int rc = dsec_zone_refresh(o->dz, now, &old);
-        if (rc < 0 && now >= rt->next_err_log) { /* retried every tick, logged each minute */
+        if (rc < 0 &&
+            now >= rt->next_err_log) { /* retried every tick, logged each minute */
             log_msg(LOG_ERR, "%s: dnssec: re-signing failed; retrying", o->name);
             rt->next_err_log = now + 60;
         } else if (rc > 0)

@@ -56,8 +56,8 @@ static void dnstap_release(void *buf, void *arg)
 }
 
 /* The writer for PATH: unix socket or file, as configured or as found. */
-static struct fstrm_writer *dnstap_writer(dnstap_t *dt, const cfg_t *cfg,
-                                              char *err, size_t errlen)
+static struct fstrm_writer *dnstap_writer(dnstap_t *dt, const cfg_t *cfg, char *err,
+                                          size_t errlen)
 {
     const char *path = cfg->dnstap_path;
     struct stat st;
@@ -164,8 +164,8 @@ static bool dnstap_put(dnstap_q_t *q, Dnstap__Message *m)
         return false;
     protobuf_c_message_pack(&d.base, slot->buf);
     atomic_store_explicit(&slot->busy, true, memory_order_relaxed);
-    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, dnstap_release,
-                           slot) != fstrm_res_success) {
+    if (fstrm_iothr_submit(q->dt->iothr, q->ioq, slot->buf, len, dnstap_release, slot) !=
+        fstrm_res_success) {
         atomic_store_explicit(&slot->busy, false, memory_order_relaxed);
         return false;
     }
@@ -216,10 +216,9 @@ static void dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
     m->has_response_address = m->has_response_port = 1;
 }
 
-void dnstap_log(dnstap_q_t *q, ans_transport_t transport,
-                    const struct sockaddr *client, const struct sockaddr *server,
-                    const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
-                    srv_stats_t *st)
+void dnstap_log(dnstap_q_t *q, ans_transport_t transport, const struct sockaddr *client,
+                const struct sockaddr *server, const uint8_t *query, size_t qlen,
+                const uint8_t *resp, size_t rlen, srv_stats_t *st)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */

@@ -33,10 +33,10 @@ struct dnstap_out {
     bool unix_sock;
     bool opened_once; /* file: truncated at the first open, appended to after */
     int fd;
-    int wake;                             /* eventfd, readable once stopping */
-    atomic_bool stopping;                 /* set (release) after stop_at */
-    uint64_t stop_at;                     /* CLOCK_MONOTONIC ns: nothing waits past it */
-    uint64_t credit;                      /* data frames written and not yet released */
+    int wake;                         /* eventfd, readable once stopping */
+    atomic_bool stopping;             /* set (release) after stop_at */
+    uint64_t stop_at;                 /* CLOCK_MONOTONIC ns: nothing waits past it */
+    uint64_t credit;                  /* data frames written and not yet released */
     struct iovec iov[DNSTAP_OUT_IOV]; /* what is left of a write */
 };
 
@@ -104,8 +104,7 @@ static fstrm_res dnstap_open_unix(dnstap_out_t *out)
         return fstrm_res_failure;
     if (connect(out->fd, (const struct sockaddr *)&out->sun, sizeof out->sun) == 0)
         return fstrm_res_success;
-    if (errno == EINPROGRESS &&
-        dnstap_wait(out, POLLOUT, dnstap_deadline(out)) == 0 &&
+    if (errno == EINPROGRESS && dnstap_wait(out, POLLOUT, dnstap_deadline(out)) == 0 &&
         getsockopt(out->fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)
         return fstrm_res_success;
     dnstap_out_close(out);
@@ -182,8 +181,7 @@ static fstrm_res dnstap_out_write(void *obj, const struct iovec *iov, int iovcnt
     return fstrm_res_success;
 }
 
-dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err,
-                                     size_t errlen)
+dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err, size_t errlen)
 {
     dnstap_out_t *out = calloc(1, sizeof *out);
     if (!out) {

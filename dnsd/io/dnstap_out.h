@@ -34,8 +34,7 @@ typedef struct dnstap_out dnstap_out_t;
 
 /* The transport to `path`: a unix socket (connected by the I/O thread) or a
  * file (truncated at its first open). NULL with a message on error. */
-dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err,
-                                     size_t errlen);
+dnstap_out_t *dnstap_out_new(const char *path, bool unix_sock, char *err, size_t errlen);
 
 /* An fstrm_rdwr over `out` for fstrm_writer_init(); `out` stays ours (the
  * rdwr's destruction leaves it), and must outlive the writer. NULL when out

@@ -192,8 +192,7 @@ static int tcp_client_take(const struct sockaddr_storage *peer)
     size_t len;
     unsigned max = tcp_max_per_client();
 
-    if (!max ||
-        !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
+    if (!max || !(len = cookie_client_ip((const struct sockaddr *)peer, ip)))
         return -1;
     cookie_siphash24(tcp_client_key, ip, len, h);
     int slot = (int)((h[0] | (unsigned)h[1] << 8) % TCP_CLIENT_SLOTS);
@@ -352,8 +351,8 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
         return 0; /* nothing to send (a response, or shorter than a header) */
     if (ctx->ans->dnstap)
         dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
-                       (const struct sockaddr *)&c->local, msg, len, out + 2, n,
-                       ctx->ans->stats);
+                   (const struct sockaddr *)&c->local, msg, len, out + 2, n,
+                   ctx->ans->stats);
     wire_put16(out, (uint16_t)n);
     n += 2;
     size_t done = 0;
@@ -630,8 +629,7 @@ int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, ans_ctx_t *ans, unsigned idle_
     /* The workers' contexts are made one after the other by the main thread.
      * Without randomness the hash is still a hash: collisions get guessable,
      * nothing worse. */
-    if (!tcp_keyed &&
-        getrandom(tcp_client_key, sizeof tcp_client_key, GRND_NONBLOCK) < 0)
+    if (!tcp_keyed && getrandom(tcp_client_key, sizeof tcp_client_key, GRND_NONBLOCK) < 0)
         memset(tcp_client_key, 0x5c, sizeof tcp_client_key);
     tcp_keyed = true;
     ctx->loop = loop;

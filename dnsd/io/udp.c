@@ -199,8 +199,8 @@ static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k
     if (s->ans->dnstap) {
         struct sockaddr_storage tmp;
         dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
-                       udp_local(s, in, &tmp), b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k],
-                       len, s->ans->stats);
+                   udp_local(s, in, &tmp), b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k],
+                   len, s->ans->stats);
     }
     struct msghdr *out = &b->smsg[k].msg_hdr;
     b->siov[k].iov_len = len;

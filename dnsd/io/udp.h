@@ -60,7 +60,7 @@ typedef struct udp_sock {
     int family;   /* AF_INET or AF_INET6 */
     bool pktinfo; /* wildcard address: reply from the address the query was sent to */
     struct sockaddr_storage local; /* the bound address and port (for the query log) */
-    bool open;    /* the handle is initialised: close with udp_sock_close() */
+    bool open; /* the handle is initialised: close with udp_sock_close() */
     ans_ctx_t *ans;
     udp_batch_t *batch;
 } udp_sock_t;

@@ -44,7 +44,7 @@ typedef struct worker {
     size_t n_listen;
     udp_sock_t *udp;      /* one per listen address */
     tcp_listener_t *tcpl; /* one per listen address */
-    xdp_t *xdp;       /* the AF_XDP listener, some of whose queues are ours */
+    xdp_t *xdp;           /* the AF_XDP listener, some of whose queues are ours */
 } worker_t;
 
 struct workers {
@@ -140,8 +140,8 @@ static int worker_sockets(worker_t *w, const cfg_t *cfg, char *err, size_t errle
     return 0;
 }
 
-static worker_t *worker_new(unsigned id, const cfg_t *cfg, unsigned cap,
-                                    char *err, size_t errlen)
+static worker_t *worker_new(unsigned id, const cfg_t *cfg, unsigned cap, char *err,
+                            size_t errlen)
 {
     worker_t *w = aligned_alloc(64, sizeof(worker_t));
     if (!w)

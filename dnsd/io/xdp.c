@@ -168,8 +168,7 @@ static int xdp_bind(xdp_t *x, xdp_sock_t *s, unsigned q, cfg_xdp_zc_t zc)
     return r;
 }
 
-static int xdp_sock_new(xdp_t *x, unsigned q, const cfg_t *cfg, char *err,
-                        size_t errlen)
+static int xdp_sock_new(xdp_t *x, unsigned q, const cfg_t *cfg, char *err, size_t errlen)
 {
     char what[64];
     xdp_sock_t *s = calloc(1, sizeof *s);

@@ -106,8 +106,8 @@ static uint32_t xdp_answer(xdp_sock_t *s, const srv_data_t *data, uint64_t addr,
     }
     if (s->ans->dnstap)
         dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&p.src,
-                       (const struct sockaddr *)&p.dst, frame + p.hdr_len, p.dns_len,
-                       out + p.hdr_len, n, s->ans->stats);
+                   (const struct sockaddr *)&p.dst, frame + p.hdr_len, p.dns_len,
+                   out + p.hdr_len, n, s->ans->stats);
     return (uint32_t)xdp_pkt_reply(frame, &p, out, n);
 }
 

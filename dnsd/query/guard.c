@@ -17,7 +17,7 @@ static void guard_free(srv_limits_t *l)
 }
 
 srv_limits_t *guard_new(const cfg_t *cfg, const srv_limits_t *cur, char *err,
-                         size_t errlen)
+                        size_t errlen)
 {
     srv_limits_t *l = calloc(1, sizeof *l);
     if (!l) {
@@ -53,7 +53,8 @@ bool guard_rrl_differ(const cfg_t *a, const cfg_t *b)
 {
     return a->rrl_rate != b->rrl_rate || a->rrl_slip != b->rrl_slip ||
            a->rrl_ipv4_prefix != b->rrl_ipv4_prefix ||
-           a->rrl_ipv6_prefix != b->rrl_ipv6_prefix || a->n_rrl_exempt != b->n_rrl_exempt ||
-           (a->n_rrl_exempt &&
-            memcmp(a->rrl_exempt, b->rrl_exempt, a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
+           a->rrl_ipv6_prefix != b->rrl_ipv6_prefix ||
+           a->n_rrl_exempt != b->n_rrl_exempt ||
+           (a->n_rrl_exempt && memcmp(a->rrl_exempt, b->rrl_exempt,
+                                      a->n_rrl_exempt * sizeof *a->rrl_exempt) != 0);
 }

@@ -20,7 +20,7 @@
  * message when out of memory or without randomness.
  */
 srv_limits_t *guard_new(const cfg_t *cfg, const srv_limits_t *cur, char *err,
-                         size_t errlen);
+                        size_t errlen);
 
 /* True when a and b configure RRL differently (rate, slip, prefixes, exempt). */
 bool guard_rrl_differ(const cfg_t *a, const cfg_t *b);

@@ -12,7 +12,8 @@
 
 /* Reads the question name at pkt[off..len) into q->lname. Returns the offset
  * after the name, or 0 when it is malformed. */
-static size_t wire_parse_qname(const uint8_t *pkt, size_t len, size_t off, wire_query_t *q)
+static size_t wire_parse_qname(const uint8_t *pkt, size_t len, size_t off,
+                               wire_query_t *q)
 {
     size_t n = 0;
 
@@ -107,7 +108,8 @@ static bool wire_parse_opt(const uint8_t *rr, const uint8_t *rdata, size_t rdlen
             return false;
         if (code == WIRE_OPT_NSID)
             q->nsid = true;
-        else if (code == WIRE_OPT_ECS && (q->ecs || !wire_parse_ecs(rdata + off + 4, olen, q)))
+        else if (code == WIRE_OPT_ECS &&
+                 (q->ecs || !wire_parse_ecs(rdata + off + 4, olen, q)))
             return false; /* a second ECS option, or a malformed one */
         else if (code == WIRE_OPT_COOKIE) {
             /* RFC 7873 section 5.2.2: too short for a client cookie, between
@@ -127,7 +129,8 @@ static bool wire_parse_opt(const uint8_t *rr, const uint8_t *rdata, size_t rdlen
 static wire_parse_t wire_parse_records(const uint8_t *pkt, size_t len, size_t off,
                                        wire_query_t *q)
 {
-    unsigned an = wire_get16(pkt + 6), ns = wire_get16(pkt + 8), ar = wire_get16(pkt + 10);
+    unsigned an = wire_get16(pkt + 6), ns = wire_get16(pkt + 8),
+             ar = wire_get16(pkt + 10);
     unsigned total = an + ns + ar;
     bool seen_opt = false;
 

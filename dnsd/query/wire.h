@@ -23,14 +23,29 @@
 
 /* Types, classes, codes used by the server. */
 enum {
-    WIRE_A = 1, WIRE_NS = 2, WIRE_CNAME = 5, WIRE_SOA = 6, WIRE_HINFO = 13, WIRE_MX = 15,
-    WIRE_TXT = 16, WIRE_AAAA = 28, WIRE_SRV = 33, WIRE_OPT = 41, WIRE_IXFR = 251, WIRE_AXFR = 252,
+    WIRE_A = 1,
+    WIRE_NS = 2,
+    WIRE_CNAME = 5,
+    WIRE_SOA = 6,
+    WIRE_HINFO = 13,
+    WIRE_MX = 15,
+    WIRE_TXT = 16,
+    WIRE_AAAA = 28,
+    WIRE_SRV = 33,
+    WIRE_OPT = 41,
+    WIRE_IXFR = 251,
+    WIRE_AXFR = 252,
     WIRE_ANY = 255,
 };
 enum { WIRE_IN = 1, WIRE_CH = 3, WIRE_CLASS_ANY = 255 };
 enum {
-    WIRE_NOERROR = 0, WIRE_FORMERR = 1, WIRE_SERVFAIL = 2, WIRE_NXDOMAIN = 3,
-    WIRE_NOTIMP = 4, WIRE_REFUSED = 5, WIRE_BADVERS = 16,
+    WIRE_NOERROR = 0,
+    WIRE_FORMERR = 1,
+    WIRE_SERVFAIL = 2,
+    WIRE_NXDOMAIN = 3,
+    WIRE_NOTIMP = 4,
+    WIRE_REFUSED = 5,
+    WIRE_BADVERS = 16,
 };
 enum { WIRE_OPT_NSID = 3, WIRE_OPT_ECS = 8, WIRE_OPT_COOKIE = 10 };
 
@@ -58,25 +73,25 @@ typedef struct wire_query {
     uint16_t flags; /* the request's flag word as received */
     uint8_t opcode;
 
-    bool question_ok;     /* the question parsed and may be echoed */
-    size_t qname_len;     /* bytes of the name at offset 12 */
-    uint8_t lname[WIRE_NAME_MAX + 1]; /* the name, ASCII lower-cased */
+    bool question_ok;                   /* the question parsed and may be echoed */
+    size_t qname_len;                   /* bytes of the name at offset 12 */
+    uint8_t lname[WIRE_NAME_MAX + 1];   /* the name, ASCII lower-cased */
     uint8_t label_off[WIRE_LABELS_MAX]; /* offset of each label in lname */
-    unsigned labels;      /* labels before the root */
+    unsigned labels;                    /* labels before the root */
     uint16_t qtype, qclass;
 
-    bool edns;            /* an OPT record was present and valid */
+    bool edns; /* an OPT record was present and valid */
     uint8_t edns_version;
     bool edns_do;
-    uint16_t edns_udp;    /* advertised payload size, as sent */
-    bool nsid;            /* NSID requested (RFC 5001) */
+    uint16_t edns_udp; /* advertised payload size, as sent */
+    bool nsid;         /* NSID requested (RFC 5001) */
 
     bool ecs;             /* a valid ECS option (RFC 7871) */
     uint16_t ecs_family;  /* 1 IPv4, 2 IPv6 */
     uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
     uint8_t ecs_addr[16]; /* the address, zero beyond the prefix */
 
-    uint8_t cookie_len;   /* 0: no COOKIE option; else 8 or 16..40 */
+    uint8_t cookie_len;              /* 0: no COOKIE option; else 8 or 16..40 */
     uint8_t cookie[WIRE_COOKIE_MAX]; /* client cookie, then any server cookie */
 } wire_query_t;
 

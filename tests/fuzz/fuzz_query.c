@@ -135,7 +135,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fq_mid = malloc(FQ_MID);
     if (!fq_big || !fq_small || !fq_mid)
         fq_die("malloc");
-    cfg_t rc = {.rrl_rate = 1, .rrl_slip = 1, .rrl_ipv4_prefix = 24, .rrl_ipv6_prefix = 56};
+    cfg_t rc = {
+        .rrl_rate = 1, .rrl_slip = 1, .rrl_ipv4_prefix = 24, .rrl_ipv6_prefix = 56};
     if (!(fq_guard_rrl.rrl = rrl_new(&rc, err, sizeof err)))
         fq_die(err);
     fq_data->limits = &fq_guard; /* not the data's to free: no share */

@@ -616,8 +616,8 @@ static int raw_frame(int fd, ctl_reader_t *r, ctl_frame_t *f)
 
 /* A connection to a forked MAC-requiring test server: its HELLO read and
  * taken, the reader set for MACs. sv[0] is ours; returns the server's pid. */
-static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r, ctl_frame_t *f,
-                         int sv[2])
+static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r,
+                         ctl_frame_t *f, int sv[2])
 {
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     pid_t pid = tsrv_fork((tsrv_t){k, true, 1}, sv[1], false, sv[0]);
