@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 
 typedef struct sim {
     zone_pool_t *pool;

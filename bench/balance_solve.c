@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 
 static double now_ms(void)
 {

@@ -5,9 +5,10 @@
  *   dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]... [-D]
  *
  * Queries are built once (plain DNS, no EDNS, as dnsperf sends them by
- * default; with -D an OPT record with the DO bit, as dnsperf -D); query i comes from source address i mod (number of -s), so the
- * GeoIP lookup sees the bench's mapped and unmapped clients. The RNG has a
- * fixed seed, so the instruction count is the same on every run:
+ * default; with -D an OPT record with the DO bit, as dnsperf -D); query i comes from
+ * source address i mod (number of -s), so the GeoIP lookup sees the bench's mapped and
+ * unmapped clients. The RNG has a fixed seed, so the instruction count is the same on
+ * every run:
  *
  *   valgrind --tool=callgrind --toggle-collect=replay_run dnsd-replay ...
  *
@@ -26,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "answer.h"
-#include "cfg.h"
-#include "data.h"
+#include "dnsd/query/answer.h"
+#include "config/cfg.h"
+#include "dnsd/data/data.h"
 
 #define REPLAY_MAX_SRC 16
 #define REPLAY_QMAX 300 /* header + 255-byte name + type and class, rounded up */
@@ -50,8 +51,8 @@ typedef struct replay {
 static const struct {
     const char *name;
     uint16_t type;
-} replay_types[] = {{"A", 1},    {"NS", 2},  {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
-                    {"MX", 15},  {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
+} replay_types[] = {{"A", 1},   {"NS", 2},   {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
+                    {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
 
 static int replay_type(const char *s)
 {
@@ -104,7 +105,7 @@ static int replay_add(replay_t *r, const char *name, int type, uint16_t id)
     *p++ = (uint8_t)(type >> 8);
     *p++ = (uint8_t)type;
     *p++ = 0;
-    *p++ = 1; /* class IN */
+    *p++ = 1;        /* class IN */
     if (replay_do) { /* root, OPT, 1232, TTL 0 0 DO 0, RDLENGTH 0 */
         static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0};
         memcpy(p, opt, sizeof opt);
@@ -168,10 +169,10 @@ static int replay_source(replay_t *r, const char *text)
 
 /* The measured part: only ans_respond() and the RCODE tally. Not inlined, so
  * callgrind's --toggle-collect can name it. */
-__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx, const srv_data_t *d,
-                                          unsigned passes);
-__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx, const srv_data_t *d,
-                                          unsigned passes)
+__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx,
+                                          const srv_data_t *d, unsigned passes);
+__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx,
+                                          const srv_data_t *d, unsigned passes)
 {
     static uint8_t out[ANS_BUF_SIZE];
     for (unsigned p = 0; p < passes; p++) {
@@ -189,15 +190,16 @@ __attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx, const srv
 
 static void replay_report(const replay_t *r, unsigned passes, double secs)
 {
-    static const char *names[16] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                    "NOTIMP",  "REFUSED"};
+    static const char *names[16] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                    "NXDOMAIN", "NOTIMP",  "REFUSED"};
     uint64_t total = (uint64_t)r->n * passes;
-    printf("queries %llu (%zu x %u passes), sources %zu\n", (unsigned long long)total, r->n,
-           passes, r->n_src);
+    printf("queries %llu (%zu x %u passes), sources %zu\n", (unsigned long long)total,
+           r->n, passes, r->n_src);
     printf("rcodes:");
     for (int i = 0; i < 16; i++)
         if (r->rcode[i])
-            printf(" %s %llu", names[i] ? names[i] : "other", (unsigned long long)r->rcode[i]);
+            printf(" %s %llu", names[i] ? names[i] : "other",
+                   (unsigned long long)r->rcode[i]);
     printf("; unanswered %llu\n", (unsigned long long)r->unanswered);
     printf("wall %.1f ns/query\n", secs * 1e9 / (double)total);
 }
@@ -251,7 +253,8 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     replay_run(&r, &ctx, data, passes);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    replay_report(&r, passes, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    replay_report(&r, passes,
+                  (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     rc = r.unanswered ? 1 : 0;
 fail:
     srv_data_free(data);

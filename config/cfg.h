@@ -31,7 +31,7 @@ typedef enum {
     CFG_AAAA_ALL = 1,        /* "all": IPv6 on every pool name */
 } cfg_aaaa_t;
 
-/* query_log.dnstap: how PATH is written (dnsd/dnstap.h). */
+/* query_log.dnstap: how PATH is written (dnsd/io/dnstap.h). */
 typedef enum {
     CFG_DNSTAP_AUTO =
         0, /* "dnstap: PATH": a unix socket if PATH is one at start, else a file */
@@ -39,7 +39,7 @@ typedef enum {
     CFG_DNSTAP_UNIX = 2, /* "dnstap: {unix: PATH}" */
 } cfg_dnstap_mode_t;
 
-/* xdp.mode: how the XDP program is attached (dnsd/xdp.h). */
+/* xdp.mode: how the XDP program is attached (dnsd/io/xdp.h). */
 typedef enum {
     CFG_XDP_AUTO = 0,    /* native if the driver can, else generic */
     CFG_XDP_NATIVE = 1,  /* in the driver: fails where the driver lacks XDP */
@@ -81,12 +81,12 @@ typedef struct cfg_balance {
     bool explicit_names;   /* explicit zone names spill too; default true */
 } cfg_balance_t;
 
-/* zones[].dnssec (README "DNSSEC"): key files and signature times. */
+/* zones[].dnssec (docs/dnssec.md): key files and signature times. */
 typedef struct cfg_dnssec {
-    bool enabled;              /* the mapping is present */
-    char **keys;               /* private-key files that sign */
+    bool enabled; /* the mapping is present */
+    char **keys;  /* private-key files that sign */
     size_t n_keys;
-    char **publish;            /* ".key" files only published (rollover) */
+    char **publish; /* ".key" files only published (rollover) */
     size_t n_publish;
     uint32_t validity;         /* seconds; default 14 days */
     uint32_t inception_offset; /* seconds; default 1 hour */
@@ -94,16 +94,16 @@ typedef struct cfg_dnssec {
 } cfg_dnssec_t;
 
 typedef struct cfg_zone {
-    char *origin;      /* lower case, no trailing dot: "pool.ntp.org" */
-    char *master;      /* master file path (required) */
-    char *snapshot;    /* initial snapshot path, or NULL */
-    uint32_t ttl;      /* TTL of pool A/AAAA answers, seconds; default 150 */
-    unsigned answers;  /* records per pool answer, 1..16; default 4 */
+    char *origin;         /* lower case, no trailing dot: "pool.ntp.org" */
+    char *master;         /* master file path (required) */
+    char *snapshot;       /* initial snapshot path, or NULL */
+    uint32_t ttl;         /* TTL of pool A/AAAA answers, seconds; default 150 */
+    unsigned answers;     /* records per pool answer, 1..16; default 4 */
     unsigned srv_answers; /* SRV records per NTS answer, 1..16; default 8 */
-    double min_score;  /* eligibility threshold; default 10 */
-    double full_score; /* full weight from this score up; default 15; >= min_score */
-    cfg_aaaa_t aaaa;   /* default CFG_AAAA_NUMBERED_2 */
-    char **vendors;    /* lower-case single labels, e.g. "debian" */
+    double min_score;     /* eligibility threshold; default 10 */
+    double full_score;    /* full weight from this score up; default 15; >= min_score */
+    cfg_aaaa_t aaaa;      /* default CFG_AAAA_NUMBERED_2 */
+    char **vendors;       /* lower-case single labels, e.g. "debian" */
     size_t n_vendors;
     cfg_balance_t balance; /* demand-aware balancing; mode off by default */
     cfg_dnssec_t dnssec;
@@ -142,7 +142,7 @@ typedef struct cfg {
     unsigned tcp_max_per_client;  /* per source address, per node; default 32 */
     unsigned tcp_read_timeout_ms; /* to finish a message once begun; default 5000 */
 
-    /* rrl: {rate, slip, ipv4_prefix, ipv6_prefix, exempt} (dnsd/rrl.h) */
+    /* rrl: {rate, slip, ipv4_prefix, ipv6_prefix, exempt} (dnsd/query/rrl.h) */
     unsigned rrl_rate;        /* responses/s per prefix; 0 = off (default) */
     unsigned rrl_slip;        /* every Nth limited response truncated; default 2 */
     unsigned rrl_ipv4_prefix; /* default 24 */
@@ -162,7 +162,7 @@ typedef struct cfg {
     char *dnstap_path; /* query_log: {dnstap: ...}; NULL: no query log */
     cfg_dnstap_mode_t dnstap_mode;
 
-    /* xdp: {interface, port, mode, zero_copy, fallback} (dnsd/xdp.h) */
+    /* xdp: {interface, port, mode, zero_copy, fallback} (dnsd/io/xdp.h) */
     char *xdp_interface;        /* NULL: no AF_XDP listener */
     unsigned xdp_port;          /* UDP port taken; default 53 */
     cfg_xdp_mode_t xdp_mode;    /* default auto */
@@ -171,7 +171,7 @@ typedef struct cfg {
 
     /* log: {target: stderr|syslog, level: err|warn|info|debug} */
     cfg_log_target_t log_target; /* default CFG_LOG_STDERR */
-    int log_level;               /* 0 err .. 3 debug (log.h order); default 2 (info) */
+    int log_level;               /* 0 err .. 3 debug (log_level_of); default 2 (info) */
 } cfg_t;
 
 /*

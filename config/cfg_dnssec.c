@@ -1,6 +1,6 @@
 /*
  * cfg_dnssec.c - a zone's `dnssec:` mapping: the key files and the
- * signature times (README "DNSSEC"). The files themselves are read and
+ * signature times (docs/dnssec.md). The files themselves are read and
  * checked by the signer (dnssec/key.c) when the data is built, so
  * `dnsd --check` and a reload report a bad key as they report a bad master
  * file.

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <yaml.h>
 
-#include "cfg.h"
+#include "config/cfg.h"
 
 #define CFG_PATH_MAX 192
 #define CFG_QUOTE_MAX 48

@@ -389,7 +389,7 @@ static int cfg_exempt(cfg_ctx_t *c, const yaml_node_t *v, const char *path, void
     return 0;
 }
 
-/* RRL is off by default (rate 0): see README "Hardening" for why. */
+/* RRL is off by default (rate 0): see docs/hardening.md for why. */
 static const cfg_key_t cfg_rrl_keys[] = {
     {"rate", CFG_K_UINT, offsetof(cfg_t, rrl_rate), 0, 1000000, 1, NULL},
     {"slip", CFG_K_UINT, offsetof(cfg_t, rrl_slip), 0, 100, 1, NULL},

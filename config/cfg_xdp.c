@@ -1,6 +1,6 @@
 /*
  * cfg_xdp.c - the "xdp" mapping of dnsd.yaml: the optional AF_XDP UDP
- * listener (dnsd/xdp.h). Checked whether or not dnsd was built with XDP, so a
+ * listener (dnsd/io/xdp.h). Checked whether or not dnsd was built with XDP, so a
  * config means the same on every build; dnsd itself refuses to start one it
  * cannot serve unless fallback is true.
  */

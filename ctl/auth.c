@@ -27,7 +27,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 /* Two labels keep a header MAC from ever standing in for a frame MAC. */
 static const char ctl_mac_label[] = "dnsd-ctl-v2/frame";

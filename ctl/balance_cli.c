@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "balance.h"
-#include "dnsdctl.h"
+#include "zones/balance.h"
+#include "ctl/dnsdctl.h"
 
 typedef struct bcli {
     const dctl_conn_opts_t *c;

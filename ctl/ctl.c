@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 /* The reader's buffer is kept between frames up to this size; a 10 MB snapshot
  * buffer is released once its frame is done, so idle connections stay small. */

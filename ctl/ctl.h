@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/strbuf.h"
+
 /* Version 2 added the header MAC: a receiver authenticates a frame's header
  * (and so its length) before it buffers any of the payload. */
 #define CTL_VERSION 2
@@ -279,6 +281,9 @@ int ctl_push_decode(const uint8_t *p, size_t len,
 /* Writes s as a JSON string literal (with quotes) into out, snprintf-style:
  * returns the length it needs, NUL-terminates when cap > 0. */
 size_t ctl_json_quote(char *out, size_t cap, const char *s);
+
+/* Appends s as a JSON string (ctl_json_quote) to b. */
+void ctl_json_put(strbuf_t *b, const char *s);
 
 /* {"error": "...", "details": ["...", ...]}; malloc'd, NULL when out of memory. */
 char *ctl_error_json(const char *error, const char *const *details, size_t n_details);

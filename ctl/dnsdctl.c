@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dnsdctl.h"
-#include "zones.h"
+#include "ctl/dnsdctl.h"
+#include "zones/zones.h"
 
 #define DCTL_SOCKET_DEFAULT "/run/dnsd/control.sock"
 

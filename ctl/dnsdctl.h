@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 /* Exit codes (dnsdctl --help). */
 enum { DCTL_OK = 0, DCTL_REFUSED = 1, DCTL_USAGE = 2, DCTL_CONN = 3 };

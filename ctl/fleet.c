@@ -12,7 +12,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "dnsdctl.h"
+#include "ctl/dnsdctl.h"
 
 typedef struct fleet fleet_t;
 

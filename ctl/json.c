@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 #define CTL_JSON_DEPTH 64 /* bounds recursion on hostile input */
 
@@ -51,44 +51,28 @@ size_t ctl_json_quote(char *out, size_t cap, const char *s)
 }
 
 /* Appends the quoted s at *len of the malloc'd *buf (grown as needed). */
-static int ctl_json_append(char **buf, size_t *len, size_t *cap, const char *raw,
-                           const char *s)
+void ctl_json_put(strbuf_t *b, const char *s)
 {
-    size_t need = raw ? strlen(raw) : ctl_json_quote(NULL, 0, s);
-    if (*len + need + 1 > *cap) {
-        size_t ncap = (*len + need + 1) * 2;
-        char *nb = realloc(*buf, ncap);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = ncap;
+    size_t n = ctl_json_quote(NULL, 0, s);
+    char *at = strbuf_reserve(b, n);
+    if (at) {
+        ctl_json_quote(at, n + 1, s);
+        b->len += n;
     }
-    if (raw)
-        memcpy(*buf + *len, raw, need + 1);
-    else
-        ctl_json_quote(*buf + *len, need + 1, s);
-    *len += need;
-    return 0;
 }
 
 char *ctl_error_json(const char *error, const char *const *details, size_t n_details)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if (ctl_json_append(&buf, &len, &cap, "{\"error\": ", NULL) < 0 ||
-        ctl_json_append(&buf, &len, &cap, NULL, error ? error : "") < 0 ||
-        ctl_json_append(&buf, &len, &cap, ", \"details\": [", NULL) < 0)
-        goto fail;
-    for (size_t i = 0; i < n_details; i++)
-        if ((i && ctl_json_append(&buf, &len, &cap, ", ", NULL) < 0) ||
-            ctl_json_append(&buf, &len, &cap, NULL, details[i]) < 0)
-            goto fail;
-    if (ctl_json_append(&buf, &len, &cap, "]}", NULL) < 0)
-        goto fail;
-    return buf;
-fail:
-    free(buf);
-    return NULL;
+    strbuf_t b = {0};
+    strbuf_printf(&b, "{\"error\": ");
+    ctl_json_put(&b, error ? error : "");
+    strbuf_printf(&b, ", \"details\": [");
+    for (size_t i = 0; i < n_details; i++) {
+        strbuf_printf(&b, "%s", i ? ", " : "");
+        ctl_json_put(&b, details[i]);
+    }
+    strbuf_printf(&b, "]}");
+    return strbuf_take(&b);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "dnsdctl.h"
+#include "ctl/dnsdctl.h"
 
 typedef struct dctl_nload {
     const char *path;

@@ -16,21 +16,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <uv.h>
 
-#include "cfg.h"
-#include "control.h"
-#include "data.h"
-#include "dnstap.h"
-#include "log.h"
-#include "notify.h"
-#include "privs.h"
-#include "rrl.h"
-#include "signer.h"
-#include "tcp.h"
-#include "worker.h"
-#include "zones.h"
+#include "config/cfg.h"
+#include "dnsd/control/control.h"
+#include "dnsd/data/data.h"
+#include "dnsd/io/dnstap.h"
+#include "dnsd/base/log.h"
+#include "dnsd/base/notify.h"
+#include "dnsd/base/privs.h"
+#include "dnsd/query/guard.h"
+#include "dnsd/data/signer.h"
+#include "dnsd/io/tcp.h"
+#include "dnsd/io/worker.h"
+#include "zones/zones.h"
 
 /* How long in-flight TCP responses may take to finish at shutdown: long enough
  * for a response to a slow but live client, short enough for a service
@@ -111,7 +110,7 @@ static int dnsd_parse_args(int argc, char **argv, dnsd_opts_t *o)
             o->level_set = true;
             break;
         case 'q':
-            log_set_level(LOG_WARN);
+            log_set_level(LOG_WARNING);
             o->level_set = true;
             break;
         case 'h':
@@ -183,9 +182,12 @@ static void dnsd_log_data(const srv_data_t *d)
     char line[2048];
     for (size_t i = 0; i < d->n_origins; i++) {
         bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
-        log_msg(refused ? LOG_ERR : d->origins[i].pool ? LOG_INFO : LOG_WARN, "%s", line);
+        log_msg(refused              ? LOG_ERR
+                : d->origins[i].pool ? LOG_INFO
+                                     : LOG_WARNING,
+                "%s", line);
         if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
-            log_msg(LOG_WARN, "%s", line);
+            log_msg(LOG_WARNING, "%s", line);
     }
     if (d->geo)
         log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
@@ -198,7 +200,7 @@ static void dnsd_on_signal(uv_signal_t *h, int signum)
 {
     log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)",
             signum == SIGTERM ? "SIGTERM" : "SIGINT", DNSD_DRAIN_MS);
-    srv_notify_stopping();
+    notify_stopping();
     /* Closing both handles ends the main loop; a second signal during the
      * drain then gets the default action and ends the process at once. */
     uv_signal_t *sigs = h->data;
@@ -207,25 +209,25 @@ static void dnsd_on_signal(uv_signal_t *h, int signum)
 }
 
 /* "ready: 2 workers on 127.0.0.1:5300, [::1]:5300" */
-static void dnsd_log_ready(const cfg_t *cfg, const srv_workers_t *ws)
+static void dnsd_log_ready(const cfg_t *cfg, const workers_t *ws)
 {
     char addrs[1024] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->n_listen && used < sizeof(addrs); i++)
         used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s",
                                  i ? ", " : "", cfg->listen[i].text);
-    size_t n = srv_workers_count(ws);
+    size_t n = workers_count(ws);
     log_msg(LOG_INFO, "ready: %zu worker%s on %s", n, n == 1 ? "" : "s", addrs);
     char status[256];
     snprintf(status, sizeof status, "serving %zu zone%s with %zu worker%s", cfg->n_zones,
              cfg->n_zones == 1 ? "" : "s", n, n == 1 ? "" : "s");
-    srv_notify_ready(status);
+    notify_ready(status);
 }
 
-static void dnsd_log_stopped(const srv_workers_t *ws)
+static void dnsd_log_stopped(const workers_t *ws)
 {
     srv_stats_t t;
-    srv_workers_stats(ws, &t);
+    workers_stats(ws, &t);
     log_msg(LOG_INFO,
             "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",
             (unsigned long long)t.queries[STAT_UDP],
@@ -233,30 +235,30 @@ static void dnsd_log_stopped(const srv_workers_t *ws)
 }
 
 /* The query log, when configured: opened before the privilege drop. */
-static int dnsd_dnstap(const cfg_t *cfg, srv_workers_t *ws, srv_dnstap_t **dt, char *err,
+static int dnsd_dnstap(const cfg_t *cfg, workers_t *ws, dnstap_t **dt, char *err,
                        size_t errlen)
 {
     if (!cfg->dnstap_path)
         return 0;
-    *dt = srv_dnstap_new(cfg, srv_workers_count(ws), err, errlen);
+    *dt = dnstap_new(cfg, workers_count(ws), err, errlen);
     if (!*dt)
         return -1;
-    srv_workers_set_dnstap(ws, *dt);
+    workers_set_dnstap(ws, *dt);
     return 0;
 }
 
 /* Binds the control sockets, opens the query log, drops root (everything
  * privileged is done by then) and starts both kinds of threads. */
-static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl,
-                      const srv_privs_t *privs, srv_dnstap_t **dt)
+static int dnsd_start(const cfg_t *cfg, workers_t *ws, control_t *ctl,
+                      const privs_t *privs, dnstap_t **dt)
 {
     char err[CFG_ERR_MAX];
-    srv_privs_warn_root(privs);
-    if (srv_control_listen(ctl, err, sizeof(err)) != 0 ||
+    privs_warn_root(privs);
+    if (control_listen(ctl, err, sizeof(err)) != 0 ||
         dnsd_dnstap(cfg, ws, dt, err, sizeof(err)) != 0 ||
-        srv_privs_drop(privs, cfg, err, sizeof(err)) != 0 ||
-        srv_workers_start(ws, err, sizeof(err)) != 0 ||
-        srv_control_start(ctl, ws, err, sizeof(err)) != 0) {
+        privs_drop(privs, cfg, err, sizeof(err)) != 0 ||
+        workers_start(ws, err, sizeof(err)) != 0 ||
+        control_start(ctl, ws, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         return DNSD_FAIL;
     }
@@ -265,10 +267,10 @@ static int dnsd_start(const cfg_t *cfg, srv_workers_t *ws, srv_control_t *ctl,
 }
 
 /* Serves until SIGTERM/SIGINT; the data is srv_current. */
-static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *privs)
+static int dnsd_serve(const cfg_t *cfg, control_t *ctl, const privs_t *privs)
 {
     char err[CFG_ERR_MAX];
-    srv_workers_t *ws = srv_workers_new(cfg, err, sizeof(err));
+    workers_t *ws = workers_new(cfg, err, sizeof(err));
     if (!ws) {
         log_msg(LOG_ERR, "%s", err);
         return DNSD_FAIL;
@@ -281,7 +283,7 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     sigs[0].data = sigs[1].data = sigs;
     uv_signal_start(&sigs[0], dnsd_on_signal, SIGTERM);
     uv_signal_start(&sigs[1], dnsd_on_signal, SIGINT);
-    srv_dnstap_t *dt = NULL;
+    dnstap_t *dt = NULL;
     int rc = dnsd_start(cfg, ws, ctl, privs, &dt);
     if (rc != DNSD_OK) {
         uv_close((uv_handle_t *)&sigs[0], NULL);
@@ -290,42 +292,33 @@ static int dnsd_serve(const cfg_t *cfg, srv_control_t *ctl, const srv_privs_t *p
     uv_run(&loop, UV_RUN_DEFAULT);
     /* No push or reload may start once the drain has: the control thread
      * stops first, while the workers still answer. */
-    srv_control_stop(ctl);
-    srv_workers_stop(ws, DNSD_DRAIN_MS);
+    control_stop(ctl);
+    workers_stop(ws, DNSD_DRAIN_MS);
     if (rc == DNSD_OK)
         dnsd_log_stopped(ws);
-    srv_workers_set_dnstap(ws, NULL);
-    srv_dnstap_free(dt); /* the workers are joined: nothing more is queued */
-    srv_workers_free(ws);
+    workers_set_dnstap(ws, NULL);
+    dnstap_free(dt); /* the workers are joined: nothing more is queued */
+    workers_free(ws);
     uv_loop_close(&loop);
     return rc;
 }
 
-/* Abuse limits (README "Hardening"): RRL table, cookie secret, TCP limits. */
-static int dnsd_guard_init(const cfg_t *cfg, ans_guard_t *g)
+/* Abuse limits (docs/hardening.md): RRL table, cookie secret, TCP limits,
+ * part of the data (a reload builds them anew: control_cmd.c). */
+static int dnsd_limits(const cfg_t *cfg, srv_data_t *d)
 {
     char err[CFG_ERR_MAX];
-    memset(g, 0, sizeof *g);
-    if (cfg->rrl_rate && !(g->rrl = rrl_new(cfg, err, sizeof(err)))) {
-        log_msg(LOG_ERR, "%s", err);
+    srv_limits_t *lim = guard_new(cfg, NULL, err, sizeof err);
+    if (!lim || srv_data_set_limits(d, lim) != 0) {
+        log_msg(LOG_ERR, "%s", lim ? "guard: out of memory" : err);
         return -1;
     }
-    if (cfg->cookie_secret_set) {
-        memcpy(g->cookie_secret, cfg->cookie_secret, sizeof g->cookie_secret);
-    } else if (getrandom(g->cookie_secret, sizeof g->cookie_secret, 0) !=
-               (ssize_t)sizeof g->cookie_secret) {
-        log_msg(LOG_ERR, "cookies: getrandom failed");
-        rrl_free(g->rrl);
-        return -1;
-    } else {
+    if (lim->cookie_random)
         log_msg(LOG_INFO, "cookies: no cookies.secret configured, using a random one: "
                           "server cookies are valid on this process only");
-    }
-    if (g->rrl)
+    if (lim->rrl)
         log_msg(LOG_INFO, "rrl: %u responses/s per /%u (IPv4) and /%u (IPv6), slip %u",
                 cfg->rrl_rate, cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix, cfg->rrl_slip);
-    tcp_limits_set(cfg->tcp_max_per_client, cfg->tcp_read_timeout_ms);
-    ans_guard_set(g);
     return 0;
 }
 
@@ -337,15 +330,15 @@ static void dnsd_state_tidy(const cfg_t *cfg, srv_data_t *d)
     char err[CFG_ERR_MAX];
     srv_state_sweep_t sw;
     if (srv_state_sweep(cfg, &sw, err, sizeof err) != 0)
-        log_msg(LOG_WARN, "state_dir: cannot look for stale temporary files: %s", err);
+        log_msg(LOG_WARNING, "state_dir: cannot look for stale temporary files: %s", err);
     if (sw.removed)
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "state_dir: removed %u stale temporary file%s (%llu bytes) left by an "
                 "interrupted write: %s",
                 sw.removed, sw.removed == 1 ? "" : "s", (unsigned long long)sw.bytes,
                 sw.names);
     if (sw.busy)
-        log_msg(LOG_WARN,
+        log_msg(LOG_WARNING,
                 "state_dir: kept %u temporary file%s of another live process (a second "
                 "dnsd on this state_dir?): %s",
                 sw.busy, sw.busy == 1 ? "" : "s", sw.busy_names);
@@ -366,18 +359,18 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     int rc = DNSD_FAIL;
     srv_data_t *data = NULL;
-    srv_control_t *ctl = NULL;
-    srv_privs_t privs;
+    control_t *ctl = NULL;
+    privs_t privs;
     if (!o->level_set)
-        log_set_level((log_level_t)cfg.log_level);
+        log_set_level(log_level_of(cfg.log_level));
     if (cfg.log_target == CFG_LOG_SYSLOG && !o->check)
         log_use_syslog();
-    if (srv_dnstap_check(&cfg, err, sizeof(err)) != 0 ||
-        srv_privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
+    if (dnstap_check(&cfg, err, sizeof(err)) != 0 ||
+        privs_resolve(&cfg, &privs, err, sizeof(err)) != 0) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
     }
-    ctl = srv_control_new(&cfg, err, sizeof(err));
+    ctl = control_new(&cfg, err, sizeof(err));
     if (!ctl) {
         log_msg(LOG_ERR, "%s", err);
         goto done;
@@ -396,21 +389,21 @@ static int dnsd_run(const dnsd_opts_t *o)
         rc = DNSD_OK;
         goto done;
     }
+    if (dnsd_limits(&cfg, data) != 0) {
+        srv_data_free(data);
+        goto done;
+    }
     srv_current = data; /* no reader exists yet: a plain store is enough */
-    ans_guard_t guard;
-    srv_signer_t *signer = srv_signer_start(err, sizeof(err));
+    signer_t *signer = signer_start(err, sizeof(err));
     if (!signer)
         log_msg(LOG_ERR, "%s", err);
-    else if (dnsd_guard_init(&cfg, &guard) == 0) {
+    else
         rc = dnsd_serve(&cfg, ctl, &privs);
-        ans_guard_set(NULL); /* every worker joined */
-        rrl_free(guard.rrl);
-    }
-    srv_signer_stop(signer);
+    signer_stop(signer);
     srv_data_free(srv_current); /* every worker and the control thread joined */
     srv_current = NULL;
 done:
-    srv_control_free(ctl);
+    control_free(ctl);
     cfg_deinit(&cfg);
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * dnssec.h - DNSSEC signing for dnsd: keys, RRSIGs, the signed static zone
- * and the signed pool answer sets (README "DNSSEC").
+ * and the signed pool answer sets (docs/dnssec.md).
  *
  * Everything is signed off the query path: at load time, when a snapshot is
  * pushed, and by the signer thread, which re-signs before expiry and keeps
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 #define DSEC_ALG_ECDSAP256 13
 #define DSEC_ALG_ED25519 15

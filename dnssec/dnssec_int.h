@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dnssec.h"
+#include "dnssec/dnssec.h"
 
 /* Blocks of signed bytes, freed in one go. */
 typedef struct dsec_block {

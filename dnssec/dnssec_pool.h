@@ -5,11 +5,11 @@
 #ifndef DNSD_DNSSEC_POOL_H
 #define DNSD_DNSSEC_POOL_H
 
-#include "dnssec.h"
+#include "dnssec/dnssec.h"
 
 /* Sets per slot (pool name, family, effective walk). Eight keeps a
  * resolver's view varied between refreshes at a memory cost of about
- * 8 x 250 bytes per slot (README "DNSSEC" states the totals). */
+ * 8 x 250 bytes per slot (docs/dnssec.md states the totals). */
 #define DSEC_SETS 8
 
 /* One signed answer: A/AAAA records then RRSIGs (or an NSEC then RRSIGs),

@@ -21,7 +21,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 
-#include "dnssec.h"
+#include "dnssec/dnssec.h"
 
 /* RFC 4034 appendix B. */
 static uint16_t dsec_key_tag(const uint8_t *rd, size_t len)

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "dnssec_int.h"
-#include "dnssec_pool.h"
+#include "dnssec/dnssec_pool.h"
 
 /* Walk keys per family and quarter (-1..3), and for NTS SRV names. */
 #define DSEC_FQ 11

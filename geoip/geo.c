@@ -26,7 +26,7 @@
  * returned for ECS scope is the database network's, exactly as before. IPv6
  * still goes through libmaxminddb.
  */
-#include "geo.h"
+#include "geoip/geo.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,9 +56,9 @@
 #define GEO_V4_MAX_LEAVES (1u << 24)
 
 typedef struct geo_leaf {
-    uint32_t start;  /* first address, host order */
-    uint8_t prefix;  /* network length, 0..32 */
-    uint16_t res;    /* index into geo_t.v4res, or GEO_RES_ERROR */
+    uint32_t start; /* first address, host order */
+    uint8_t prefix; /* network length, 0..32 */
+    uint16_t res;   /* index into geo_t.v4res, or GEO_RES_ERROR */
 } geo_leaf_t;
 
 typedef struct geo_v4res {
@@ -71,10 +71,10 @@ struct geo {
     const char *path[GEO_PATH_PARTS + 1]; /* NULL-terminated, points into pathbuf */
     char pathbuf[GEO_PATH_CHARS];
     char desc[256];
-    geo_leaf_t *v4;          /* every IPv4 leaf network, sorted by start */
+    geo_leaf_t *v4; /* every IPv4 leaf network, sorted by start */
     uint32_t v4n;
-    uint32_t v4idx[65537];   /* v4idx[h]: the leaf holding address h << 16 */
-    geo_v4res_t *v4res;      /* [0] is "not found" */
+    uint32_t v4idx[65537]; /* v4idx[h]: the leaf holding address h << 16 */
+    geo_v4res_t *v4res;    /* [0] is "not found" */
     uint32_t v4resn;
 };
 
@@ -383,7 +383,8 @@ static void geo_walk_leaf(geo_walk_t *w, uint32_t start, unsigned depth, uint32_
         return;
     if (g->v4n == w->cap) {
         uint32_t cap = w->cap ? w->cap * 2 : 4096;
-        geo_leaf_t *v4 = cap <= GEO_V4_MAX_LEAVES ? realloc(g->v4, cap * sizeof *v4) : NULL;
+        geo_leaf_t *v4 =
+            cap <= GEO_V4_MAX_LEAVES ? realloc(g->v4, cap * sizeof *v4) : NULL;
         uint32_t *o = v4 ? realloc(w->off, cap * sizeof *o) : NULL;
         if (v4)
             g->v4 = v4;

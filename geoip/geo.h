@@ -23,7 +23,8 @@ typedef struct geo geo_t;
 
 typedef struct geo_result {
     char cc[3];        /* ISO 3166-1 alpha-2, upper case; "" when not found */
-    char continent[3]; /* "EU", "AS", ... when the record carries continent.code; else "" */
+    char continent[3]; /* "EU", "AS", ... when the record carries continent.code; else ""
+                        */
     uint8_t prefix;    /* prefix length of the network that decided, in the address's
                           own family: 0..32 for IPv4, 0..128 for IPv6 */
 } geo_result_t;

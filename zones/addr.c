@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 static const char *zone_addr4_problem(const uint8_t *a)
 {

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 /* ---- the solver -------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 void zone_errors_init(zone_errors_t *e)
 {

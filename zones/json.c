@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 enum {
     ZJ_START,       /* nothing read yet: the encoding is checked first */

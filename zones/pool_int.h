@@ -5,7 +5,7 @@
 #ifndef DNSD_POOL_INT_H
 #define DNSD_POOL_INT_H
 
-#include "zones.h"
+#include "zones/zones.h"
 
 /*
  * The eligible servers of one zone, family and quarter: server indices in

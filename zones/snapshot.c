@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 /* Weights are netspeed × 1024 <= 2^40, so 2^24 servers keep every sum of
  * weights inside uint64 (pool.c relies on it). */

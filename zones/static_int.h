@@ -13,7 +13,7 @@
 
 #include <ldns/ldns.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 /* 64 KiB: a default zone fits in a few blocks; larger requests get their own. */
 #define ZS_BLOCK 65536

@@ -181,9 +181,9 @@ typedef struct zone_snapshot {
  * zone, score outside [-100, 20], negative, fractional or non-numeric
  * netspeed, missing or unknown keys, wrong types, missing serial, more than 8
  * zones for one server, an "nts" endpoint without a host, with a host that is
- * not a host name (zone_nts_host_parse) or a port outside 1..65535. The text must be strict JSON (zone_json_t, nested at
- * most ZONE_JSON_DEPTH deep); a syntax error ends the scan.
- * `name` is used in messages (the file name).
+ * not a host name (zone_nts_host_parse) or a port outside 1..65535. The text must be
+ * strict JSON (zone_json_t, nested at most ZONE_JSON_DEPTH deep); a syntax error ends the
+ * scan. `name` is used in messages (the file name).
  */
 int zone_snapshot_parse(const char *name, const char *buf, size_t len,
                         zone_snapshot_t **out, zone_errors_t *errs);
@@ -279,8 +279,8 @@ void zone_srv_weights(const uint64_t *w, size_t n, uint16_t *out);
 /* SRV RDATA for an endpoint (srv: its server in a ZONE_NTS pick): priority
  * 0, `weight`, port, target (uncompressed, RFC 2782). Returns its length, 0
  * when srv has no NTS. No allocation: for the query path. */
-size_t zone_srv_rdata(const zone_snapshot_t *snap, const zone_server_t *srv, uint16_t weight,
-                      uint8_t out[6 + 255]);
+size_t zone_srv_rdata(const zone_snapshot_t *snap, const zone_server_t *srv,
+                      uint16_t weight, uint8_t out[6 + 255]);
 
 /* What `--check-snapshot` adds for NTS (zone_pool_report calls it): counts
  * per zone, and every endpoint with its servers and its share of the weight
@@ -364,8 +364,8 @@ typedef enum {
     ZONE_POOL_GEO = 1,   /* apex or vendor name: zone chosen by the client's location */
     ZONE_POOL_FIXED = 2, /* a zone name: de, europe, 2.de, ... */
     ZONE_POOL_COUNTRY_TXT = 3, /* _country.<origin>: diagnostics TXT */
-    ZONE_POOL_NTS_GEO = 4,     /* _ntske._tcp.<origin>: SRV of NTS-KE endpoints, by place */
-    ZONE_POOL_NTS_FIXED = 5,   /* _ntske._tcp.<zone>.<origin>: SRV of one zone's walk */
+    ZONE_POOL_NTS_GEO = 4,   /* _ntske._tcp.<origin>: SRV of NTS-KE endpoints, by place */
+    ZONE_POOL_NTS_FIXED = 5, /* _ntske._tcp.<zone>.<origin>: SRV of one zone's walk */
 } zone_pool_kind_t;
 
 typedef struct zone_node {

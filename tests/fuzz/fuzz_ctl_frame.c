@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
@@ -124,8 +124,8 @@ static void fc_frame(ctl_reader_t *r, ctl_conn_t *c, const ctl_frame_t *f, uint3
     FC_CHECK((f->mac != NULL) == r->with_mac && (f->head_mac != NULL) == r->with_mac);
     if (f->mac) {
         /* The reader yields a frame with MACs only once its header's verified. */
-        FC_CHECK(ctl_head_mac_compute(&fc_key, dir, c->nonce, c->seq_in, f->header, mac) ==
-                 0);
+        FC_CHECK(
+            ctl_head_mac_compute(&fc_key, dir, c->nonce, c->seq_in, f->header, mac) == 0);
         FC_CHECK(memcmp(mac, f->head_mac, CTL_MAC_LEN) == 0);
         FC_CHECK(ctl_mac_compute(&fc_key, dir, c->nonce, c->seq_in, f->header, f->payload,
                                  f->len, mac) == 0);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_http.c - the /metrics responder's request parser (dnsd/metrics.c), fed
+ * fuzz_http.c - the /metrics responder's request parser (dnsd/control/metrics.c), fed
  * as the responder feeds it: the bytes received so far, growing, against the
  * 8 KiB head limit or a small one; and the Prometheus renderer with zone
  * names and counters taken from the input.
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "dnsd/control/metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "answer.h"
-#include "rrl.h"
-#include "wire.h"
+#include "dnsd/query/answer.h"
+#include "dnsd/query/rrl.h"
+#include "dnsd/query/wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
@@ -39,8 +39,8 @@ static srv_data_t *fq_data;
 static srv_stats_t fq_stats;
 static ans_ctx_t fq_ctx = {.stats = &fq_stats};
 static uint8_t *fq_big, *fq_small, *fq_mid; /* exactly cap bytes: ASan sees overruns */
-static const ans_guard_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};
-static ans_guard_t fq_guard_rrl = {.cookie_secret = "fuzz-cookie-16b"};
+static const srv_limits_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};
+static srv_limits_t fq_guard_rrl = {.cookie_secret = "fuzz-cookie-16b"};
 
 #define FQ_SMALL 512
 #define FQ_MID 700
@@ -135,10 +135,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fq_mid = malloc(FQ_MID);
     if (!fq_big || !fq_small || !fq_mid)
         fq_die("malloc");
-    cfg_t rc = {.rrl_rate = 1, .rrl_slip = 1, .rrl_ipv4_prefix = 24, .rrl_ipv6_prefix = 56};
+    cfg_t rc = {
+        .rrl_rate = 1, .rrl_slip = 1, .rrl_ipv4_prefix = 24, .rrl_ipv6_prefix = 56};
     if (!(fq_guard_rrl.rrl = rrl_new(&rc, err, sizeof err)))
         fq_die(err);
-    ans_guard_set(&fq_guard);
+    fq_data->limits = &fq_guard; /* not the data's to free: no share */
     atexit(fq_cleanup);
     return 0;
 }
@@ -278,9 +279,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     fq_run(pkt, len, s6, ANS_TCP, fq_big, ANS_BUF_SIZE);
     fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
     fq_run(pkt, len, s6, ANS_TCP, fq_mid, FQ_MID);
-    ans_guard_set(&fq_guard_rrl); /* RRL: mostly the slip path */
+    fq_data->limits = &fq_guard_rrl; /* RRL: mostly the slip path */
     fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
-    ans_guard_set(&fq_guard);
+    fq_data->limits = &fq_guard;
     free(pkt);
     return 0;
 }

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zones.h"
+#include "zones/zones.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_xdp_pkt.c - the AF_XDP path's frame checks (dnsd/xdp_pkt.c): any bytes
+ * fuzz_xdp_pkt.c - the AF_XDP path's frame checks (dnsd/io/xdp_pkt.c): any bytes
  * as a received Ethernet frame, as the receive ring hands them over.
  *
  * Input: the frame. Invariants abort(): a frame that parses has its DNS
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdp_pkt.h"
+#include "dnsd/io/xdp_pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 

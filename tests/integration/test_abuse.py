@@ -10,6 +10,7 @@ import json
 import os
 import resource
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -215,6 +216,40 @@ class RrlTest(AbuseServerMixin, DnsdTestCase):
         two = opt_rr(options=[(10, b"a" * 8), (10, b"b" * 8)])
         raw = udp_from(self.port, "127.0.8.2", query(ORIGIN, opt=two))
         self.assertEqual(flags(raw) & 0xF, 1, "two COOKIE options: FORMERR")
+
+
+class ReloadLimitsTest(AbuseServerMixin, DnsdTestCase):
+    """The abuse limits are part of the served data: a SIGHUP applies them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server_args = {"extra": cls.metrics_extra("")}
+        super().setUpClass()
+
+    def reload(self, text):
+        with open(self.server.config, "a") as f:
+            f.write(text)
+        n = self.server.log().count("SIGHUP: reloaded")
+        self.server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.server.log().count("SIGHUP: reloaded") == n:
+            self.assertLess(time.monotonic(), deadline, self.server.log())
+            time.sleep(0.05)
+
+    def test_rrl_rate_set_by_sighup_is_applied(self):
+        pkts = [query(ORIGIN, "SOA", qid=i) for i in range(100)]
+        replies, _ = burst(self.port, "127.0.30.1", pkts)
+        self.assertEqual(len(replies), 100)  # no RRL configured
+        self.reload("rrl: {rate: %d, slip: %d}\n" % (RATE, SLIP))
+        before = self.metrics()
+        replies, spent = burst(self.port, "127.0.31.1", pkts)
+        after = self.metrics()
+        full = [r for r in replies if not flags(r) & 0x0200]
+        self.assertGreaterEqual(len(full), RATE)
+        self.assertLessEqual(len(full), RATE + int(RATE * spent) + 1)
+        self.assertGreater(after["dnsd_rrl_dropped_total"] - before["dnsd_rrl_dropped_total"],
+                           0)
+        self.assertNotIn("restart needed", self.server.log())
 
 
 class TcpLimitsTest(AbuseServerMixin, DnsdTestCase):

@@ -179,6 +179,14 @@ class LocalModeTest(unittest.TestCase):
             m['dnsd_balance_keep_fraction{origin="%s",zone="lu",family="ipv4"}' % ORIGIN], 0.2)
         self.assertGreater(m['dnsd_balance_spilled_total{zone="lu"}'], 100)
         self.assertEqual(m['dnsd_balance_spilled_total{zone="de"}'], 0)  # watched, no spill
+        # dnsdctl STATS shows the same spill counters (no query in between).
+        p = self.srv.ctl("stats")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        shown = json.loads(p.stdout)["balance_spilled"]
+        self.assertEqual({'dnsd_balance_spilled_total{zone="%s"}' % z: v
+                          for z, v in shown.items()},
+                         {k: v for k, v in m.items()
+                          if k.startswith("dnsd_balance_spilled_total{")})
 
     def test_spilled_numbered_names_stay_disjoint_and_aaaa_rule_holds(self):
         """With lu spilling (this class's other test makes it), 0-3 still give

@@ -127,7 +127,7 @@ class RefreshCase(Ops):
 
 @unittest.skipUnless(have_validators(), "unbound, delv, ldns-keygen or dig missing")
 class RolloverCase(Ops):
-    """Pre-publish rollover of a CSK, each step a SIGHUP (README "DNSSEC")."""
+    """Pre-publish rollover of a CSK, each step a SIGHUP (docs/dnssec.md)."""
 
     @classmethod
     def make_server(cls):

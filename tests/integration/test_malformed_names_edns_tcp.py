@@ -6,7 +6,7 @@ options, ECS with bits past the prefix, absurd advertised UDP sizes, and over
 TCP zero-length frames and 64 KB frames. After each, over the same transport,
 a good query is still answered.
 
-Choices made here (README "Hardening"):
+Choices made here (docs/hardening.md):
   * Compression pointers outside the question are skipped, never followed (the
     server needs nothing from those records), so a loop there cannot hang the
     parser; such queries are answered normally.

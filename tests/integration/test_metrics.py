@@ -151,6 +151,64 @@ class MetricsTest(DnsdTestCase):
         self.assertGreater(total, 0)
         self.assertLessEqual(elig, total)
 
+    # How dnsdctl STATS and /metrics name each of the workers' counters: a
+    # STATS group is one labelled family, a top-level key one sample.
+    STATS_GROUPS = {
+        "queries": ("dnsd_queries_total", "transport"),
+        "dropped": ("dnsd_packets_dropped_total", "reason"),
+        "tcp": ("dnsd_tcp_connections_total", "event"),
+        "by_qtype": ("dnsd_queries_by_qtype_total", "qtype"),
+        "cookies": ("dnsd_cookies_total", "result"),
+        "tcp_limits": ("dnsd_tcp_limit_closed_total", "reason"),
+        "by_zone": ("dnsd_queries_by_zone_total", "zone"),
+        "balance_spilled": ("dnsd_balance_spilled_total", "zone"),
+    }
+    STATS_KEYS = {
+        ("truncated",): "dnsd_responses_truncated_total",
+        ("ecs",): "dnsd_queries_ecs_total",
+        ("pool_empty",): "dnsd_pool_answers_empty_total",
+        ("udp_send_errors",): 'dnsd_packets_dropped_total{reason="udp_send_error"}',
+        ("dnstap_dropped",): "dnsd_dnstap_dropped_total",
+        ("nts_answers",): "dnsd_nts_srv_answers_total",
+        ("nts_empty",): "dnsd_nts_srv_answers_empty_total",
+        ("rrl", "dropped"): "dnsd_rrl_dropped_total",
+        ("rrl", "slipped"): "dnsd_rrl_slipped_total",
+        ("rcodes", "NOERROR"): 'dnsd_responses_total{rcode="NOERROR"}',
+        ("rcodes", "NXDOMAIN"): 'dnsd_responses_total{rcode="NXDOMAIN"}',
+        ("rcodes", "REFUSED"): 'dnsd_responses_total{rcode="REFUSED"}',
+        ("rcodes", "BADVERS"): 'dnsd_responses_total{rcode="BADVERS"}',
+    }
+
+    def stats(self):
+        p = self.ctl("stats")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_stats_and_metrics_show_the_same_counters(self):
+        for name, qtype in ((ORIGIN, "A"), ("no-such." + ORIGIN, "TXT"), (ORIGIN, "SOA")):
+            self.udp_once(query(name, qtype), DE_SRC)
+        with tcp_connect(self.port) as s:
+            tcp_send(s, query(ORIGIN, "NS"))
+            self.assertIsNotNone(tcp_recv(s))
+        for _ in range(50):  # a TCP close may land between the two reads
+            st, m, again = self.stats(), self.scrape(), self.stats()
+            if {k: v for k, v in st.items() if k != "control"} == \
+                    {k: v for k, v in again.items() if k != "control"}:
+                break
+            time.sleep(0.1)
+        for group, (family, label) in self.STATS_GROUPS.items():
+            samples = {k: v for k, v in m.items() if k.startswith(family + "{")}
+            if family == "dnsd_packets_dropped_total":
+                samples.pop('%s{reason="udp_send_error"}' % family)
+            shown = {'%s{%s="%s"}' % (family, label, k): v for k, v in st[group].items()}
+            self.assertEqual(shown, samples, group)
+        for path, sample in self.STATS_KEYS.items():
+            v = st
+            for k in path:
+                v = v[k]
+            self.assertEqual(v, m[sample], path)
+        self.assertGreater(st["queries"]["udp"], 0)
+
     def test_push_duration_histogram(self):
         """One observation per push, by result; the sum grows by the push's
         time: at least the build_ms of its reply, at most dnsdctl's wall time."""

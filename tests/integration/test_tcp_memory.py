@@ -1,4 +1,4 @@
-"""TCP read memory against the real dnsd (README "Hardening"): with
+"""TCP read memory against the real dnsd (docs/hardening.md): with
 max_connections open, each holding a partial frame, the daemon's resident
 memory (VmRSS) stays within the stated bound - under 5 KiB per connection plus
 16 large read buffers of 64 KiB per worker. A frame announcing more than 4 KiB

@@ -1,4 +1,4 @@
-"""The AF_XDP listener (config "xdp:", dnsd/xdp.h) on a veth pair between two
+"""The AF_XDP listener (config "xdp:", dnsd/io/xdp.h) on a veth pair between two
 network namespaces (xdprig.py), dnsd in one, the clients in the other:
 
 - the UDP cases of the core, malformed and pool (NamesTest, AaaaAllTest,

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
     }
     len = dec_read(in, buf, &toolong);
     if (ferror(in) || toolong) {
-        fprintf(stderr, "ldns-decode: %s\n", toolong ? "input over 65535 bytes" : "read error");
+        fprintf(stderr, "ldns-decode: %s\n",
+                toolong ? "input over 65535 bytes" : "read error");
         return 1;
     }
     if (in != stdin)

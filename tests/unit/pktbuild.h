@@ -34,8 +34,8 @@ static inline void pkt_bytes(pkt_t *p, const void *b, size_t n)
     p->n += n;
 }
 
-static inline void pkt_header(pkt_t *p, unsigned id, unsigned flags, unsigned qd, unsigned an,
-                              unsigned ns, unsigned ar)
+static inline void pkt_header(pkt_t *p, unsigned id, unsigned flags, unsigned qd,
+                              unsigned an, unsigned ns, unsigned ar)
 {
     p->n = 0;
     pkt_u16(p, id);

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "answer.h"
+#include "dnsd/query/answer.h"
 #include "check.h"
 #include "pktbuild.h"
-#include "wire.h"
+#include "dnsd/query/wire.h"
 
 static char dir[] = "/tmp/dnsd-test-answer-XXXXXX";
 static srv_data_t *data;
@@ -35,28 +35,36 @@ static void write_file(const char *name, const char *text)
     fclose(f);
 }
 
-static const char *zone_text =
-    "$ORIGIN pool.test.\n$TTL 3600\n"
-    "@ IN SOA ns1 hostmaster 1 3600 600 86400 60\n"
-    "@ NS ns1\n@ NS ns2\n@ TXT \"pool test\"\n"
-    "ns1 A 192.0.2.53\nns2 AAAA 2001:db8::53\n"
-    "www A 192.0.2.80\na.deep A 192.0.2.81\nalias CNAME www\n";
+static const char *zone_text = "$ORIGIN pool.test.\n$TTL 3600\n"
+                               "@ IN SOA ns1 hostmaster 1 3600 600 86400 60\n"
+                               "@ NS ns1\n@ NS ns2\n@ TXT \"pool test\"\n"
+                               "ns1 A 192.0.2.53\nns2 AAAA 2001:db8::53\n"
+                               "www A 192.0.2.80\na.deep A 192.0.2.81\nalias CNAME www\n";
 
 /* Servers: DE has 2 eligible (+1 below min_score), FR has 5, europe gets both
  * countries; one US server; IPv6 servers in DE. */
 static const char *snapshot_text =
     "{\"serial\": 7, \"servers\": [\n"
-    "{\"ip\": \"10.1.0.1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"de\", \"europe\"]},\n"
-    "{\"ip\": \"10.1.0.2\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"de\", \"europe\"]},\n"
-    "{\"ip\": \"10.1.0.3\", \"score\": 5, \"netspeed\": 1000, \"zones\": [\"de\", \"europe\"]},\n"
-    "{\"ip\": \"10.2.0.1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", \"europe\"]},\n"
-    "{\"ip\": \"10.2.0.2\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", \"europe\"]},\n"
-    "{\"ip\": \"10.2.0.3\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", \"europe\"]},\n"
-    "{\"ip\": \"10.2.0.4\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", \"europe\"]},\n"
-    "{\"ip\": \"10.2.0.5\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", \"europe\"]},\n"
+    "{\"ip\": \"10.1.0.1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"de\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.1.0.2\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"de\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.1.0.3\", \"score\": 5, \"netspeed\": 1000, \"zones\": [\"de\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.2.0.1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.2.0.2\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.2.0.3\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.2.0.4\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", "
+    "\"europe\"]},\n"
+    "{\"ip\": \"10.2.0.5\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"fr\", "
+    "\"europe\"]},\n"
     "{\"ip\": \"10.3.0.1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"us\", "
     "\"north-america\"]},\n"
-    "{\"ip\": \"2001:db8:1::1\", \"score\": 20, \"netspeed\": 1000, \"zones\": [\"de\"]}\n"
+    "{\"ip\": \"2001:db8:1::1\", \"score\": 20, \"netspeed\": 1000, \"zones\": "
+    "[\"de\"]}\n"
     "]}\n";
 
 static void setup(void)
@@ -89,7 +97,8 @@ static void setup(void)
              "    snapshot: %s/snap.json\n"
              "    vendors: [debian]\n",
              dir, dir, dir);
-    if (cfg_load_buffer(&cfg, "test.yaml", cfgtext, strlen(cfgtext), err, sizeof err) != 0) {
+    if (cfg_load_buffer(&cfg, "test.yaml", cfgtext, strlen(cfgtext), err, sizeof err) !=
+        0) {
         fprintf(stderr, "config: %s\n", err);
         exit(1);
     }
@@ -119,7 +128,8 @@ static ldns_pkt *ask_from(const char *src, ans_transport_t t, size_t *len_out)
     ldns_pkt *pkt = NULL;
 
     inet_pton(AF_INET, src, &sin.sin_addr);
-    size_t len = ans_respond(&ctx, data, P.b, P.n, (struct sockaddr *)&sin, t, out, sizeof out);
+    size_t len =
+        ans_respond(&ctx, data, P.b, P.n, (struct sockaddr *)&sin, t, out, sizeof out);
     if (len_out)
         *len_out = len;
     if (len == 0)
@@ -154,7 +164,8 @@ static void test_static(void)
 
     p = ask("alias.pool.test", WIRE_A); /* CNAME answers any type */
     CHECK_INT_EQ(ldns_pkt_ancount(p), 1);
-    CHECK_INT_EQ(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), LDNS_RR_TYPE_CNAME);
+    CHECK_INT_EQ(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+                 LDNS_RR_TYPE_CNAME);
     ldns_pkt_free(p);
 }
 
@@ -290,8 +301,9 @@ static void test_edns_and_chaos(void)
     pkt_query(&P, 3, "pool.test", WIRE_SOA, 1, 1);
     pkt_opt(&P, 4096, 1, 1, nsid, sizeof nsid); /* version 1 -> BADVERS */
     p = ask_from("127.0.0.1", ANS_UDP, &len);
-    CHECK_INT_EQ(ldns_pkt_get_rcode(p), 0);   /* low bits zero ... */
-    CHECK_INT_EQ(out[len - 26 + 5], 1); /* OPT = 11 + NSID 4 + 11 */ /* ... extended RCODE 1 -> 16 */
+    CHECK_INT_EQ(ldns_pkt_get_rcode(p), 0); /* low bits zero ... */
+    /* ... extended RCODE 1 -> 16 (the OPT is the last 26 bytes: 11 + NSID 4 + 11) */
+    CHECK_INT_EQ(out[len - 26 + 5], 1);
     CHECK_INT_EQ(ldns_pkt_edns_version(p), 0);
     CHECK(ldns_pkt_edns_do(p));
     ldns_pkt_free(p);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 #include "check.h"
 
 #define NEAR(a, b, tol) CHECK(fabs((a) - (b)) <= (tol))

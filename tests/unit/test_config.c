@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "cfg.h"
+#include "config/cfg.h"
 #include "check.h"
 
 static const cfg_t zero_cfg;
@@ -38,7 +38,8 @@ static const char full_text[] =
     "  - origin: test.example\n"
     "    master: /abs/test.zone\n"
     "control: {unix: run/control.sock, tcp: \"127.0.0.1:8953\", key_file: "
-    "/etc/dnsd/key, idle_timeout: 3, max_unix_connections: 2, max_tcp_connections: 1024}\n"
+    "/etc/dnsd/key, idle_timeout: 3, max_unix_connections: 2, max_tcp_connections: "
+    "1024}\n"
     "metrics: \"[::1]:9153\"\n"
     "tcp: {idle_timeout: 3600, max_connections: 1000000}\n";
 
@@ -458,9 +459,10 @@ static void test_other_errors(void)
     EXPECT_ERROR(
         ZONE "tcp: {idle_timeout: 0}\n",
         "t.yaml:4:21: tcp.idle_timeout: expected an integer in 1..3600, got \"0\"");
-    EXPECT_ERROR(ZONE "control: {unix: s, max_tcp_connections: 0}\n",
-                 "t.yaml:4:41: control.max_tcp_connections: expected an integer in 1..1024, "
-                 "got \"0\"");
+    EXPECT_ERROR(
+        ZONE "control: {unix: s, max_tcp_connections: 0}\n",
+        "t.yaml:4:41: control.max_tcp_connections: expected an integer in 1..1024, "
+        "got \"0\"");
     EXPECT_ERROR(ZONE "tcp: {max_connections: 1000001}\n",
                  "t.yaml:4:24: tcp.max_connections: expected an integer in 1..1000000");
     EXPECT_ERROR(ZONE "geoip: {country_path: country.}\n",
@@ -651,9 +653,10 @@ static void test_dnssec(void)
 {
     char err[CFG_ERR_MAX];
     cfg_t cfg;
-    CHECK_INT_EQ(load(&cfg, ZONE "    dnssec: {keys: [K.private, /k/K2.private], publish: "
-                                 "[K3.key], signature_validity: 2d, refresh: 1d,\n"
-                                 "             inception_offset: 90m}\n",
+    CHECK_INT_EQ(load(&cfg,
+                      ZONE "    dnssec: {keys: [K.private, /k/K2.private], publish: "
+                           "[K3.key], signature_validity: 2d, refresh: 1d,\n"
+                           "             inception_offset: 90m}\n",
                       err),
                  0);
     const cfg_dnssec_t *d = &cfg.zones[0].dnssec;
@@ -676,8 +679,9 @@ static void test_dnssec(void)
                  "t.yaml:4:42: zones[0].dnssec.refresh: expected a duration");
     EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], refresh: 14d}\n",
                  "t.yaml:4:13: zones[0].dnssec.refresh: need signature_validity >= 5m");
-    EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], inception_offset: 7d}\n",
-                 "t.yaml:4:13: zones[0].dnssec.inception_offset: inception_offset (604800 s)");
+    EXPECT_ERROR(
+        ZONE "    dnssec: {keys: [K.private], inception_offset: 7d}\n",
+        "t.yaml:4:13: zones[0].dnssec.inception_offset: inception_offset (604800 s)");
     EXPECT_ERROR(ZONE "    dnssec: {keys: [K.private], nsec3: yes}\n", "t.yaml:4:");
 }
 

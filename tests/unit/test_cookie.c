@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "testaddr.h"
-#include "cookie.h"
+#include "dnsd/query/cookie.h"
 
 static void hex(const char *s, uint8_t *out, size_t n)
 {
@@ -108,7 +108,8 @@ static void test_rfc9018_vectors(void)
 static void test_check(void)
 {
     uint8_t secret[16], opt[40];
-    struct sockaddr_storage ss = test_addr("198.51.100.100"), other = test_addr("198.51.100.101");
+    struct sockaddr_storage ss = test_addr("198.51.100.100"),
+                            other = test_addr("198.51.100.101");
     struct sockaddr_storage v6 = test_addr("2001:db8::1"),
                             mapped = test_addr("::ffff:198.51.100.100");
     const struct sockaddr *sa = (struct sockaddr *)&ss;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 extern char **environ;
 
@@ -98,8 +98,8 @@ static void test_reader_errors(void)
     } cases[] = {
         {"XC\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
         {"DX\x02\x03\0\0\0\0", 8, CTL_ERR_MAGIC},
-        {"DC\x01\x03\0\0\0\0", 8, CTL_ERR_VERSION}, /* version 1: no header MAC */
-        {"DC\x02\x0a\0\0\0\0", 8, CTL_ERR_TYPE}, /* past the last request */
+        {"DC\x01\x03\0\0\0\0", 8, CTL_ERR_VERSION},      /* version 1: no header MAC */
+        {"DC\x02\x0a\0\0\0\0", 8, CTL_ERR_TYPE},         /* past the last request */
         {"DC\x02\x02\x04\0\0\x01", 8, CTL_ERR_OVERSIZE}, /* 64 MiB + 1 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -616,8 +616,8 @@ static int raw_frame(int fd, ctl_reader_t *r, ctl_frame_t *f)
 
 /* A connection to a forked MAC-requiring test server: its HELLO read and
  * taken, the reader set for MACs. sv[0] is ours; returns the server's pid. */
-static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r, ctl_frame_t *f,
-                         int sv[2])
+static pid_t raw_connect(const ctl_key_t *k, ctl_conn_t *c, ctl_reader_t *r,
+                         ctl_frame_t *f, int sv[2])
 {
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     pid_t pid = tsrv_fork((tsrv_t){k, true, 1}, sv[1], false, sv[0]);

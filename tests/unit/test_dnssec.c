@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "dnssec_pool.h"
+#include "dnssec/dnssec_pool.h"
 
 static char dir[] = "/tmp/dnsd-test-dnssec-XXXXXX";
 static char key13[512], key15[512];
@@ -278,9 +278,9 @@ static void test_inclusion(const char *keypath)
     dsec_params_t params = {14 * 86400, 3600, 7 * 86400, false};
     dsec_zone_t *z = dsec_zone_new(stat, load1(keypath, err, sizeof err), &params,
                                    (uint32_t)time(NULL), err, sizeof err);
-    dsec_pool_t *p = z && pool
-                         ? dsec_pool_new(z, pool, 4, 8, 150, false, (uint32_t)time(NULL), 42)
-                         : NULL;
+    dsec_pool_t *p =
+        z && pool ? dsec_pool_new(z, pool, 4, 8, 150, false, (uint32_t)time(NULL), 42)
+                  : NULL;
     static const uint8_t de[] = "\2de\4pool\4test";
     double s_count[13] = {0}, u_count[13] = {0}, s_total = 0, u_total = 0;
     zone_rng_t rng;

@@ -5,7 +5,7 @@
  * scripts/fetch-geoip.sh has put it in .cache/geoip.
  */
 #include "check.h"
-#include "geo.h"
+#include "geoip/geo.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

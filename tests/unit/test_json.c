@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 /* Reads `text` to its end and writes one line per token, "L:C TYPE text". */
 static int tokens(const char *text, unsigned depth, char *out, size_t cap)

@@ -1,13 +1,13 @@
 /*
  * test_metrics.c - the Prometheus renderer and the /metrics request parser
- * (dnsd/metrics.c): exact lines for known counters, label escaping, and every
+ * (dnsd/control/metrics.c): exact lines for known counters, label escaping, and every
  * class of request head.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "metrics.h"
+#include "dnsd/control/metrics.h"
 
 static met_http_t parse(const char *s, size_t max)
 {

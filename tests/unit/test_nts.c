@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 static zone_snapshot_t *parse(const char *text, zone_errors_t *e)
 {

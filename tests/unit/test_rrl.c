@@ -8,10 +8,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "cfg.h"
+#include "config/cfg.h"
 #include "check.h"
 #include "testaddr.h"
-#include "rrl.h"
+#include "dnsd/query/rrl.h"
 
 #define T0 5000000u /* an arbitrary monotonic time, ms */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 /* ---- building pools from JSON text ------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 static char dir[1024];
 

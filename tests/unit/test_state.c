@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "data.h"
+#include "dnsd/data/data.h"
 
 static char dir[] = "/tmp/dnsd-test-state-XXXXXX";
 

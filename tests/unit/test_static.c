@@ -10,7 +10,7 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 static char tmpdir[] = "/tmp/test_static.XXXXXX";
 static char *vendors[] = {"debian", "Android"};

@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "pktbuild.h"
-#include "wire.h"
+#include "dnsd/query/wire.h"
 
 static pkt_t P;
 
@@ -19,15 +19,16 @@ static wire_parse_t parse(wire_query_t *q)
 /* ldns builds the query; our parser must agree on every field. */
 static void test_ldns_cross_check(void)
 {
-    static const char *names[] = {"PoOl.NtP.oRg.", "0.pool.ntp.org.", "de.pool.ntp.org.",
-                                  "_country.pool.ntp.org.", "a.b.c.d.e.f.example.",
-                                  "xn--bcher-kva.example."};
-    static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_TXT,
-                                         LDNS_RR_TYPE_ANY, LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_NS};
+    static const char *names[] = {"PoOl.NtP.oRg.",        "0.pool.ntp.org.",
+                                  "de.pool.ntp.org.",     "_country.pool.ntp.org.",
+                                  "a.b.c.d.e.f.example.", "xn--bcher-kva.example."};
+    static const ldns_rr_type types[] = {LDNS_RR_TYPE_A,   LDNS_RR_TYPE_AAAA,
+                                         LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_ANY,
+                                         LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_NS};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ldns_rdf *dname = ldns_dname_new_frm_str(names[i]);
-        ldns_pkt *pkt = ldns_pkt_query_new(ldns_rdf_clone(dname), types[i], LDNS_RR_CLASS_IN,
-                                           LDNS_RD | LDNS_CD);
+        ldns_pkt *pkt = ldns_pkt_query_new(ldns_rdf_clone(dname), types[i],
+                                           LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
         uint8_t *wire = NULL;
         size_t len = 0;
         wire_query_t q;
@@ -179,7 +180,7 @@ static void test_options(void)
     pkt_t o;
 
     o.n = 0;
-    pkt_u16(&o, 3), pkt_u16(&o, 0);             /* NSID */
+    pkt_u16(&o, 3), pkt_u16(&o, 0);                     /* NSID */
     pkt_u16(&o, 65001), pkt_u16(&o, 2), pkt_u16(&o, 7); /* unknown */
     pkt_u16(&o, 8), pkt_u16(&o, 7), pkt_u16(&o, 1), pkt_u8(&o, 24), pkt_u8(&o, 0);
     pkt_u8(&o, 192), pkt_u8(&o, 0), pkt_u8(&o, 2);
@@ -243,7 +244,8 @@ static void test_random(void)
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 200000; i++) {
         pkt_query(&P, 9, "pool.ntp.org", 1, 1, 1);
-        pkt_opt(&P, 1232, 0, 0, (const uint8_t *)"\0\x08\0\x07\0\x01\x18\0\x0a\x01\x02", 11);
+        pkt_opt(&P, 1232, 0, 0, (const uint8_t *)"\0\x08\0\x07\0\x01\x18\0\x0a\x01\x02",
+                11);
         for (int k = 0; k < 3; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             P.b[x % P.n] = (uint8_t)(x >> 32);

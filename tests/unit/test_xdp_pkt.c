@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "xdp_pkt.h"
+#include "dnsd/io/xdp_pkt.h"
 
 static const uint8_t SRV_MAC[6] = {2, 0, 0, 0, 0, 1}, CLI_MAC[6] = {2, 0, 0, 0, 0, 2};
 static const uint8_t DNS[20] = {0x12, 0x34, 1, 0,   0,   1,   0, 0, 0, 0,

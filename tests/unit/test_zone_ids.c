@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "zones.h"
+#include "zones/zones.h"
 
 static void test_names(void)
 {
@@ -26,7 +26,8 @@ static void test_names(void)
     CHECK_INT_EQ(zone_id_from_cc("de"), de);
     CHECK_INT_EQ(zone_id_from_cc("ZZ"), -1);
     CHECK_INT_EQ(zone_id_from_cc("D"), -1);
-    static const char *const junk[] = {"", "1A", "A[", "@A", "ABC", "Z{", "\xc4\xd6", "A1"};
+    static const char *const junk[] = {"",    "1A", "A[",       "@A",
+                                       "ABC", "Z{", "\xc4\xd6", "A1"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
         CHECK_INT_EQ(zone_id_from_cc(junk[i]), -1);
     CHECK_STR_EQ(zone_id_name(uk), "uk");

@@ -1,0 +1,80 @@
+/*
+ * answer_int.h - what answer.c and its DNSSEC half (dnssec_answer.c) share:
+ * the response being written, the client's location and the record writers.
+ * Private to dnsd/.
+ */
+#ifndef DNSD_ANSWER_INT_H
+#define DNSD_ANSWER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dnsd/query/answer.h"
+#include "dnsd/query/wire.h"
+
+typedef struct ans_resp {
+    uint8_t *out;
+    size_t len;   /* bytes written */
+    size_t limit; /* bytes allowed, OPT reservation excluded */
+    uint16_t an, ns;
+    bool tc;
+    uint8_t scope; /* ECS SCOPE PREFIX-LENGTH of this answer (RFC 7871 7.2.1) */
+    int origin;    /* index of the origin answering, for the counters; -1 none */
+    const struct sockaddr *src; /* the client, for its server cookie */
+    uint32_t now;               /* wall clock seconds, for the cookie's timestamp */
+    bool dnssec;                /* DO set and the origin signed: add RRSIGs, NSEC */
+} ans_resp_t;
+
+/* Where the client is and which zones serve it, for geo names. */
+typedef struct ans_geo {
+    int family; /* 4 or 6: of the address used */
+    uint8_t addr[16];
+    bool from_ecs;
+    geo_result_t res;
+    int country;   /* zone id or -1 */
+    int continent; /* zone id or -1 */
+    int walk[3];
+    size_t n_walk;
+    uint8_t scope;  /* of an answer chosen by place: the DB network, capped */
+    uint8_t source; /* ECS SOURCE PREFIX-LENGTH; 0 without ECS */
+} ans_geo_t;
+
+/* The owner of records at the query name: a pointer to the question (offset 12). */
+#define ANS_QNAME_PTR 0xC00C
+
+/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
+bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
+                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+
+/* Copies a prepared RRset (zones.h: records without owners) after `owner`,
+ * adding the records to *count. False (and TC) when it does not fit. */
+bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
+                   uint16_t *count);
+
+/* dnssec_answer.c: the DNSSEC parts of an answer (docs/dnssec.md). */
+
+/* A signed pool answer: one presigned set for the node, family and client.
+ * False when the name has none (NODATA). */
+bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+                     const zone_node_t *node, const ans_geo_t *geo, int family);
+
+/* After a static RRset was written to the answer: its RRSIGs. */
+void ans_dnssec_sigs(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                     const zone_rrset_t *set);
+
+/* Types dnsd makes at a signed zone: DNSKEY, CDS, CDNSKEY at the apex, NSEC
+ * and RRSIG at any name. True when it wrote the answer section. */
+bool ans_dnssec_node(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                     uint16_t qtype);
+
+/* Negative answer of a signed zone with DO: SOA, NSEC and their RRSIGs in
+ * authority (RFC 9824: a name that does not exist is NOERROR). Returns the
+ * RCODE. */
+uint8_t ans_dnssec_negative(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                            const wire_query_t *q, uint16_t soa_owner);
+
+/* RRSIGs made now over an RRset written at the query name (_country TXT). */
+void ans_dnssec_online(ans_resp_t *r, const srv_origin_t *o, const wire_query_t *q,
+                       uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+
+#endif
