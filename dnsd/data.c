@@ -157,8 +157,13 @@ static int srv_dnssec_pool(srv_origin_t *o)
     o->dp_share = NULL;
     if (!o->dz || !o->pool)
         return 0;
-    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->srv_answers, o->ttl,
-                          o->aaaa == CFG_AAAA_ALL, srv_now(), 0);
+    dsec_pool_opts_t opts = {o->answers,
+                             o->srv_answers,
+                             o->ttl,
+                             o->aaaa == CFG_AAAA_ALL,
+                             o->balance.mode == CFG_BALANCE_OFF ? NULL : o->keep,
+                             o->balance.explicit_names};
+    o->dp = dsec_pool_new(o->dz, o->pool, &opts, srv_now(), 0);
     if (!o->dp || !(o->dp_share = srv_share_new(SRV_SHARE_DSEC_POOL, o->dp))) {
         o->dp = NULL;
         return -1;
@@ -255,8 +260,9 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
         o->snap_time = 0;
         srv_data_note(o, "%s: out of memory building the pool", z->origin);
     } else if (srv_dnssec_pool(o) != 0) {
-        srv_data_note(o, "%s: signing the pool answers failed; pool names answer DO "
-                         "queries NODATA",
+        srv_data_note(o,
+                      "%s: signing the pool answers failed; pool names answer DO "
+                      "queries NODATA",
                       z->origin);
     }
 }
@@ -458,8 +464,9 @@ srv_data_t *srv_data_with_pool(const srv_data_t *d, size_t i, zone_pool_t *pool)
     clock_gettime(CLOCK_REALTIME, &now);
     origins[i].src = SRV_SRC_PUSH;
     origins[i].snap_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    snprintf(origins[i].note, sizeof origins[i].note, "%s: serial %llu pushed (%zu servers)",
-             origins[i].name, (unsigned long long)snap->serial, snap->n_servers);
+    snprintf(origins[i].note, sizeof origins[i].note,
+             "%s: serial %llu pushed (%zu servers)", origins[i].name,
+             (unsigned long long)snap->serial, snap->n_servers);
     return n;
 }
 

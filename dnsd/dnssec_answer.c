@@ -40,7 +40,14 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
         ctx->stats->pool_empty++;
         return false;
     }
-    /* The same counters as an unsigned pick (answer.c ans_pool). */
+    /* The same counters as an unsigned pick (answer.c ans_pick, ans_pool):
+     * signed answers are demand too, and spill as the sets were drawn. */
+    if (o->balance.mode != CFG_BALANCE_OFF && set->home >= 0 && set->home < ZONE_ID_MAX) {
+        bool fixed = node->pool_kind == ZONE_POOL_FIXED;
+        if (r->origin >= 0 && r->origin < STAT_BAL_ORIGINS)
+            ctx->stats->demand[r->origin][set->home][family == 6][fixed]++;
+        ctx->stats->pool_spilled[set->home] += set->spilled;
+    }
     ctx->stats->pool_answers++;
     ctx->stats->pool_backfill += set->backfill;
     if (set->zone >= 0 && set->zone < ZONE_ID_MAX)
