@@ -84,7 +84,9 @@ static int dsec_pkey(dsec_key_t *k, const uint8_t *priv, size_t len, uint8_t *pu
 {
     if (k->alg == DSEC_ALG_ECDSAP256) {
         uint8_t pt[65];
-        if (len != 32 || !(k->pkey = dsec_pkey_p256(priv, len, pt)))
+        /* The scalar is written as a number, leading zero bytes dropped (ldns
+         * and BIND alike): one key in 256 has 31 bytes. */
+        if (len < 1 || len > 32 || !(k->pkey = dsec_pkey_p256(priv, len, pt)))
             return -1;
         memcpy(pub, pt + 1, 64);
         *publen = 64;

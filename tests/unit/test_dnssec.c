@@ -453,6 +453,54 @@ out:
     zone_static_free(stat);
 }
 
+/* A P-256 scalar whose first byte is zero: ldns-keygen and dnssec-keygen
+ * write the number without leading zeros, so about one key in 256 has a
+ * 31-byte PrivateKey (and one in 65,536 a 30-byte one). The .key file is
+ * made by ldns from the same private file, as an independent derivation. */
+static void test_short_p256_scalar(void)
+{
+    static const char *const b64[] = {
+        /* 0x00 then 31 bytes 0x01..0x1f: 31 bytes */
+        "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHw==",
+        /* 0x00 0x00 then 30 bytes 0x02..0x1f: 30 bytes */
+        "AgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f",
+    };
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        char text[300], path[600], err[512];
+        snprintf(text, sizeof text,
+                 "Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                 "PrivateKey: %s\n",
+                 b64[i]);
+        write_file("Kpool.test.+013+00001.private", text);
+        snprintf(path, sizeof path, "%s/Kpool.test.+013+00001.private", dir);
+        chmod(path, 0600);
+
+        ldns_key *lk = NULL;
+        FILE *f = fopen(path, "r");
+        CHECK(f && ldns_key_new_frm_fp(&lk, f) == LDNS_STATUS_OK);
+        if (f)
+            fclose(f);
+        if (!lk)
+            continue;
+        ldns_key_set_pubkey_owner(lk, ldns_dname_new_frm_str("pool.test."));
+        ldns_key_set_flags(lk, 257);
+        ldns_rr *rr = ldns_key2rr(lk);
+        char *line = rr ? ldns_rr2str(rr) : NULL;
+        CHECK(line != NULL);
+        if (line)
+            write_file("Kpool.test.+013+00001.key", line);
+        free(line);
+        ldns_rr_free(rr);
+        ldns_key_deep_free(lk);
+
+        dsec_keys_t *ks = load1(path, err, sizeof err);
+        CHECK(ks != NULL);
+        if (!ks)
+            fprintf(stderr, "  short scalar %zu: %s\n", i, err);
+        dsec_keys_free(ks);
+    }
+}
+
 int main(void)
 {
     char cmd[600];
@@ -463,6 +511,7 @@ int main(void)
     keygen("ECDSAP256SHA256", "pool.test", true, key13, sizeof key13);
     keygen("ED25519", "pool.test", true, key15, sizeof key15);
     test_keys();
+    test_short_p256_scalar();
     test_zone(key13, false);
     test_zone(key15, false);
     test_zone(key13, true);
