@@ -35,8 +35,8 @@ static bool ans_room(ans_resp_t *r, size_t n)
 }
 
 /* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
-bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class, uint32_t ttl,
-                const uint8_t *rdata, uint16_t rdlen)
+bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
+                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
 {
     if (!ans_room(r, 12 + (size_t)rdlen))
         return false;
@@ -52,7 +52,8 @@ bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class, ui
 }
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`. */
-bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set, uint16_t *count)
+bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
+                   uint16_t *count)
 {
     const uint8_t *p = set->wire, *end = set->wire + set->len;
 
@@ -98,8 +99,8 @@ static const srv_origin_t *ans_origin(const srv_data_t *d, const wire_query_t *q
 
 /* Client address: ECS when present with SOURCE > 0, else the packet's source
  * (DESIGN.md "Geo"); then country, continent and the zone walk. */
-static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
-                       ans_geo_t *g)
+static void ans_locate(const srv_data_t *d, const wire_query_t *q,
+                       const struct sockaddr *src, ans_geo_t *g)
 {
     memset(g, 0, sizeof *g);
     g->country = g->continent = -1;
@@ -115,7 +116,8 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     } else if (src && src->sa_family == AF_INET6) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)src)->sin6_addr;
         g->family = IN6_IS_ADDR_V4MAPPED(a6) ? 4 : 6;
-        memcpy(g->addr, g->family == 4 ? a6->s6_addr + 12 : a6->s6_addr, g->family == 4 ? 4 : 16);
+        memcpy(g->addr, g->family == 4 ? a6->s6_addr + 12 : a6->s6_addr,
+               g->family == 4 ? 4 : 16);
     }
     if (d->geo && g->family && geo_lookup(d->geo, g->family, g->addr, &g->res) == 0) {
         g->country = zone_id_from_cc(g->res.cc);
@@ -131,7 +133,8 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct 
     g->n_walk = zone_walk_geo(g->country, g->continent, g->walk);
 }
 
-/* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED.
+/* Picks servers for a pool name, family 4 or 6, or NTS-KE endpoints for an
+ * NTS name (ZONE_NTS, srv_answers of them); geo may be NULL for FIXED.
  * With balancing on, records may start further along the walk by the keep
  * fractions (docs/balancing.md), and the answer is counted as demand of its
  * zone of first draw when `count` (origin index oi). Returns whether a record
@@ -142,7 +145,11 @@ static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
 {
     int walk[3];
     size_t n_walk;
-    bool fixed = node->pool_kind == ZONE_POOL_FIXED;
+    bool fixed =
+        node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
+    bool nts = family == ZONE_NTS;
+    unsigned want = nts ? o->srv_answers : o->answers;
+    int quarter = nts ? -1 : node->quarter;
     zone_pick_info_t info;
 
     pick->n = 0;
@@ -157,15 +164,14 @@ static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
         memcpy(walk, geo->walk, sizeof walk);
     }
     if (o->balance.mode == CFG_BALANCE_OFF) {
-        zone_pool_pick(o->pool, family, node->quarter, walk, n_walk, o->answers,
-                       &ctx->rng, pick);
+        zone_pool_pick(o->pool, family, quarter, walk, n_walk, want, &ctx->rng, pick);
         return false;
     }
     const zone_keep_t *keep = fixed && !o->balance.explicit_names ? NULL : o->keep;
-    zone_pool_pick_keep(o->pool, family, node->quarter, walk, n_walk, o->answers, keep,
-                        &ctx->rng, pick, &info);
+    zone_pool_pick_keep(o->pool, family, quarter, walk, n_walk, want, keep, &ctx->rng,
+                        pick, &info);
     if (count && info.home >= 0 && oi >= 0 && oi < STAT_BAL_ORIGINS)
-        ctx->stats->demand[oi][info.home][family == 6][fixed]++;
+        ctx->stats->demand[oi][info.home][zone_bal_family(family)][fixed]++;
     if (count && info.spilled)
         ctx->stats->pool_spilled[info.home]++;
     return info.spilled;
@@ -217,8 +223,8 @@ static bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     if (pick.zone >= 0 && pick.zone < ZONE_ID_MAX)
         ctx->stats->pool_by_zone[pick.zone][pick.backfill ? 1 : 0]++;
     for (size_t i = 0; i < pick.n; i++) {
-        if (!ans_put_rr(r, ANS_QNAME_PTR, family == 4 ? WIRE_A : WIRE_AAAA, WIRE_IN, o->ttl,
-                        pick.srv[i]->addr, family == 4 ? 4 : 16))
+        if (!ans_put_rr(r, ANS_QNAME_PTR, family == 4 ? WIRE_A : WIRE_AAAA, WIRE_IN,
+                        o->ttl, pick.srv[i]->addr, family == 4 ? 4 : 16))
             break;
         r->an++;
     }
@@ -240,8 +246,6 @@ static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     uint8_t rd[6 + 255];
     uint16_t weight[ZONE_PICK_MAX];
     zone_pick_t pick = {.n = 0};
-    int walk[3];
-    size_t n_walk;
 
     if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
         if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
@@ -250,15 +254,8 @@ static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
             r->scope = geo->scope;
         return true;
     }
-    if (node->pool_kind == ZONE_POOL_NTS_FIXED) {
-        n_walk = zone_walk(node->pool_zone, walk);
-    } else {
-        n_walk = geo->n_walk;
-        memcpy(walk, geo->walk, sizeof walk);
-    }
-    if (o->pool)
-        zone_pool_pick(o->pool, ZONE_NTS, -1, walk, n_walk, o->srv_answers, &ctx->rng,
-                       &pick);
+    /* Drawn and balanced as A/AAAA are, as their own family of demand. */
+    ans_pick(ctx, o, r->origin, node, geo, ZONE_NTS, &pick, true);
     if (pick.n == 0) {
         ctx->stats->nts_empty++;
         return false;
@@ -339,8 +336,8 @@ static void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o
 
 /* The answer section for an existing name. Returns false for NODATA. */
 static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const wire_query_t *q, const struct sockaddr *src,
-                     const srv_data_t *d)
+                     const zone_node_t *node, const wire_query_t *q,
+                     const struct sockaddr *src, const srv_data_t *d)
 {
     uint16_t qtype = q->qtype;
     const zone_rrset_t *set;
@@ -352,7 +349,8 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT ||
         node->pool_kind == ZONE_POOL_NTS_GEO)
         ans_locate(d, q, src, &geo);
-    if (node->pool_kind == ZONE_POOL_COUNTRY_TXT && (qtype == WIRE_TXT || qtype == WIRE_ANY)) {
+    if (node->pool_kind == ZONE_POOL_COUNTRY_TXT &&
+        (qtype == WIRE_TXT || qtype == WIRE_ANY)) {
         ans_country_txt(ctx, r, o, node, &geo, q);
         return true;
     }
@@ -388,8 +386,8 @@ static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
 }
 
 /* Class IN: the origin, the name, then records or a negative answer. */
-static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d, const wire_query_t *q,
-                      const struct sockaddr *src, bool *aa)
+static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d,
+                      const wire_query_t *q, const struct sockaddr *src, bool *aa)
 {
     const srv_origin_t *o = ans_origin(d, q);
     const zone_node_t *node;
@@ -415,13 +413,15 @@ static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d, const 
 }
 
 /* CH TXT id.server / hostname.bind (RFC 4892): the node's identity. */
-static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t *q, bool *aa)
+static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t *q,
+                         bool *aa)
 {
     static const uint8_t id_server[] = "\2id\6server";
     static const uint8_t hostname_bind[] = "\10hostname\4bind";
     uint8_t rd[256];
 
-    if ((q->qname_len != sizeof id_server || memcmp(q->lname, id_server, sizeof id_server)) &&
+    if ((q->qname_len != sizeof id_server ||
+         memcmp(q->lname, id_server, sizeof id_server)) &&
         (q->qname_len != sizeof hostname_bind ||
          memcmp(q->lname, hostname_bind, sizeof hostname_bind)))
         return WIRE_REFUSED;
@@ -430,7 +430,8 @@ static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t 
         return WIRE_NOERROR;
     rd[0] = (uint8_t)d->identity_len;
     memcpy(rd + 1, d->identity, d->identity_len);
-    if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_CH, 0, rd, (uint16_t)(1 + d->identity_len)))
+    if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_CH, 0, rd,
+                   (uint16_t)(1 + d->identity_len)))
         r->an++;
     return WIRE_NOERROR;
 }
@@ -456,8 +457,8 @@ static size_t ans_opt_size(const wire_query_t *q, const srv_data_t *d, bool nsid
     return n;
 }
 
-static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *d, bool nsid,
-                        unsigned rcode)
+static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *d,
+                        bool nsid, unsigned rcode)
 {
     uint8_t *p = r->out + r->len;
     size_t rdlen = ans_opt_size(q, d, nsid) - 11;

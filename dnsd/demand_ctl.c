@@ -84,10 +84,11 @@ static void srv_bal_balance(srv_bal_t *b, size_t i, srv_ctl_reply_t *out)
         srv_jb_add(&j, "null");
     srv_jb_add(&j, ", \"families\": {");
     bool first = true;
-    for (int f = 0; f < 2; f++) {
+    static const char *const fam[ZONE_BAL_FAMILIES] = {"4", "6", "nts"};
+    for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
         if (!o->solved[f])
             continue;
-        srv_jb_add(&j, "%s\"%d\": ", first ? "" : ", ", f ? 6 : 4);
+        srv_jb_add(&j, "%s\"%s\": ", first ? "" : ", ", fam[f]);
         srv_bal_jb_family(&j, o, f);
         first = false;
     }
@@ -113,11 +114,15 @@ static void srv_bal_demand_reply(srv_bal_t *b, size_t i, srv_ctl_reply_t *out)
     for (int id = 0; id < zone_id_count(); id++) {
         double r4 = o->rate[0][0][id] + o->rate[0][1][id];
         double r6 = o->rate[1][0][id] + o->rate[1][1][id];
-        if (r4 <= 0 && r6 <= 0)
+        double rn = o->rate[2][0][id] + o->rate[2][1][id];
+        if (r4 <= 0 && r6 <= 0 && rn <= 0)
             continue;
-        srv_jb_add(&j, "%s\"%s\": {\"4\": %.6g, \"6\": %.6g}", first ? "" : ", ",
+        srv_jb_add(&j, "%s\"%s\": {\"4\": %.6g, \"6\": %.6g", first ? "" : ", ",
                    zone_id_name(id), r4, r6);
-        total += r4 + r6;
+        if (rn > 0) /* as a pushed table has it: only where there is NTS demand */
+            srv_jb_add(&j, ", \"nts\": %.6g", rn);
+        srv_jb_add(&j, "}");
+        total += r4 + r6 + rn;
         first = false;
     }
     srv_jb_add(&j, "}, \"total\": %.6g}", total);
@@ -335,12 +340,15 @@ void srv_bal_count_push(srv_bal_t *b, srv_bal_push_result_t r)
 static bool srv_bal_may_spill(const srv_bal_t *b, int id)
 {
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             if (b->o[i].solved[f] && b->o[i].zones[f][id].capacity_share > 0 &&
                 b->cfg->zones[i].balance.mode != CFG_BALANCE_OFF)
                 return true;
     return false;
 }
+
+/* The metrics' family label of each zone_bal_family() index. */
+static const char *const srv_bal_fam[ZONE_BAL_FAMILIES] = {"ipv4", "ipv6", "nts"};
 
 static void srv_bal_metrics_zones(const srv_bal_t *b, srv_jb_t *j)
 {
@@ -349,14 +357,14 @@ static void srv_bal_metrics_zones(const srv_bal_t *b, srv_jb_t *j)
            "stay in it, for zones that spill.\n"
            "# TYPE dnsd_balance_keep_fraction gauge\n");
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             for (int id = 1; b->o[i].solved[f] && id < zone_id_count(); id++) {
                 const zone_bal_zone_t *z = &b->o[i].zones[f][id];
                 if (z->keep < 1 && z->capacity_share > 0 && z->demand_share > 0)
                     srv_jb_add(j,
                                "dnsd_balance_keep_fraction{origin=\"%s\",zone=\"%s\","
-                               "family=\"ipv%d\"} %.6g\n",
-                               b->o[i].name, zone_id_name(id), f ? 6 : 4, z->keep);
+                               "family=\"%s\"} %.6g\n",
+                               b->o[i].name, zone_id_name(id), srv_bal_fam[f], z->keep);
             }
 }
 
@@ -365,14 +373,12 @@ static void srv_bal_metrics_zones(const srv_bal_t *b, srv_jb_t *j)
  * (dist/prometheus, dist/grafana: spill="with"). */
 static void srv_bal_metrics_ratio(const srv_bal_t *b, srv_jb_t *j)
 {
-    static const char *const fam[2] = {"ipv4", "ipv6"};
-
     srv_jb_add(j,
                "# HELP dnsd_balance_load_ratio Worst expected load ratio of a zone's "
                "servers (share of answers / share of weight), with and without spill.\n"
                "# TYPE dnsd_balance_load_ratio gauge\n");
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             for (int id = 0; b->o[i].solved[f] && id < zone_id_count(); id++) {
                 const zone_bal_zone_t *z = &b->o[i].zones[f][id];
                 if (!(z->capacity_share > 0) ||
@@ -382,7 +388,7 @@ static void srv_bal_metrics_ratio(const srv_bal_t *b, srv_jb_t *j)
                     srv_jb_add(j,
                                "dnsd_balance_load_ratio{origin=\"%s\",zone=\"%s\","
                                "family=\"%s\",spill=\"%s\"} %.6g\n",
-                               b->o[i].name, zone_id_name(id), fam[f],
+                               b->o[i].name, zone_id_name(id), srv_bal_fam[f],
                                w ? "without" : "with",
                                w ? z->ratio_without : z->ratio_with);
             }

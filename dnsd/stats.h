@@ -8,14 +8,15 @@
 
 #include <stdint.h>
 
+#include "balance.h"
 #include "zones.h"
 
 /* Why a packet got no answer or a FORMERR: the reasons counted. */
 typedef enum {
-    STAT_DROP_SHORT = 0,   /* shorter than a DNS header */
-    STAT_DROP_RESPONSE,    /* QR set */
-    STAT_MALFORMED,        /* answered FORMERR */
-    STAT_DROP_TOO_BIG,     /* response could not be built even truncated */
+    STAT_DROP_SHORT = 0, /* shorter than a DNS header */
+    STAT_DROP_RESPONSE,  /* QR set */
+    STAT_MALFORMED,      /* answered FORMERR */
+    STAT_DROP_TOO_BIG,   /* response could not be built even truncated */
     STAT_DROP_REASONS
 } stat_drop_t;
 
@@ -44,17 +45,17 @@ typedef enum {
 #define STAT_BAL_ORIGINS 4
 
 typedef struct srv_stats {
-    uint64_t queries[2];        /* [transport] packets parsed as queries */
-    uint64_t rcode[16];         /* responses by RCODE (low 4 bits) */
-    uint64_t badvers;           /* BADVERS (extended RCODE 16) */
+    uint64_t queries[2]; /* [transport] packets parsed as queries */
+    uint64_t rcode[16];  /* responses by RCODE (low 4 bits) */
+    uint64_t badvers;    /* BADVERS (extended RCODE 16) */
     uint64_t dropped[STAT_DROP_REASONS];
-    uint64_t truncated;         /* UDP responses sent with TC */
-    uint64_t ecs;               /* queries with a valid ECS option */
-    uint64_t pool_answers;      /* pool A/AAAA answers with at least one server */
-    uint64_t pool_backfill;     /* ... of which topped up from a later zone */
-    uint64_t pool_empty;        /* pool names answered NODATA: no eligible server */
-    uint64_t nts_answers;       /* SRV answers at NTS names with at least one record */
-    uint64_t nts_empty;         /* NTS names answered NODATA: no NTS-KE endpoint */
+    uint64_t truncated;     /* UDP responses sent with TC */
+    uint64_t ecs;           /* queries with a valid ECS option */
+    uint64_t pool_answers;  /* pool A/AAAA answers with at least one server */
+    uint64_t pool_backfill; /* ... of which topped up from a later zone */
+    uint64_t pool_empty;    /* pool names answered NODATA: no eligible server */
+    uint64_t nts_answers;   /* SRV answers at NTS names with at least one record */
+    uint64_t nts_empty;     /* NTS names answered NODATA: no NTS-KE endpoint */
     uint64_t tcp_accepted, tcp_closed, tcp_refused, tcp_idle_closed;
     uint64_t udp_send_errors;
     uint64_t by_origin[STAT_ORIGINS];
@@ -62,18 +63,20 @@ typedef struct srv_stats {
     uint64_t pool_by_zone[ZONE_ID_MAX][2]; /* [zone chosen][backfill used] */
     uint64_t dnstap_dropped;               /* dnstap messages lost: queue full, too big */
     /* Abuse limits (README "Hardening"). */
-    uint64_t rrl_dropped;        /* UDP responses withheld by RRL */
-    uint64_t rrl_slipped;        /* ... sent truncated instead (slip) */
-    uint64_t cookies[4];         /* by cookie_result_t: none, client_only, valid, invalid */
+    uint64_t rrl_dropped; /* UDP responses withheld by RRL */
+    uint64_t rrl_slipped; /* ... sent truncated instead (slip) */
+    uint64_t cookies[4];  /* by cookie_result_t: none, client_only, valid, invalid */
     uint64_t tcp_client_refused; /* connections over tcp.max_per_client */
-    uint64_t tcp_read_timeouts;  /* a begun message not finished within tcp.read_timeout */
-    uint64_t tcp_write_timeouts; /* a response unread by the client for the idle timeout */
-    uint64_t tcp_large_refused;  /* a message over 4 KiB with every large read buffer lent */
+    uint64_t tcp_read_timeouts; /* a begun message not finished within tcp.read_timeout */
+    uint64_t
+        tcp_write_timeouts; /* a response unread by the client for the idle timeout */
+    uint64_t
+        tcp_large_refused; /* a message over 4 KiB with every large read buffer lent */
     /* Demand-aware balancing: pool answers by origin, zone of first draw,
      * family and name kind (0 geo, 1 explicit zone name), counted while the
      * origin's balance mode is not off; and answers with a spilled record by
      * zone of first draw. */
-    uint64_t demand[STAT_BAL_ORIGINS][ZONE_ID_MAX][2][2];
+    uint64_t demand[STAT_BAL_ORIGINS][ZONE_ID_MAX][ZONE_BAL_FAMILIES][2];
     uint64_t pool_spilled[ZONE_ID_MAX];
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];

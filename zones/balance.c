@@ -644,7 +644,7 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
 void zone_keep_init(zone_keep_t *k)
 {
     for (int z = 0; z < ZONE_ID_MAX; z++)
-        k->keep[z][0] = k->keep[z][1] = 1;
+        k->keep[z][0] = k->keep[z][1] = k->keep[z][2] = 1;
 }
 
 double zone_bal_target(double max_ratio)
