@@ -175,6 +175,13 @@ srv_state_result_t srv_state_load(const char *path, zone_snapshot_t **out, char 
  */
 void srv_data_state_set_aside(const cfg_t *cfg, srv_data_t *d);
 
+/* Writes buf to path atomically and durably: a temporary file
+ * "<path>.tmp.<pid>" written and fsync'd, renamed over path, the directory
+ * fsync'd. 0, or -1 with a message (the temporary file removed). The one
+ * writer of state_dir, so srv_state_sweep() knows what a crash leaves. */
+int srv_state_write(const char *path, const void *buf, size_t len, char *err,
+                    size_t errlen);
+
 /* What srv_state_sweep() removed, for the log. */
 typedef struct srv_state_sweep {
     unsigned removed, failed, busy;

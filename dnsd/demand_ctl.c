@@ -5,8 +5,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,50 +180,6 @@ static void srv_bal_servers(size_t i, srv_ctl_reply_t *out)
 /* DEMAND_PUSH                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* Writes buf to path atomically and durably (temporary file, fsync, rename,
- * fsync of the directory), as snapshots are stored. 0 or -1 with a message. */
-static int srv_bal_persist(const char *path, const void *buf, size_t len, char *err,
-                           size_t errlen)
-{
-    char tmp[4200], dir[4096];
-    const char *p = buf;
-    int fd;
-
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-        goto fail;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            close(fd);
-            goto fail;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
-        goto fail;
-    snprintf(dir, sizeof dir, "%s", path);
-    if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        int rc = fsync(fd);
-        close(fd);
-        if (rc == 0)
-            return 0;
-    }
-    /* Messages are for logs and replies: a cut path is acceptable. */
-    if (snprintf(err, errlen, "fsync of the directory of %s: %s", path, strerror(errno)) <
-        0)
-        err[0] = 0;
-    return -1;
-fail:
-    if (snprintf(err, errlen, "%s: %s", tmp, strerror(errno)) < 0)
-        err[0] = 0;
-    unlink(tmp);
-    return -1;
-}
-
 /* ERR "invalid demand table" with every error the parser kept. */
 static void srv_bal_reply_invalid(srv_ctl_reply_t *out, const zone_errors_t *errs)
 {
@@ -274,7 +228,7 @@ static void srv_bal_push(srv_bal_t *b, const ctl_push_t *p, size_t i,
     }
     /* Stored before it is acted on and acknowledged: a restart serves it. */
     if (srv_bal_state_path(b->cfg, o->name, path, sizeof path) == 0) {
-        if (srv_bal_persist(path, p->snap, p->snap_len, why, sizeof why) != 0) {
+        if (srv_state_write(path, p->snap, p->snap_len, why, sizeof why) != 0) {
             free(t);
             log_msg(LOG_ERR, "control: demand push for %s refused: %s", o->name, why);
             srv_bal_count_push(b, SRV_BAL_PUSH_STATE_WRITE);

@@ -121,14 +121,19 @@ void srv_data_state_set_aside(const cfg_t *cfg, srv_data_t *d)
 /* Stale temporary files                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* The writer's pid when `name` is "<origin>.snapshot.json.tmp.<pid>", a name
- * only srv_data_persist() makes; else 0. */
+/* The writer's pid when `name` is "<origin>.snapshot.json.tmp.<pid>" or
+ * "<origin>.demand.json.tmp.<pid>", names only srv_state_write() makes (for
+ * snapshots and pushed demand tables); else 0. */
 static long srv_state_tmp_pid(const char *name)
 {
-    const char *t = strstr(name, SRV_STATE_SUFFIX SRV_STATE_TMP);
+    static const char *const kinds[] = {SRV_STATE_SUFFIX SRV_STATE_TMP,
+                                        ".demand.json" SRV_STATE_TMP};
+    const char *t = NULL, *pid = NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !t; i++)
+        if ((t = strstr(name, kinds[i])))
+            pid = t + strlen(kinds[i]);
     if (!t || t == name)
         return 0;
-    const char *pid = t + strlen(SRV_STATE_SUFFIX SRV_STATE_TMP);
     if (!*pid || strlen(pid) > 9)
         return 0;
     for (const char *p = pid; *p; p++)
@@ -232,16 +237,10 @@ static int srv_fsync_dir(const char *path)
     return rc;
 }
 
-int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size_t len,
-                     char *err, size_t errlen)
+int srv_state_write(const char *path, const void *buf, size_t len, char *err,
+                    size_t errlen)
 {
-    char path[4096], tmp[4200];
-    if (!cfg->state_dir)
-        return 0;
-    if (srv_data_state_path(cfg, origin, path, sizeof path) != 0) {
-        snprintf(err, errlen, "%s: state file path too long", cfg->state_dir);
-        return -1;
-    }
+    char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s" SRV_STATE_TMP "%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -263,12 +262,25 @@ int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size
     }
     if (srv_fsync_dir(path) != 0) {
         /* The new file is in place; only its durability across a power cut
-         * is in doubt. Report it: the push is not acknowledged as stored. */
-        snprintf(err, errlen, "fsync %s: %s", cfg->state_dir, strerror(errno));
+         * is in doubt. Report it: the write is not acknowledged as stored. */
+        snprintf(err, errlen, "fsync of the directory of %s: %s", path, strerror(errno));
         return -1;
     }
-    return 1;
+    return 0;
 fail:
     unlink(tmp);
     return -1;
+}
+
+int srv_data_persist(const cfg_t *cfg, const char *origin, const void *buf, size_t len,
+                     char *err, size_t errlen)
+{
+    char path[4096];
+    if (!cfg->state_dir)
+        return 0;
+    if (srv_data_state_path(cfg, origin, path, sizeof path) != 0) {
+        snprintf(err, errlen, "%s: state file path too long", cfg->state_dir);
+        return -1;
+    }
+    return srv_state_write(path, buf, len, err, errlen) == 0 ? 1 : -1;
 }

@@ -181,11 +181,13 @@ class StaleTempTest(StateCase):
         big = '{"serial": 1, "servers": [' + " " * (4 << 20)  # half a write, 4 MiB
         # pids past any pid_max: their writers are surely gone.
         ours = {STATE_NAME + ".tmp.99999991": big, STATE_NAME + ".tmp.99999992": "{",
-                "example.net.snapshot.json.tmp.99999993": ""}
+                "example.net.snapshot.json.tmp.99999993": "",
+                "pool.ntp.org.demand.json.tmp.99999994": '{"serial": 7, "dem'}
         live = STATE_NAME + ".tmp.%d" % os.getpid()  # a live writer: not ours to remove
         others = {"notes.txt": "mine\n", STATE_NAME + ".tmp.12x": "x",
                   STATE_NAME + ".tmp.": "x", STATE_NAME + ".corrupt-20260101T000000Z": "x",
-                  ".tmp.55": "x", STATE_NAME: snapshot_for(5000), live: "{"}
+                  ".tmp.55": "x", "pool.ntp.org.demand.json.tmp.": "x",
+                  STATE_NAME: snapshot_for(5000), live: "{"}
         srv = state_server(state_files=dict(ours, **others))
         os.mkdir(self.state_path(srv, "dir.snapshot.json.tmp.8"))
         outside = srv.write("outside.json", "outside\n")
@@ -198,12 +200,12 @@ class StaleTempTest(StateCase):
         with open(outside) as f:
             self.assertEqual(f.read(), "outside\n")
         log = srv.log()
-        self.assertRegex(log, r"warn: state_dir: removed 3 stale temporary files \(\d+ bytes\)")
+        self.assertRegex(log, r"warn: state_dir: removed 4 stale temporary files \(\d+ bytes\)")
         for name in ours:
             self.assertIn(name, log)
         self.assertIn("kept 1 temporary file of another live process", log)
         self.assertIn(live, log)
-        self.assertEqual(self.metrics(srv)["dnsd_state_temp_files_removed_total"], 3)
+        self.assertEqual(self.metrics(srv)["dnsd_state_temp_files_removed_total"], 4)
         self.assertServes(srv, 5000, "the state file is served")
         self.push(srv, 5001)  # and the next write works
         check_clean_exit(*srv.stop())
