@@ -200,9 +200,7 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot
     bool fixed =
         node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
     /* As ans_pick draws: by the keep fractions where balancing applies. */
-    const zone_keep_t *keep =
-        p->has_keep && s->family != ZONE_NTS && (!fixed || p->keep_fixed) ? &p->keep
-                                                                          : NULL;
+    const zone_keep_t *keep = p->has_keep && (!fixed || p->keep_fixed) ? &p->keep : NULL;
 
     zone_pool_pick_keep(p->pool, s->family, s->quarter, s->walk.z, s->walk.n,
                         dsec_want(p, s->family), keep, rng, &pick, &info);
@@ -498,7 +496,7 @@ size_t dsec_pool_refresh(dsec_pool_t *p, size_t n, uint32_t now, dsec_set_t **re
 static bool dsec_keep_moved(const zone_keep_t *a, const zone_keep_t *b)
 {
     for (int z = 0; z < ZONE_ID_MAX; z++)
-        for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
             float x = a ? a->keep[z][f] : 1, y = b ? b->keep[z][f] : 1;
             if (x - y > DSEC_KEEP_DELTA || y - x > DSEC_KEEP_DELTA)
                 return true;
