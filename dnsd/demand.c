@@ -61,8 +61,8 @@ void srv_bal_set_cfg(srv_bal_t *b, const cfg_t *cfg)
         const char *name = i < cfg->n_zones ? cfg->zones[i].origin : "";
         if (strcmp(b->o[i].name, name) != 0) { /* another zone at this index */
             srv_bal_origin_t *o = &b->o[i];
-            zone_bal_free(o->prob[0]);
-            zone_bal_free(o->prob[1]);
+            for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
+                zone_bal_free(o->prob[f]);
             free(o->pushed);
             memset(o, 0, sizeof *o);
             snprintf(o->name, sizeof o->name, "%s", name);
@@ -90,8 +90,8 @@ void srv_bal_free(srv_bal_t *b)
     if (!b)
         return;
     for (size_t i = 0; i < STAT_BAL_ORIGINS; i++) {
-        zone_bal_free(b->o[i].prob[0]);
-        zone_bal_free(b->o[i].prob[1]);
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
+            zone_bal_free(b->o[i].prob[f]);
         free(b->o[i].pushed);
     }
     free(b->sum);

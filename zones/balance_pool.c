@@ -90,8 +90,10 @@ zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned ans
         size_t n = zone_walk(z, walk);
         next[z] = n > 1 ? walk[1] : -1;
     }
-    if (family == ZONE_NTS)
+    if (family == ZONE_NTS) {
+        free(quarter);
         return bal_from_nts(pool, next, answers);
+    }
     if (!quarter || !(b = zone_bal_new(n_ids, next)))
         goto fail;
     for (size_t i = 0; i < pool->snap->n_servers; i++) {
