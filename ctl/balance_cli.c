@@ -100,9 +100,10 @@ static void bcli_print_family(const char *fam, const ctl_jval_t *f)
 {
     const ctl_jval_t *zs = ctl_json_get(f, "zones");
 
-    printf("IPv%s: worst load ratio %.2f without spill, %.2f with; %.1f%% of draws stay "
+    printf("%s%s: worst load ratio %.2f without spill, %.2f with; %.1f%% of draws stay "
            "in their first zone%s\n",
-           fam, bcli_num(f, "worst_without"), bcli_num(f, "worst_with"),
+           strcmp(fam, "nts") ? "IPv" : "", strcmp(fam, "nts") ? fam : "NTS",
+           bcli_num(f, "worst_without"), bcli_num(f, "worst_with"),
            100 * bcli_num(f, "local_share"),
            ctl_json_get(f, "fallback") && ctl_json_get(f, "fallback")->b
                ? " (infeasible: everything spillable goes to @)"
@@ -138,16 +139,19 @@ static void bcli_print_balance(const char *json)
 
 /* ---- demand ------------------------------------------------------------- */
 
+/* A demand table's family keys, by zone_bal_family() index. */
+static const char *const bcli_fam[ZONE_BAL_FAMILIES] = {"4", "6", "nts"};
+
 /* Adds a DEMAND reply's table to sum[zone][family]; returns its total. */
-static double bcli_add_demand(const ctl_jval_t *reply, double (*sum)[2])
+static double bcli_add_demand(const ctl_jval_t *reply, double (*sum)[ZONE_BAL_FAMILIES])
 {
     const ctl_jval_t *d = ctl_json_get(reply, "demand");
     double total = 0;
 
     for (size_t i = 0; d && d->type == CTL_J_OBJ && i < d->n; i++) {
         int id = zone_id_lookup(d->keys[i], strlen(d->keys[i]));
-        for (int f = 0; id >= 0 && f < 2; f++) {
-            double r = bcli_num(&d->items[i], f ? "6" : "4");
+        for (int f = 0; id >= 0 && f < ZONE_BAL_FAMILIES; f++) {
+            double r = bcli_num(&d->items[i], bcli_fam[f]);
             if (r > 0 && isfinite(r)) {
                 sum[id][f] += r;
                 total += r;
@@ -157,24 +161,27 @@ static double bcli_add_demand(const ctl_jval_t *reply, double (*sum)[2])
     return total;
 }
 
-static void bcli_print_demand_table(double (*sum)[2])
+static void bcli_print_demand_table(double (*sum)[ZONE_BAL_FAMILIES])
 {
     double total = 0;
 
     for (int id = 0; id < zone_id_count(); id++)
-        total += sum[id][0] + sum[id][1];
-    printf("%-14s %12s %12s %8s\n", "ZONE", "IPv4", "IPv6", "SHARE%");
-    for (int id = 0; id < zone_id_count(); id++)
-        if (sum[id][0] > 0 || sum[id][1] > 0)
-            printf("%-14s %12.1f %12.1f %8.3f\n", zone_id_name(id), sum[id][0],
-                   sum[id][1], total > 0 ? 100 * (sum[id][0] + sum[id][1]) / total : 0);
-    printf("%-14s %25.1f\n", "total", total);
+        total += sum[id][0] + sum[id][1] + sum[id][2];
+    printf("%-14s %12s %12s %12s %8s\n", "ZONE", "IPv4", "IPv6", "NTS", "SHARE%");
+    for (int id = 0; id < zone_id_count(); id++) {
+        double z = sum[id][0] + sum[id][1] + sum[id][2];
+        if (z > 0)
+            printf("%-14s %12.1f %12.1f %12.1f %8.3f\n", zone_id_name(id), sum[id][0],
+                   sum[id][1], sum[id][2], total > 0 ? 100 * z / total : 0);
+    }
+    printf("%-14s %38.1f\n", "total", total);
 }
 
 /* The table in the format demand push takes; malloc'd text. */
-static char *bcli_demand_json(double (*sum)[2], uint64_t serial, size_t *len)
+static char *bcli_demand_json(double (*sum)[ZONE_BAL_FAMILIES], uint64_t serial,
+                              size_t *len)
 {
-    size_t cap = 64 + (size_t)zone_id_count() * 80, n;
+    size_t cap = 64 + (size_t)zone_id_count() * 112, n;
     char *s = malloc(cap);
     bool first = true;
 
@@ -183,11 +190,11 @@ static char *bcli_demand_json(double (*sum)[2], uint64_t serial, size_t *len)
     n = (size_t)snprintf(s, cap, "{\"serial\": %llu, \"demand\": {",
                          (unsigned long long)serial);
     for (int id = 0; id < zone_id_count(); id++) {
-        if (!(sum[id][0] > 0 || sum[id][1] > 0))
+        if (!(sum[id][0] > 0 || sum[id][1] > 0 || sum[id][2] > 0))
             continue;
-        n +=
-            (size_t)snprintf(s + n, cap - n, "%s\"%s\": {\"4\": %.9g, \"6\": %.9g}",
-                             first ? "" : ", ", zone_id_name(id), sum[id][0], sum[id][1]);
+        n += (size_t)snprintf(
+            s + n, cap - n, "%s\"%s\": {\"4\": %.9g, \"6\": %.9g, \"nts\": %.9g}",
+            first ? "" : ", ", zone_id_name(id), sum[id][0], sum[id][1], sum[id][2]);
         first = false;
     }
     n += (size_t)snprintf(s + n, cap - n, "}}\n");
@@ -347,8 +354,8 @@ static void bcli_fleet_free(dctl_fleet_reply_t *r, size_t n)
 
 /* demand (and balance's first step): every node's local demand and the sum. */
 static dctl_fleet_reply_t *bcli_fleet_demand(const dctl_nodes_t *nodes, const uint8_t *p,
-                                             size_t len, double t, double (*sum)[2],
-                                             bool print)
+                                             size_t len, double t,
+                                             double (*sum)[ZONE_BAL_FAMILIES], bool print)
 {
     dctl_fleet_reply_t *r = calloc(nodes->n, sizeof *r);
 
@@ -370,7 +377,7 @@ static dctl_fleet_reply_t *bcli_fleet_demand(const dctl_nodes_t *nodes, const ui
  * anycast node acts on the world's demand rather than its region's. */
 static int bcli_fleet_balance(const bcli_t *b, const dctl_nodes_t *nodes, double t)
 {
-    static double sum[ZONE_ID_MAX][2];
+    static double sum[ZONE_ID_MAX][ZONE_BAL_FAMILIES];
     size_t plen, jlen, len;
     uint8_t *p = ctl_push_encode(0, b->origin ? b->origin : "", NULL, 0, &plen);
     dctl_fleet_reply_t *d = p ? bcli_fleet_demand(nodes, p, plen, t, sum, false) : NULL;
@@ -396,7 +403,7 @@ static int bcli_fleet_balance(const bcli_t *b, const dctl_nodes_t *nodes, double
             const ctl_jval_t *f = ctl_json_get(r[i].reply, "families");
             double total = 0, w4 = bcli_num(ctl_json_get(f, "4"), "worst_with"),
                    w6 = bcli_num(ctl_json_get(f, "6"), "worst_with");
-            static double none[ZONE_ID_MAX][2];
+            static double none[ZONE_ID_MAX][ZONE_BAL_FAMILIES];
             if (d[i].status == DCTL_OK) {
                 memset(none, 0, sizeof none);
                 total = bcli_add_demand(d[i].reply, none);
@@ -422,7 +429,7 @@ static int bcli_fleet(const bcli_t *b)
     char err[1024];
     size_t len;
     int rc = DCTL_CONN;
-    static double sum[ZONE_ID_MAX][2];
+    static double sum[ZONE_ID_MAX][ZONE_BAL_FAMILIES];
 
     if (dctl_nodes_load(b->c->nodes, &nodes, err, sizeof err) < 0) {
         fprintf(stderr, "dnsdctl: %s\n", err);
@@ -496,7 +503,7 @@ static int bcli_single(const bcli_t *b)
             printf("%s: demand table %s accepted\n", bcli_node(b->c), b->file);
         bcli_print_balance(reply);
     } else if (type == CTL_T_DEMAND) {
-        static double sum[ZONE_ID_MAX][2];
+        static double sum[ZONE_ID_MAX][ZONE_BAL_FAMILIES];
         bcli_add_demand(v, sum);
         bcli_print_demand_table(sum);
     } else {

@@ -18,21 +18,42 @@ typedef struct dsec_set {
     zone_rrset_t rrs;
     int16_t zone; /* zone_pick_t's zone and backfill, for the counters */
     bool backfill;
+    bool spilled; /* zone_pick_info_t's, for the demand and spill counters */
+    int16_t home;
     uint8_t bytes[];
 } dsec_set_t;
 
 typedef struct dsec_pool dsec_pool_t;
+struct zone_keep;
+
+typedef struct dsec_pool_opts {
+    unsigned answers;     /* A/AAAA records per set at pool names */
+    unsigned srv_answers; /* SRV records per set at NTS names (family ZONE_NTS) */
+    uint32_t ttl;
+    bool aaaa_all;
+    const struct zone_keep *keep; /* keep fractions the first draws follow
+                                     (copied; NULL: the plain walk) */
+    bool keep_fixed;              /* fixed-zone names follow them too */
+} dsec_pool_opts_t;
 
 /*
  * Draws and signs every set for `pool` served with the names of z's static
- * data (both borrowed: they must outlive the result): `answers` A/AAAA
- * records per set at pool names, `srv_answers` SRV records at NTS names
- * (family ZONE_NTS). seed 0: from the OS; else fixed, for tests. NULL when
- * out of memory or signing failed.
+ * data (both borrowed: they must outlive the result), as the unsigned path
+ * draws (zone_pool_pick_keep). seed 0: from the OS; else fixed, for tests.
+ * NULL when out of memory or signing failed.
  */
 dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
-                           unsigned answers, unsigned srv_answers, uint32_t ttl,
-                           bool aaaa_all, uint32_t now, uint64_t seed);
+                           const dsec_pool_opts_t *opts, uint32_t now, uint64_t seed);
+
+/*
+ * Signer thread only: the keep fractions the next draws follow (copied;
+ * NULL: the plain walk), fixed-zone names too when `fixed`. When a keep
+ * fraction moved by more than 0.02 from the last table (or balancing turned
+ * on or off), every set is stale: returns true, and dsec_pool_stale() counts
+ * the sets to redraw before all follow the new table.
+ */
+bool dsec_pool_set_keep(dsec_pool_t *p, const struct zone_keep *keep, bool fixed);
+size_t dsec_pool_stale(const dsec_pool_t *p);
 void dsec_pool_free(dsec_pool_t *p);
 
 /*

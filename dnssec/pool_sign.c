@@ -5,7 +5,8 @@
  * far more than answering it. So the draws are made ahead: for every pool
  * name, family and "effective walk" (below) there is a slot of DSEC_SETS
  * answer sets, each one exact weighted sample without replacement made by
- * zone_pool_pick() - the very function the unsigned path calls - and signed
+ * zone_pool_pick_keep() with the keep fractions served when it is drawn -
+ * the very selection the unsigned path makes (docs/balancing.md) - and signed
  * with the zone's keys. A query with the DO bit picks one set of its slot
  * uniformly at random and copies its bytes. The signer thread keeps
  * replacing sets with fresh draws (dsec_pool_refresh), so over time every
@@ -14,8 +15,8 @@
  * checks it within 2%).
  *
  * The effective walk: a client's walk is country -> continent -> "@"; the
- * draw only depends on the zones of it that have eligible servers, up to the
- * first one with at least `answers` of them (pick never goes past it). So
+ * draw only depends on the zones of it that have eligible servers (a spilled
+ * slot may start at any of them, so none is cut off). So
  * all clients of the ~250 countries map to far fewer walks - one per country
  * with servers, per continent and "@" at most - and only those are signed.
  * A table indexed by (country, continent) gives a query its walk in O(1).
@@ -25,8 +26,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "zones/balance.h"
 #include "dnssec_int.h"
 #include "dnssec/dnssec_pool.h"
+
+/* A keep fraction that moved by more than this makes every set stale
+ * (dsec_pool_set_keep): smaller moves only steer the next draws. */
+#define DSEC_KEEP_DELTA 0.02f
 
 /* Walk keys per family and quarter (-1..3), and for NTS SRV names. */
 #define DSEC_FQ 11
@@ -66,6 +72,10 @@ struct dsec_pool {
     _Atomic uint32_t *nsec_exp;
     size_t cursor;        /* next set to replace: slot * DSEC_SETS + set */
     zone_rng_t rng;       /* the signer's draws; only one thread refreshes */
+    zone_keep_t keep;     /* the keep fractions draws follow (signer's copy) */
+    bool has_keep;        /* false: the plain walk (balancing off, not solved) */
+    bool keep_fixed;      /* fixed-zone names follow them too */
+    size_t stale;         /* sets drawn under older keep fractions, at most */
     _Atomic size_t bytes; /* memory of the sets, for status */
 };
 
@@ -93,19 +103,16 @@ static bool dsec_has_slots(const dsec_pool_t *p, size_t name)
     return false;
 }
 
-/* The zones of `walk` that the draw can reach (see the file comment). */
+/* The zones of `walk` that a draw can reach (see the file comment): all
+ * that have servers, since a keep fraction below 1 sends slots past a zone
+ * that could fill the whole answer. */
 static dsec_walk_t dsec_effective(const zone_pool_t *pool, int family, int quarter,
-                                  const int *walk, size_t n_walk, unsigned want)
+                                  const int *walk, size_t n_walk)
 {
     dsec_walk_t e = {{-1, -1, -1}, 0};
-    for (size_t i = 0; i < n_walk && e.n < 3; i++) {
-        size_t n = zone_pool_members(pool, walk[i], family, quarter, NULL, 0);
-        if (n == 0)
-            continue;
-        e.z[e.n++] = walk[i];
-        if (n >= want)
-            break;
-    }
+    for (size_t i = 0; i < n_walk && e.n < 3; i++)
+        if (zone_pool_members(pool, walk[i], family, quarter, NULL, 0) > 0)
+            e.z[e.n++] = walk[i];
     return e;
 }
 
@@ -133,8 +140,7 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
             if (t == 0)
                 continue;
             size_t n = zone_walk_geo(c, t, walk); /* as ans_locate makes it */
-            dsec_walk_t e =
-                dsec_effective(p->pool, family, quarter, walk, n, dsec_want(p, family));
+            dsec_walk_t e = dsec_effective(p->pool, family, quarter, walk, n);
             memset(&e.z[e.n], 0xff, sizeof(int) * (3 - e.n)); /* -1: one key per walk */
             p->map[fq][(c + 1) * DSEC_MAP_W + (t + 1)] =
                 (uint16_t)dsec_key_index(p, fq, e);
@@ -189,10 +195,15 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot
     uint16_t type;
     zone_rrset_t sig;
     dsec_arena_t tmp = {0};
+    zone_pick_info_t info;
+    const zone_node_t *node = zone_static_name_at(p->z->stat, s->name, &owner, &olen);
+    bool fixed =
+        node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
+    /* As ans_pick draws: by the keep fractions where balancing applies. */
+    const zone_keep_t *keep = p->has_keep && (!fixed || p->keep_fixed) ? &p->keep : NULL;
 
-    zone_static_name_at(p->z->stat, s->name, &owner, &olen);
-    zone_pool_pick(p->pool, s->family, s->quarter, s->walk.z, s->walk.n,
-                   dsec_want(p, s->family), rng, &pick);
+    zone_pool_pick_keep(p->pool, s->family, s->quarter, s->walk.z, s->walk.n,
+                        dsec_want(p, s->family), keep, rng, &pick, &info);
     size_t len = dsec_records(p, s, &pick, buf, &type);
     dsec_rrset_in_t in = {owner, olen, type, p->ttl, buf, len, (uint16_t)pick.n};
     *expiry = UINT32_MAX;
@@ -208,6 +219,8 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot
                                   (uint32_t)(len + sig.len), set->bytes};
         set->zone = (int16_t)pick.zone;
         set->backfill = pick.backfill;
+        set->home = (int16_t)info.home;
+        set->spilled = info.spilled;
         atomic_fetch_add(&p->bytes, sizeof *set + len + sig.len);
     }
     dsec_arena_free(&tmp);
@@ -264,8 +277,7 @@ static size_t dsec_layout(dsec_pool_t *p, bool all6, bool fill)
                     s->name = (uint32_t)i;
                     s->family = (uint8_t)f;
                     s->quarter = node->quarter;
-                    s->walk = fixed ? dsec_effective(p->pool, f, node->quarter, walk, nw,
-                                                     dsec_want(p, f))
+                    s->walk = fixed ? dsec_effective(p->pool, f, node->quarter, walk, nw)
                                     : p->keys[fq][j];
                 }
             }
@@ -303,8 +315,8 @@ static dsec_set_t *dsec_nsec_new(dsec_pool_t *p, size_t i, uint32_t now, uint32_
         memcpy(set->bytes + nsec.len, sig.wire, sig.len);
         set->rrs = (zone_rrset_t){DSEC_TYPE_NSEC, (uint16_t)(1 + sig.count),
                                   nsec.len + sig.len, set->bytes};
-        set->zone = -1;
-        set->backfill = false;
+        set->zone = set->home = -1;
+        set->backfill = set->spilled = false;
         atomic_fetch_add(&p->bytes, sizeof *set + set->rrs.len);
     }
     dsec_arena_free(&tmp);
@@ -401,15 +413,19 @@ static int dsec_pool_fill(dsec_pool_t *p, uint32_t now)
 }
 
 dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
-                           unsigned answers, unsigned srv_answers, uint32_t ttl,
-                           bool aaaa_all, uint32_t now, uint64_t seed)
+                           const dsec_pool_opts_t *opts, uint32_t now, uint64_t seed)
 {
     dsec_pool_t *p = calloc(1, sizeof *p);
 
     if (!p)
         return NULL;
-    *p = (dsec_pool_t){
-        .z = z, .pool = pool, .answers = answers, .srv_answers = srv_answers, .ttl = ttl};
+    *p = (dsec_pool_t){.z = z,
+                       .pool = pool,
+                       .answers = opts->answers,
+                       .srv_answers = opts->srv_answers,
+                       .ttl = opts->ttl};
+    dsec_pool_set_keep(p, opts->keep, opts->keep_fixed);
+    p->stale = 0; /* the first draws below follow it */
     p->n_names = zone_static_name_count(z->stat);
     if (seed)
         zone_rng_seed(&p->rng, seed);
@@ -426,10 +442,10 @@ dsec_pool_t *dsec_pool_new(const dsec_zone_t *z, const zone_pool_t *pool,
     p->nsec_exp = calloc(p->n_names + 1, sizeof *p->nsec_exp);
     if (!p->base || !p->nsec || !p->nsec_exp)
         goto fail;
-    p->n_slots = dsec_layout(p, aaaa_all, false);
+    p->n_slots = dsec_layout(p, opts->aaaa_all, false);
     if (!(p->slots = calloc(p->n_slots + 1, sizeof *p->slots)))
         goto fail;
-    dsec_layout(p, aaaa_all, true);
+    dsec_layout(p, opts->aaaa_all, true);
     if (dsec_pool_fill(p, now) != 0)
         goto fail;
     return p;
@@ -472,7 +488,38 @@ size_t dsec_pool_refresh(dsec_pool_t *p, size_t n, uint32_t now, dsec_set_t **re
             retired[(*n_retired)++] = old;
         p->cursor = (p->cursor + 1) % total;
     }
+    p->stale = p->stale > done ? p->stale - done : 0;
     return done;
+}
+
+/* Whether a and b (NULL: no balancing) would draw materially differently. */
+static bool dsec_keep_moved(const zone_keep_t *a, const zone_keep_t *b)
+{
+    for (int z = 0; z < ZONE_ID_MAX; z++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
+            float x = a ? a->keep[z][f] : 1, y = b ? b->keep[z][f] : 1;
+            if (x - y > DSEC_KEEP_DELTA || y - x > DSEC_KEEP_DELTA)
+                return true;
+        }
+    return false;
+}
+
+bool dsec_pool_set_keep(dsec_pool_t *p, const zone_keep_t *keep, bool fixed)
+{
+    bool moved =
+        fixed != p->keep_fixed || dsec_keep_moved(p->has_keep ? &p->keep : NULL, keep);
+    p->has_keep = keep != NULL;
+    p->keep_fixed = fixed;
+    if (keep)
+        p->keep = *keep;
+    if (moved)
+        p->stale = dsec_pool_sets(p);
+    return moved;
+}
+
+size_t dsec_pool_stale(const dsec_pool_t *p)
+{
+    return p->stale;
 }
 
 size_t dsec_pool_sets(const dsec_pool_t *p)

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 
 /* Bisection on r["@"] to 1e-10 takes ~34 steps; each costs O(levels x
  * fill passes x sets). Fill passes: a zone held down by one set frees slack
@@ -644,7 +644,7 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
 void zone_keep_init(zone_keep_t *k)
 {
     for (int z = 0; z < ZONE_ID_MAX; z++)
-        k->keep[z][0] = k->keep[z][1] = 1;
+        k->keep[z][0] = k->keep[z][1] = k->keep[z][2] = 1;
 }
 
 double zone_bal_target(double max_ratio)

@@ -59,7 +59,8 @@ int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *qu
 int zone_bal_set_tables(zone_bal_t *b, int zone, unsigned answers, const unsigned *sizes,
                         size_t n);
 
-/* The problem of one pool and family (4 or 6): its eligible servers, the walk
+/* The problem of one pool and family (4, 6 or ZONE_NTS): its eligible servers
+ * (for ZONE_NTS its NTS-KE endpoints, each with its weight in "@"), the walk
  * country -> continent -> "@" of zone_walk(), the quarter tables of every
  * zone for answers of `answers` records. NULL when out of memory. */
 zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned answers);
@@ -85,15 +86,25 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
 #define ZONE_BAL_HEADROOM 0.92
 double zone_bal_target(double max_ratio);
 
+/* Families the balancer solves separately: IPv4 and IPv6 pool servers, and
+ * NTS-KE endpoints (SRV answers, zones.h ZONE_NTS); the index of `family`
+ * (4, 6 or ZONE_NTS) in the tables below. */
+#define ZONE_BAL_FAMILIES 3
+static inline int zone_bal_family(int family)
+{
+    return family == ZONE_NTS ? 2 : family == 6;
+}
+
 /* ---- demand tables (dnsdctl demand push) -------------------------------- */
 
 /* Relative query rates per zone of first draw and family:
- *   {"serial": 7, "demand": {"cn": {"4": 1200.5, "6": 30}, "@": {"4": 40}}}
- * Zones by name ("uk" and "gb" alike); families "4" and "6"; rates finite
- * and >= 0; at most one entry per zone and family. */
+ *   {"serial": 7, "demand": {"cn": {"4": 1200.5, "6": 30, "nts": 5}, "@": {"4": 40}}}
+ * Zones by name ("uk" and "gb" alike); families "4", "6" and "nts" (SRV
+ * queries at NTS names); rates finite and >= 0; at most one entry per zone
+ * and family. */
 typedef struct zone_demand {
     uint64_t serial;
-    double rate[ZONE_ID_MAX][2]; /* [zone][0] IPv4, [1] IPv6 */
+    double rate[ZONE_ID_MAX][ZONE_BAL_FAMILIES]; /* [zone][zone_bal_family()] */
 } zone_demand_t;
 
 /* Parses and validates a demand table (strict JSON, zone_json_t). 0 and
@@ -107,7 +118,8 @@ int zone_demand_load(const char *path, zone_demand_t *out, zone_errors_t *errs);
 /* ---- the keep table the query path reads ------------------------------- */
 
 typedef struct zone_keep {
-    float keep[ZONE_ID_MAX][2]; /* [zone][0] IPv4, [1] IPv6; 1 = no spill */
+    float keep[ZONE_ID_MAX]
+              [ZONE_BAL_FAMILIES]; /* [zone][zone_bal_family()]; 1 = no spill */
 } zone_keep_t;
 
 /* All ones: answers as without balancing (but through the per-slot path). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 #include "pool_int.h"
 
 /* The quarter of each server in "@" ([i][0]) and in each zone it lists
@@ -39,6 +39,46 @@ static int8_t (*bal_quarters(const zone_pool_t *pool, int family))[9]
     return q;
 }
 
+/* NTS-KE endpoints (pool->nts tables hold each endpoint once per zone, by
+ * its first server): an endpoint weighs what it weighs in "@", and is in
+ * every zone whose table lists it. The tables are not split in quarters. */
+static zone_bal_t *bal_from_nts(const zone_pool_t *pool, const int *next,
+                                unsigned answers)
+{
+    size_t n = pool->snap->n_servers;
+    uint64_t *w = calloc(n + 1, sizeof *w);
+    int(*zones)[9] = calloc(n + 1, sizeof *zones);
+    uint8_t *nz = calloc(n + 1, 1);
+    zone_bal_t *b = zone_bal_new(pool->n_ids, next);
+
+    if (!w || !zones || !nz || !b)
+        goto fail;
+    for (int z = 0; z < pool->n_ids; z++) {
+        const pool_table_t *t = pool_table(pool, z, ZONE_NTS, -1);
+        for (uint32_t k = 0; t && k < t->n; k++) {
+            uint32_t rep = t->idx[k];
+            if (!z)
+                w[rep] = t->cum[k] - (k ? t->cum[k - 1] : 0);
+            if (nz[rep] < 9)
+                zones[rep][nz[rep]++] = z;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (w[i] && zone_bal_add(b, w[i], zones[i], NULL, nz[i]) < 0)
+            goto fail;
+    for (int z = 1; z < pool->n_ids; z++) {
+        unsigned size = pool_table(pool, z, ZONE_NTS, -1)->n;
+        if (size && zone_bal_set_tables(b, z, answers, &size, 1) < 0)
+            goto fail;
+    }
+    free(w), free(zones), free(nz);
+    return b;
+fail:
+    free(w), free(zones), free(nz);
+    zone_bal_free(b);
+    return NULL;
+}
+
 zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned answers)
 {
     int next[ZONE_ID_MAX], walk[3], ids[9], qs[9];
@@ -49,6 +89,10 @@ zone_bal_t *zone_bal_from_pool(const zone_pool_t *pool, int family, unsigned ans
     for (int z = 0; z < n_ids; z++) {
         size_t n = zone_walk(z, walk);
         next[z] = n > 1 ? walk[1] : -1;
+    }
+    if (family == ZONE_NTS) {
+        free(quarter);
+        return bal_from_nts(pool, next, answers);
     }
     if (!quarter || !(b = zone_bal_new(n_ids, next)))
         goto fail;

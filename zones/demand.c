@@ -1,7 +1,7 @@
 /*
  * demand.c - reads and validates a demand table (docs/balancing.md "Demand"):
  *
- *   {"serial": 7, "demand": {"cn": {"4": 1200.5, "6": 30}, "@": {"4": 40}}}
+ *   {"serial": 7, "demand": {"cn": {"4": 1200.5, "6": 30, "nts": 5}, "@": {"4": 40}}}
  *
  * Strict JSON read token by token with zones/json.c, as snapshots are: linear
  * in the input, nesting bounded by ZONE_JSON_DEPTH. Validation goes on after
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 
 /* A table is a few KiB (250 zones x 2 families); 16 MiB is a mistake. */
 #define DEM_FILE_MAX (16u << 20)
@@ -28,7 +28,7 @@ typedef struct dem_parser {
     zone_errors_t *errs;
     size_t n_errs;
     zone_demand_t *out;
-    bool seen[ZONE_ID_MAX][2];
+    bool seen[ZONE_ID_MAX][ZONE_BAL_FAMILIES];
 } dem_parser_t;
 
 static void dem_err(dem_parser_t *p, uint32_t line, uint32_t col, const char *path,
@@ -152,7 +152,7 @@ static int dem_rate(dem_parser_t *p, int id, int f, const char *path)
     return 0;
 }
 
-/* {"4": RATE, "6": RATE} of one zone. */
+/* {"4": RATE, "6": RATE, "nts": RATE} of one zone. */
 static int dem_zone(dem_parser_t *p, int id, const char *path)
 {
     char sub[160], shown[48];
@@ -165,10 +165,14 @@ static int dem_zone(dem_parser_t *p, int id, const char *path)
             return -1;
         if (p->tok.type != ZONE_JSON_KEY)
             return 0;
-        int f = !strcmp(p->tok.text, "4") ? 0 : !strcmp(p->tok.text, "6") ? 1 : -1;
+        int f = !strcmp(p->tok.text, "4")     ? 0
+                : !strcmp(p->tok.text, "6")   ? 1
+                : !strcmp(p->tok.text, "nts") ? 2
+                                              : -1;
         snprintf(sub, sizeof sub, "%s.%s", path, dem_shown(&p->tok, shown));
         if (f < 0)
-            dem_err(p, DEM_AT(p), sub, "unknown family, expected \"4\" or \"6\"");
+            dem_err(p, DEM_AT(p), sub,
+                    "unknown family, expected \"4\", \"6\" or \"nts\"");
         else if (p->seen[id][f])
             dem_err(p, DEM_AT(p), sub, "duplicate family");
         if (dem_next(p) < 0)

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <sys/random.h>
 
-#include "balance.h"
+#include "zones/balance.h"
 #include "pool_int.h"
 
 /* Walks are country -> continent -> "@" at most (zone_walk, zone_walk_geo). */
@@ -206,7 +206,7 @@ static size_t sel_bounds(const zone_pool_t *pool, const zone_keep_t *keep, int f
 
     for (size_t w = home; w < n_walk && reach > 0; w++) {
         const pool_table_t *t = pool_table(pool, walk[w], family, -1);
-        double k = w + 1 == n_walk ? 1 : keep->keep[walk[w]][family == 6];
+        double k = w + 1 == n_walk ? 1 : keep->keep[walk[w]][zone_bal_family(family)];
         if (!t || !t->n)
             continue;
         k = k > 1 ? 1 : k < 0 ? 0 : k;
@@ -237,7 +237,7 @@ size_t zone_pool_pick_keep(const zone_pool_t *pool, int family, int quarter,
     /* Nothing can spill when the first zone with servers keeps everything:
      * what follows would draw exactly what zone_pool_pick() draws
      * (test_balance), only after a loop of no use. Most countries take this. */
-    if (!keep || home == n_walk || keep->keep[walk[home]][family == 6] >= 1)
+    if (!keep || home == n_walk || keep->keep[walk[home]][zone_bal_family(family)] >= 1)
         return zone_pool_pick(pool, family, quarter, walk, n_walk, want, rng, out);
     /* Where each record starts (one draw per record), then the zones in walk
      * order, each drawing the records that start there plus any its

@@ -60,8 +60,8 @@ void demand_set_cfg(demand_t *b, const cfg_t *cfg)
         const char *name = i < cfg->n_zones ? cfg->zones[i].origin : "";
         if (strcmp(b->o[i].name, name) != 0) { /* another zone at this index */
             demand_origin_t *o = &b->o[i];
-            zone_bal_free(o->prob[0]);
-            zone_bal_free(o->prob[1]);
+            for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
+                zone_bal_free(o->prob[f]);
             free(o->pushed);
             memset(o, 0, sizeof *o);
             snprintf(o->name, sizeof o->name, "%s", name);
@@ -89,8 +89,8 @@ void demand_free(demand_t *b)
     if (!b)
         return;
     for (size_t i = 0; i < STAT_BAL_ORIGINS; i++) {
-        zone_bal_free(b->o[i].prob[0]);
-        zone_bal_free(b->o[i].prob[1]);
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
+            zone_bal_free(b->o[i].prob[f]);
         free(b->o[i].pushed);
     }
     free(b->sum);
@@ -129,7 +129,7 @@ static void demand_decay(demand_t *b, size_t i, double dt)
     const cfg_zone_t *z = &b->cfg->zones[i];
     double f = dt > 0 ? exp2(-dt / z->balance.half_life) : 1;
 
-    for (int fam = 0; fam < 2; fam++)
+    for (int fam = 0; fam < ZONE_BAL_FAMILIES; fam++)
         for (int x = 0; x < 2; x++)
             for (int id = 0; id < ZONE_ID_MAX; id++) {
                 uint64_t now = b->sum->demand[i][id][fam][x];
@@ -161,9 +161,9 @@ static bool demand_table(const demand_t *b, size_t i, int fam, double *d, double
     }
     if (bc->mode == CFG_BALANCE_PUSHED)
         return o->pushed && total > 0;
-    /* min_queries is counted over both families: the decayed total. */
+    /* min_queries is counted over all families: the decayed total. */
     double both = 0;
-    for (int f = 0; f < 2; f++)
+    for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
         for (int x = 0; x < 2; x++)
             for (int id = 0; id < ZONE_ID_MAX; id++)
                 both += o->rate[f][x][id];
@@ -183,17 +183,25 @@ static zone_keep_t *demand_solve(demand_t *b, size_t i, const srv_origin_t *so)
     if (!keep)
         return NULL;
     zone_keep_init(keep);
-    if (o->pool != so->pool || o->answers != so->answers) { /* new snapshot or size */
-        for (int f = 0; f < 2; f++) {
+    if (o->pool != so->pool || o->answers != so->answers ||
+        o->srv_answers != so->srv_answers) { /* new snapshot or size */
+        static const int fam[ZONE_BAL_FAMILIES] = {4, 6, ZONE_NTS};
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
+            unsigned n = f == 2 ? so->srv_answers : so->answers;
+            /* No problem (nothing solved, nothing shown) for a family the
+             * pool has no server of: a pool without NTS endpoints. */
+            bool any =
+                so->pool && (f != 2 || zone_pool_members(so->pool, ZONE_GLOBAL, ZONE_NTS,
+                                                         -1, NULL, 0) > 0);
             zone_bal_free(o->prob[f]);
-            o->prob[f] =
-                so->pool ? zone_bal_from_pool(so->pool, f ? 6 : 4, so->answers) : NULL;
+            o->prob[f] = any ? zone_bal_from_pool(so->pool, fam[f], n) : NULL;
             o->solved[f] = false;
         }
         o->pool = so->pool;
         o->answers = so->answers;
+        o->srv_answers = so->srv_answers;
     }
-    for (int f = 0; f < 2; f++) {
+    for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
         o->solved[f] = false;
         if (!o->prob[f])
             continue;

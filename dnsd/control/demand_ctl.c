@@ -82,10 +82,11 @@ static void demand_balance(demand_t *b, size_t i, control_reply_t *out)
         strbuf_printf(&j, "null");
     strbuf_printf(&j, ", \"families\": {");
     bool first = true;
-    for (int f = 0; f < 2; f++) {
+    static const char *const fam[ZONE_BAL_FAMILIES] = {"4", "6", "nts"};
+    for (int f = 0; f < ZONE_BAL_FAMILIES; f++) {
         if (!o->solved[f])
             continue;
-        strbuf_printf(&j, "%s\"%d\": ", first ? "" : ", ", f ? 6 : 4);
+        strbuf_printf(&j, "%s\"%s\": ", first ? "" : ", ", fam[f]);
         demand_jb_family(&j, o, f);
         first = false;
     }
@@ -111,11 +112,15 @@ static void demand_reply_table(demand_t *b, size_t i, control_reply_t *out)
     for (int id = 0; id < zone_id_count(); id++) {
         double r4 = o->rate[0][0][id] + o->rate[0][1][id];
         double r6 = o->rate[1][0][id] + o->rate[1][1][id];
-        if (r4 <= 0 && r6 <= 0)
+        double rn = o->rate[2][0][id] + o->rate[2][1][id];
+        if (r4 <= 0 && r6 <= 0 && rn <= 0)
             continue;
-        strbuf_printf(&j, "%s\"%s\": {\"4\": %.6g, \"6\": %.6g}", first ? "" : ", ",
+        strbuf_printf(&j, "%s\"%s\": {\"4\": %.6g, \"6\": %.6g", first ? "" : ", ",
                       zone_id_name(id), r4, r6);
-        total += r4 + r6;
+        if (rn > 0) /* as a pushed table has it: only where there is NTS demand */
+            strbuf_printf(&j, ", \"nts\": %.6g", rn);
+        strbuf_printf(&j, "}");
+        total += r4 + r6 + rn;
         first = false;
     }
     strbuf_printf(&j, "}, \"total\": %.6g}", total);
@@ -290,12 +295,15 @@ static bool demand_may_spill(const demand_t *b, int id)
     if (!b)
         return false;
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             if (b->o[i].solved[f] && b->o[i].zones[f][id].capacity_share > 0 &&
                 b->cfg->zones[i].balance.mode != CFG_BALANCE_OFF)
                 return true;
     return false;
 }
+
+/* The metrics' family label of each zone_bal_family() index. */
+static const char *const demand_fam[ZONE_BAL_FAMILIES] = {"ipv4", "ipv6", "nts"};
 
 static void demand_metrics_zones(const demand_t *b, strbuf_t *j)
 {
@@ -304,14 +312,14 @@ static void demand_metrics_zones(const demand_t *b, strbuf_t *j)
            "stay in it, for zones that spill.\n"
            "# TYPE dnsd_balance_keep_fraction gauge\n");
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             for (int id = 1; b->o[i].solved[f] && id < zone_id_count(); id++) {
                 const zone_bal_zone_t *z = &b->o[i].zones[f][id];
                 if (z->keep < 1 && z->capacity_share > 0 && z->demand_share > 0)
                     strbuf_printf(j,
                                   "dnsd_balance_keep_fraction{origin=\"%s\",zone=\"%s\","
-                                  "family=\"ipv%d\"} %.6g\n",
-                                  b->o[i].name, zone_id_name(id), f ? 6 : 4, z->keep);
+                                  "family=\"%s\"} %.6g\n",
+                                  b->o[i].name, zone_id_name(id), demand_fam[f], z->keep);
             }
 }
 
@@ -320,14 +328,12 @@ static void demand_metrics_zones(const demand_t *b, strbuf_t *j)
  * (dist/prometheus, dist/grafana: spill="with"). */
 static void demand_metrics_ratio(const demand_t *b, strbuf_t *j)
 {
-    static const char *const fam[2] = {"ipv4", "ipv6"};
-
     strbuf_printf(
         j, "# HELP dnsd_balance_load_ratio Worst expected load ratio of a zone's "
            "servers (share of answers / share of weight), with and without spill.\n"
            "# TYPE dnsd_balance_load_ratio gauge\n");
     for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
             for (int id = 0; b->o[i].solved[f] && id < zone_id_count(); id++) {
                 const zone_bal_zone_t *z = &b->o[i].zones[f][id];
                 if (!(z->capacity_share > 0) ||
@@ -337,7 +343,7 @@ static void demand_metrics_ratio(const demand_t *b, strbuf_t *j)
                     strbuf_printf(j,
                                   "dnsd_balance_load_ratio{origin=\"%s\",zone=\"%s\","
                                   "family=\"%s\",spill=\"%s\"} %.6g\n",
-                                  b->o[i].name, zone_id_name(id), fam[f],
+                                  b->o[i].name, zone_id_name(id), demand_fam[f],
                                   w ? "without" : "with",
                                   w ? z->ratio_without : z->ratio_with);
             }

@@ -12,15 +12,19 @@
 typedef struct demand_origin {
     char name[256];
     const zone_pool_t *pool; /* the pool prob[] was built for ... */
-    unsigned answers;        /* ... and the answer size */
-    zone_bal_t *prob[2];
-    double rate[2][2][ZONE_ID_MAX];   /* decayed local demand [family][explicit][zone] */
-    uint64_t seen[2][2][ZONE_ID_MAX]; /* counter sums at the last tick */
-    zone_demand_t *pushed;            /* the pushed table, or NULL */
-    zone_bal_zone_t zones[2][ZONE_ID_MAX];
-    zone_bal_result_t res[2];
-    bool solved[2];
-    bool active[2]; /* enough demand: the keep fractions are the solver's */
+    unsigned answers;        /* ... and the answer sizes */
+    unsigned srv_answers;
+    /* [zone_bal_family()]: IPv4, IPv6, NTS-KE endpoints (SRV answers) */
+    zone_bal_t *prob[ZONE_BAL_FAMILIES];
+    double rate[ZONE_BAL_FAMILIES][2][ZONE_ID_MAX];   /* decayed local demand
+                                                         [family][explicit][zone] */
+    uint64_t seen[ZONE_BAL_FAMILIES][2][ZONE_ID_MAX]; /* counter sums at the last tick */
+    zone_demand_t *pushed;                            /* the pushed table, or NULL */
+    zone_bal_zone_t zones[ZONE_BAL_FAMILIES][ZONE_ID_MAX];
+    zone_bal_result_t res[ZONE_BAL_FAMILIES];
+    bool solved[ZONE_BAL_FAMILIES];
+    bool active[ZONE_BAL_FAMILIES]; /* enough demand: the keep fractions are the solver's
+                                     */
     uint64_t next_ns, recomputes;
     double solve_ms;
 } demand_origin_t;

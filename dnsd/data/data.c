@@ -162,8 +162,13 @@ static int srv_dnssec_pool(srv_origin_t *o)
     o->dp_share = NULL;
     if (!o->dz || !o->pool)
         return 0;
-    o->dp = dsec_pool_new(o->dz, o->pool, o->answers, o->srv_answers, o->ttl,
-                          o->aaaa == CFG_AAAA_ALL, srv_now(), 0);
+    dsec_pool_opts_t opts = {o->answers,
+                             o->srv_answers,
+                             o->ttl,
+                             o->aaaa == CFG_AAAA_ALL,
+                             o->balance.mode == CFG_BALANCE_OFF ? NULL : o->keep,
+                             o->balance.explicit_names};
+    o->dp = dsec_pool_new(o->dz, o->pool, &opts, srv_now(), 0);
     if (!o->dp || !(o->dp_share = srv_share_new(SRV_SHARE_DSEC_POOL, o->dp))) {
         o->dp = NULL;
         return -1;

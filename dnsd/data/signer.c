@@ -31,6 +31,13 @@
 #define SIGNER_CYCLE_S 60
 /* Sets replaced per origin per tick at most, bounding the tick's work. */
 #define SIGNER_BATCH 512
+/* After new keep fractions (docs/balancing.md) moved materially, the whole
+ * round is redrawn within this many seconds, so signed answers spill as the
+ * unsigned ones do within STALE_S + one tick of the publish (longer only for
+ * pools of more than BATCH x 10 x STALE_S = 25,600 sets, at BATCH per tick):
+ * at most about 2,400 signatures/s for a 5,000-server pool, and only while
+ * the fractions move. */
+#define SIGNER_STALE_S 5
 
 struct signer {
     pthread_t thread;
@@ -51,6 +58,8 @@ static size_t signer_budget(const srv_origin_t *o)
     uint32_t cycle = o->dz->params.refresh / 2;
     if (cycle > SIGNER_CYCLE_S || cycle == 0)
         cycle = SIGNER_CYCLE_S;
+    if (dsec_pool_stale(o->dp))
+        cycle = SIGNER_STALE_S;
     size_t n = (total * SIGNER_TICK_MS + cycle * 1000u - 1) / (cycle * 1000u);
     return n > SIGNER_BATCH ? SIGNER_BATCH : n;
 }
@@ -75,6 +84,9 @@ static void signer_pass(signer_retired_t *rt, uint32_t now)
             rt->zsigs[rt->nz++] = old;
         if (o->dp && rt->n + SIGNER_BATCH <= sizeof rt->sets / sizeof *rt->sets) {
             size_t n = 0;
+            /* Draws follow the keep table served now (read under RCU, copied). */
+            dsec_pool_set_keep(o->dp, o->balance.mode == CFG_BALANCE_OFF ? NULL : o->keep,
+                               o->balance.explicit_names);
             dsec_pool_refresh(o->dp, signer_budget(o), now, rt->sets + rt->n, &n);
             rt->n += n;
         }

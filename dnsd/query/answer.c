@@ -126,7 +126,8 @@ static void ans_locate(const srv_data_t *d, const wire_query_t *q,
     g->n_walk = zone_walk_geo(g->country, g->continent, g->walk);
 }
 
-/* Picks servers for a pool name. family 4 or 6; geo may be NULL for FIXED.
+/* Picks servers for a pool name, family 4 or 6, or NTS-KE endpoints for an
+ * NTS name (ZONE_NTS, srv_answers of them); geo may be NULL for FIXED.
  * With balancing on, records may start further along the walk by the keep
  * fractions (docs/balancing.md), and the answer is counted as demand of its
  * zone of first draw when `count` (origin index oi). Returns whether a record
@@ -137,7 +138,11 @@ static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
 {
     int walk[3];
     size_t n_walk;
-    bool fixed = node->pool_kind == ZONE_POOL_FIXED;
+    bool fixed =
+        node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
+    bool nts = family == ZONE_NTS;
+    unsigned want = nts ? o->srv_answers : o->answers;
+    int quarter = nts ? -1 : node->quarter;
     zone_pick_info_t info;
 
     pick->n = 0;
@@ -152,15 +157,14 @@ static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
         memcpy(walk, geo->walk, sizeof walk);
     }
     if (o->balance.mode == CFG_BALANCE_OFF) {
-        zone_pool_pick(o->pool, family, node->quarter, walk, n_walk, o->answers,
-                       &ctx->rng, pick);
+        zone_pool_pick(o->pool, family, quarter, walk, n_walk, want, &ctx->rng, pick);
         return false;
     }
     const zone_keep_t *keep = fixed && !o->balance.explicit_names ? NULL : o->keep;
-    zone_pool_pick_keep(o->pool, family, node->quarter, walk, n_walk, o->answers, keep,
-                        &ctx->rng, pick, &info);
+    zone_pool_pick_keep(o->pool, family, quarter, walk, n_walk, want, keep, &ctx->rng,
+                        pick, &info);
     if (count && info.home >= 0 && oi >= 0 && oi < STAT_BAL_ORIGINS)
-        ctx->stats->demand[oi][info.home][family == 6][fixed]++;
+        ctx->stats->demand[oi][info.home][zone_bal_family(family)][fixed]++;
     if (count && info.spilled)
         ctx->stats->pool_spilled[info.home]++;
     return info.spilled;
@@ -235,8 +239,6 @@ static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     uint8_t rd[6 + 255];
     uint16_t weight[ZONE_PICK_MAX];
     zone_pick_t pick = {.n = 0};
-    int walk[3];
-    size_t n_walk;
 
     if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
         if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
@@ -245,15 +247,8 @@ static bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
             r->scope = geo->scope;
         return true;
     }
-    if (node->pool_kind == ZONE_POOL_NTS_FIXED) {
-        n_walk = zone_walk(node->pool_zone, walk);
-    } else {
-        n_walk = geo->n_walk;
-        memcpy(walk, geo->walk, sizeof walk);
-    }
-    if (o->pool)
-        zone_pool_pick(o->pool, ZONE_NTS, -1, walk, n_walk, o->srv_answers, &ctx->rng,
-                       &pick);
+    /* Drawn and balanced as A/AAAA are, as their own family of demand. */
+    ans_pick(ctx, o, r->origin, node, geo, ZONE_NTS, &pick, true);
     if (pick.n == 0) {
         ctx->stats->nts_empty++;
         return false;

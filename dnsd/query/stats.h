@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zones/balance.h"
 #include "zones/zones.h"
 
 /* Why a packet got no answer or a FORMERR: the reasons counted. */
@@ -77,7 +78,7 @@ typedef struct srv_stats {
      * family and name kind (0 geo, 1 explicit zone name), counted while the
      * origin's balance mode is not off; and answers with a spilled record by
      * zone of first draw. */
-    uint64_t demand[STAT_BAL_ORIGINS][ZONE_ID_MAX][2][2];
+    uint64_t demand[STAT_BAL_ORIGINS][ZONE_ID_MAX][ZONE_BAL_FAMILIES][2];
     uint64_t pool_spilled[ZONE_ID_MAX];
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
         FD_CHECK(errs.n == 0);
         double d[ZONE_ID_MAX];
         for (int z = 0; z < ZONE_ID_MAX; z++) {
-            for (int f = 0; f < 2; f++)
+            for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
                 FD_CHECK(isfinite(t.rate[z][f]) && t.rate[z][f] >= 0);
             d[z] = t.rate[z][0];
         }

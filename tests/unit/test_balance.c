@@ -435,6 +435,53 @@ static void test_from_pool(void)
     zone_pool_free(pool);
 }
 
+/* NTS-KE endpoints as a third family: de has four IPv4 servers but one
+ * endpoint (weight 1), fr and us four each (weights 1..4 and 5): all NTS
+ * demand in de overloads its one endpoint, which then keeps less than 1 of
+ * it while the IPv4 problem of the same pool is untouched by that demand. */
+static void test_from_pool_nts(void)
+{
+    static char json[8192];
+    size_t len = (size_t)snprintf(json, sizeof json, "{\"serial\": 1, \"servers\": [");
+    const char *zones[] = {"\"de\", \"europe\"", "\"fr\", \"europe\"",
+                           "\"us\", \"north-america\""};
+    for (int c = 0; c < 3; c++)
+        for (int i = 1; i <= 4; i++) {
+            char nts[96] = "";
+            if (c || i == 1)
+                snprintf(nts, sizeof nts, ", \"nts\": {\"host\": \"nts%d-%d.example\"}",
+                         c, i);
+            len += (size_t)snprintf(
+                json + len, sizeof json - len,
+                "%s{\"ip\": \"10.0.%d.%d\", \"score\": 20, \"netspeed\": "
+                "%d, \"zones\": [%s]%s}",
+                c || i > 1 ? "," : "", c, i, c == 2 ? 5000 : 1000 * i, zones[c], nts);
+        }
+    snprintf(json + len, sizeof json - len, "]}");
+    zone_pool_t *pool = pool_of(json);
+    zone_bal_t *b = zone_bal_from_pool(pool, ZONE_NTS, 4);
+    static zone_bal_zone_t zones_out[ZONE_ID_MAX];
+    zone_bal_result_t res = {.zones = zones_out};
+    double demand[ZONE_ID_MAX] = {0};
+
+    CHECK(b != NULL);
+    demand[zid("de")] = 100;
+    CHECK_INT_EQ(zone_bal_solve(b, demand, NULL, 2.0, &res), 0);
+    /* de's one endpoint: 1 of 1 + 10 + 20 = 31 units of weight. */
+    NEAR_MSG(zones_out[zid("de")].capacity_share, 1.0 / 31, 1e-12);
+    CHECK(zones_out[zid("de")].ratio_without > 2);
+    CHECK(zones_out[zid("de")].keep < 1);
+    CHECK(res.worst_with <= 2.0 + 1e-6);
+    zone_bal_free(b);
+    /* The A problem: de's four servers, 10 of 40 units. */
+    b = zone_bal_from_pool(pool, 4, 4);
+    CHECK(b != NULL);
+    CHECK_INT_EQ(zone_bal_solve(b, demand, NULL, 2.0, &res), 0);
+    NEAR_MSG(zones_out[zid("de")].capacity_share, 0.25, 1e-12);
+    zone_bal_free(b);
+    zone_pool_free(pool);
+}
+
 /* ---- demand tables ------------------------------------------------------ */
 
 static int parse(const char *text, zone_demand_t *t, zone_errors_t *e)
@@ -459,6 +506,22 @@ static void test_demand_parse(void)
     NEAR(t.rate[zid("@")][0], 40, 0);
     NEAR(t.rate[zid("de")][0], 0, 0);
     zone_errors_deinit(&e);
+    /* NTS (SRV) demand is a family of its own. */
+    CHECK_INT_EQ(
+        parse("{\"serial\": 8, \"demand\": {\"de\": {\"nts\": 5, \"4\": 1}}}", &t, &e),
+        0);
+    NEAR(t.rate[zid("de")][zone_bal_family(ZONE_NTS)], 5, 0);
+    NEAR(t.rate[zid("de")][0], 1, 0);
+    zone_errors_deinit(&e);
+    CHECK_INT_EQ(parse("{\"serial\": 8, \"demand\": {\"de\": {\"nts\": -5, \"NTS\": 1, "
+                       "\"nts\": 2}}}",
+                       &t, &e),
+                 -1);
+    CHECK_INT_EQ(e.n, 3);
+    CHECK_STR_HAS(e.n > 0 ? e.msgs[0] : "", "demand.de.nts: negative");
+    CHECK_STR_HAS(e.n > 1 ? e.msgs[1] : "", "demand.de.NTS: unknown family");
+    CHECK_STR_HAS(e.n > 2 ? e.msgs[2] : "", "demand.de.nts: duplicate family");
+    zone_errors_deinit(&e);
 
     /* Every error, each with its line and column; nothing after a syntax
      * error is trusted, everything before it is reported. */
@@ -473,7 +536,7 @@ static void test_demand_parse(void)
         "d.json:1:12: serial: must be a non-negative integer (got \"-1\")",
         "d.json:2:13: demand.xx: unknown zone",
         "d.json:3:15: demand.de.4: negative (got \"-3\")",
-        "d.json:3:19: demand.de.5: unknown family, expected \"4\" or \"6\"",
+        "d.json:3:19: demand.de.5: unknown family, expected \"4\", \"6\" or \"nts\"",
         "d.json:3:32: demand.de.6: not finite (got \"1e999\")",
         "d.json:3:39: demand.de.4: duplicate family",
         "d.json:4:9: demand.fr: wrong type: expected an object of families (got an "
@@ -511,6 +574,7 @@ int main(void)
     test_pick_shares();
     test_pick_slots();
     test_from_pool();
+    test_from_pool_nts();
     test_demand_parse();
     return check_summary("test_balance");
 }
