@@ -75,17 +75,9 @@ static int dem_next(dem_parser_t *p)
 /* Skips the value starting at the current token. */
 static int dem_skip(dem_parser_t *p)
 {
-    int depth = 0;
-
-    do {
-        if (p->tok.type == ZONE_JSON_OBJECT || p->tok.type == ZONE_JSON_ARRAY)
-            depth++;
-        else if (p->tok.type == ZONE_JSON_OBJECT_END ||
-                 p->tok.type == ZONE_JSON_ARRAY_END)
-            depth--;
-        if (depth == 0 && p->tok.type != ZONE_JSON_KEY)
-            return 0;
-    } while (dem_next(p) == 0);
+    if (zone_json_skip(&p->j, &p->tok) != ZONE_JSON_ERROR)
+        return 0;
+    dem_err(p, p->j.err_line, p->j.err_col, "(document)", "syntax error: %s", p->j.err);
     return -1;
 }
 

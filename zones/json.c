@@ -516,3 +516,18 @@ const char *zone_json_type_name(int type)
         return "nothing";
     }
 }
+
+int zone_json_skip(zone_json_t *j, zone_json_token_t *t)
+{
+    int depth = 0;
+
+    do {
+        if (t->type == ZONE_JSON_OBJECT || t->type == ZONE_JSON_ARRAY)
+            depth++;
+        else if (t->type == ZONE_JSON_OBJECT_END || t->type == ZONE_JSON_ARRAY_END)
+            depth--;
+        if (depth == 0 && t->type != ZONE_JSON_KEY)
+            return 0;
+    } while (zone_json_next(j, t) != ZONE_JSON_ERROR);
+    return ZONE_JSON_ERROR;
+}

@@ -106,17 +106,10 @@ static int snap_next(snap_parser_t *p)
  * object or array; nesting is bounded by the reader). */
 static int snap_skip(snap_parser_t *p)
 {
-    int depth = 0;
-
-    do {
-        if (p->tok.type == ZONE_JSON_OBJECT || p->tok.type == ZONE_JSON_ARRAY)
-            depth++;
-        else if (p->tok.type == ZONE_JSON_OBJECT_END ||
-                 p->tok.type == ZONE_JSON_ARRAY_END)
-            depth--;
-        if (depth == 0 && p->tok.type != ZONE_JSON_KEY)
-            return 0;
-    } while (snap_next(p) == 0);
+    if (zone_json_skip(&p->j, &p->tok) != ZONE_JSON_ERROR)
+        return 0;
+    snap_mark_t m = {p->j.err_line, p->j.err_col};
+    snap_err(p, m, "(document)", "syntax error: %s", p->j.err);
     return -1;
 }
 

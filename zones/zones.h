@@ -146,6 +146,11 @@ void zone_json_deinit(zone_json_t *j);
  * which keys it keeps. */
 int zone_json_next(zone_json_t *j, zone_json_token_t *t);
 
+/* Skips the value that starts at *t (a scalar, or a whole object or array),
+ * leaving *t at its last token; 0, or ZONE_JSON_ERROR on a syntax error on
+ * the way (in j->err). */
+int zone_json_skip(zone_json_t *j, zone_json_token_t *t);
+
 /* "an object", "an array", "a string", "a number", "a boolean", "null". */
 const char *zone_json_type_name(int type);
 
