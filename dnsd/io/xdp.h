@@ -33,7 +33,8 @@
 typedef enum {
     XDP_DROP_FRAME = 0, /* headers truncated or inconsistent */
     XDP_DROP_NOT_OURS,  /* not a plain UDP datagram to our port */
-    XDP_DROP_CHECKSUM,  /* IPv4 header or UDP checksum wrong */
+    XDP_DROP_CHECKSUM,  /* IPv4 header checksum wrong */
+    XDP_DROP_UDP_SUM,   /* UDP checksum wrong or partial, or 0 over IPv6 */
     XDP_DROP_ADDRESS,   /* a source no reply may go to */
     XDP_DROP_TOO_BIG,   /* larger than a receive slot */
     XDP_DROP_NO_ANSWER, /* ans_respond() sent nothing (dnsd_dropped_total says why) */

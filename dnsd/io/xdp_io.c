@@ -74,6 +74,7 @@ static void xdp_count(xdp_sock_t *s, xdp_pkt_result_t r)
         [XDP_PKT_BAD_FRAME] = XDP_DROP_FRAME,
         [XDP_PKT_NOT_OURS] = XDP_DROP_NOT_OURS,
         [XDP_PKT_BAD_CHECKSUM] = XDP_DROP_CHECKSUM,
+        [XDP_PKT_BAD_UDP_CHECKSUM] = XDP_DROP_UDP_SUM,
         [XDP_PKT_BAD_ADDRESS] = XDP_DROP_ADDRESS,
     };
     s->st.dropped[map[r]]++;

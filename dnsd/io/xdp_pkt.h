@@ -4,9 +4,10 @@
  *
  * The kernel checks nothing for a frame that XDP takes, so this does what
  * ip_rcv and udp_rcv would: versions, header and datagram lengths, the IPv4
- * header checksum, a UDP checksum present over IPv6 (RFC 8200 section 8.1),
- * no fragments, and no source a reply must never go to. The UDP checksum's
- * value is not verified (xdp_pkt.c says why); replies get full checksums.
+ * header checksum, the UDP checksum (none allowed over IPv4 only: RFC 768,
+ * RFC 8200 section 8.1), no fragments, and no source a reply must never go
+ * to. A partial checksum left by a local sender's TX offload counts as wrong
+ * (xdp_pkt.c says why). Replies get full checksums.
  * Pure functions of their input: unit-tested and fuzzed without a socket.
  */
 #ifndef DNSD_XDP_PKT_H
@@ -26,8 +27,9 @@ typedef enum {
     XDP_PKT_OK = 0,
     XDP_PKT_BAD_FRAME, /* truncated, wrong version, lengths that disagree */
     XDP_PKT_NOT_OURS,  /* not UDP to our port, a fragment, options, extension headers */
-    XDP_PKT_BAD_CHECKSUM, /* IPv4 header checksum wrong, or IPv6 UDP checksum 0 */
-    XDP_PKT_BAD_ADDRESS,  /* a source or destination no reply may be sent to */
+    XDP_PKT_BAD_CHECKSUM,     /* IPv4 header checksum wrong */
+    XDP_PKT_BAD_UDP_CHECKSUM, /* UDP checksum wrong, or 0 over IPv6 */
+    XDP_PKT_BAD_ADDRESS,      /* a source or destination no reply may be sent to */
 } xdp_pkt_result_t;
 
 typedef struct xdp_pkt {

@@ -9,7 +9,8 @@
 #include "dnsd/io/xdp.h"
 
 static const char *const xdp_drop_names[XDP_DROP_REASONS] = {
-    "frame", "not_ours", "checksum", "address", "too_big", "no_answer", "tx_full"};
+    "frame",   "not_ours", "checksum",  "udp_checksum",
+    "address", "too_big",  "no_answer", "tx_full"};
 
 /* The kernel's per-socket counters (struct xdp_statistics), in xdp_qstats_t
  * order from k_rx_dropped on. */

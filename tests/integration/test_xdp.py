@@ -453,6 +453,63 @@ class XdpRigTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(self.server.xdp_total("tx"), before + 1)
 
+    def raw_udp(self, addr, checksum, pkt):
+        """Sends pkt to XDP_PORT as a UDP datagram written by hand, its
+        checksum "good", "bad" (off by one), "partial" (the pseudo-header's
+        sum alone, as TX checksum offload leaves it) or "zero"; returns the
+        reply to the source port, or None."""
+        v6 = ":" in addr
+        fam, src = (socket.AF_INET6, xdprig.CLI6) if v6 else (socket.AF_INET, xdprig.CLI4)
+        with socket.socket(fam, socket.SOCK_DGRAM) as rx, \
+                socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_UDP) as tx:
+            rx.bind((src, 0))
+            tx.bind((src, 0))  # the pseudo-header's source address
+            sport, ulen = rx.getsockname()[1], 8 + len(pkt)
+            udp = struct.pack("!HHHH", sport, XDP_PORT, ulen, 0) + pkt
+            pseudo = (socket.inet_pton(fam, src) + socket.inet_pton(fam, addr)
+                      + struct.pack("!HH", 17, ulen))
+            data = pseudo + (udp if checksum != "partial" else b"")
+            s = sum(struct.unpack("!%dH" % (len(data) // 2), data[:len(data) // 2 * 2]))
+            s += data[-1] << 8 if len(data) % 2 else 0
+            while s >> 16:
+                s = (s & 0xffff) + (s >> 16)
+            c = {"good": ~s & 0xffff or 0xffff, "bad": (~s + 1) & 0xffff or 1,
+                 "partial": s, "zero": 0}[checksum]
+            tx.sendto(udp[:6] + struct.pack("!H", c) + udp[8:], (addr, 0))
+            rx.settimeout(2.0 if checksum in ("good", "zero") else 0.3)
+            try:
+                return rx.recv(65535)
+            except socket.timeout:
+                return None
+
+    def test_udp_checksums_are_verified(self):
+        # A datagram whose UDP checksum does not verify is not answered but
+        # counted (reason udp_checksum); a partial one (TX offload's
+        # pseudo-header sum) is one of them; none at all (0) is fine over
+        # IPv4 only (RFC 768; RFC 8200 section 8.1). An odd query length
+        # checks the padding of the last byte.
+        for addr in (SRV4, SRV6):
+            for checksum, answered in (("good", True), ("bad", False), ("partial", False),
+                                       ("zero", ":" not in addr)):
+                for odd in (False, True):
+                    with self.subTest(addr=addr, checksum=checksum, odd=odd):
+                        pkt = query(("ab." if odd else "") + ORIGIN, "SOA")
+                        before, tx = self.drops()["udp_checksum"], self.server.xdp_total("tx")
+                        reply = self.raw_udp(addr, checksum, pkt)
+                        deadline = time.monotonic() + 3
+                        while (self.drops()["udp_checksum"] == before and not answered
+                               and time.monotonic() < deadline):
+                            time.sleep(0.05)
+                        if answered:
+                            self.assertIsNotNone(reply)
+                            self.assertEqual(reply[:2], pkt[:2])
+                            self.assertEqual(self.drops()["udp_checksum"], before)
+                            self.assertEqual(self.server.xdp_total("tx"), tx + 1)
+                        else:
+                            self.assertIsNone(reply)
+                            self.assertEqual(self.drops()["udp_checksum"], before + 1)
+                            self.assertEqual(self.server.xdp_total("tx"), tx)
+
     def test_status_and_metrics_show_queues_and_mode(self):
         harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"), 2.0, SRV4)
         x = self.server.status()["xdp"]
@@ -473,6 +530,7 @@ class XdpRigTest(unittest.TestCase):
         self.assertGreater(m['dnsd_xdp_packets_total{queue="0",direction="rx"}']
                            + m['dnsd_xdp_packets_total{queue="1",direction="rx"}'], 0)
         self.assertIn('dnsd_xdp_dropped_total{queue="0",reason="checksum"}', m)
+        self.assertIn('dnsd_xdp_dropped_total{queue="0",reason="udp_checksum"}', m)
         self.assertIn('dnsd_xdp_ring_stalls_total{queue="0",ring="fill"}', m)
 
 

@@ -8,6 +8,12 @@ apart); 198.18.0.0/15 (RFC 2544 benchmarking) never leaves the namespaces.
 Names carry the PID, so rigs of parallel runs do not meet; close() deletes
 both namespaces, which deletes the veth pair with them.
 
+CLI_IF has TX checksum offload off (`ethtool -K CLI_IF tx off`): with it on,
+veth hands the client sockets' datagrams to the server side with the UDP
+checksum unfinished (CHECKSUM_PARTIAL, only the pseudo-header summed), which
+the kernel trusts from skb state that AF_XDP frames do not carry, and which
+dnsd's AF_XDP path therefore drops as a bad checksum (dnsd/io/xdp_pkt.c).
+
 The calling process can enter the client namespace (enter_client): its
 sockets and the clients it starts (kdig, dig, dnsperf) then live there, and
 the daemon is started in the server namespace with `ip netns exec`.
@@ -18,6 +24,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 SRV4, CLI4 = "198.18.0.1", "198.18.0.2"
 SRV4_OTHER = "198.18.0.3"  # the server's too, but dnsd does not listen on it
@@ -28,6 +35,17 @@ CLONE_NEWNET = 0x40000000
 def _ip(*args, check=True):
     return subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=20,
                           check=check)
+
+
+# `ethtool -K DEV tx off` without ethtool: the ETHTOOL_STXCSUM ioctl.
+TX_CSUM_OFF = """
+import array, fcntl, socket, struct, sys
+SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
+value = array.array("B", struct.pack("II", ETHTOOL_STXCSUM, 0))
+ifr = struct.pack("16sP", sys.argv[1].encode(), value.buffer_info()[0])
+with socket.socket() as s:
+    fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifr)
+"""
 
 
 def unavailable():
@@ -69,6 +87,8 @@ class Rig:
                 _ip("-n", ns, "link", "set", "lo", "up")
                 _ip("-n", ns, "link", "set", dev, "up")
             _ip("-n", self.srv_ns, "addr", "add", SRV4_OTHER + "/32", "dev", self.srv_if)
+            subprocess.run(self.in_cli([sys.executable, "-c", TX_CSUM_OFF, self.cli_if]),
+                           capture_output=True, text=True, timeout=20, check=True)
             for a in self.client_addrs:
                 _ip("-n", self.cli_ns, "addr", "add", a + "/32", "dev", self.cli_if)
             # Replies to the extra client addresses: on-link, like the /24.

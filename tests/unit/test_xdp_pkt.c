@@ -2,7 +2,8 @@
  * test_xdp_pkt.c - the AF_XDP path's frame checks and reply headers: good
  * IPv4 and IPv6 frames parse to the right addresses, replies carry valid
  * checksums (verified here by a separate sum) and swapped addresses, and each
- * kind of bad frame gets its reason.
+ * kind of bad frame gets its reason; UDP checksums are verified (none is fine
+ * over IPv4 only; a partial one left by TX offload is wrong).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -24,6 +25,18 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
     return (uint16_t)sum;
 }
 
+/* Sets the UDP checksum of the datagram at u (ulen bytes) from the
+ * pseudo-header's addresses (alen bytes each at a); partial: only the
+ * pseudo-header's sum, as a sender with TX checksum offload leaves it. */
+static void udp_sum(uint8_t *u, size_t ulen, const uint8_t *a, size_t alen, int partial)
+{
+    u[6] = u[7] = 0;
+    uint16_t s = csum(a, 2 * alen, 17 + (uint32_t)ulen);
+    uint16_t c = partial ? s : (uint16_t)~csum(u, ulen, s);
+    c = c ? c : 0xffff;
+    u[6] = (uint8_t)(c >> 8), u[7] = (uint8_t)c;
+}
+
 static size_t frame4(uint8_t *f, const char *src, uint16_t dport)
 {
     memcpy(f, SRV_MAC, 6);
@@ -39,8 +52,9 @@ static size_t frame4(uint8_t *f, const char *src, uint16_t dport)
     ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
     u[0] = 0x9c, u[1] = 0x40; /* 40000 */
     u[2] = (uint8_t)(dport >> 8), u[3] = (uint8_t)dport;
-    u[4] = 0, u[5] = 8 + sizeof DNS, u[6] = 0, u[7] = 0;
+    u[4] = 0, u[5] = 8 + sizeof DNS;
     memcpy(u + 8, DNS, sizeof DNS);
+    udp_sum(u, 8 + sizeof DNS, ip + 12, 4, 0);
     return 14 + 20 + 8 + sizeof DNS;
 }
 
@@ -55,8 +69,9 @@ static size_t frame6(uint8_t *f, const char *src)
     inet_pton(AF_INET6, src, ip + 8);
     inet_pton(AF_INET6, "2001:db8:53::1", ip + 24);
     u[0] = 0x9c, u[1] = 0x40, u[2] = 0, u[3] = 53;
-    u[4] = 0, u[5] = 8 + sizeof DNS, u[6] = 0x12, u[7] = 0x34; /* value not verified */
+    u[4] = 0, u[5] = 8 + sizeof DNS;
     memcpy(u + 8, DNS, sizeof DNS);
+    udp_sum(u, 8 + sizeof DNS, ip + 8, 16, 0);
     return 14 + 40 + 8 + sizeof DNS;
 }
 
@@ -163,13 +178,53 @@ static void test_bad_frames(void)
     }
     len = frame6(f, "2001:db8:53::2");
     f[14 + 40 + 6] = f[14 + 40 + 7] = 0; /* no UDP checksum: forbidden over IPv6 */
-    CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_CHECKSUM);
+    CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_UDP_CHECKSUM);
     len = frame6(f, "2001:db8:53::2");
     f[14 + 6] = 0; /* hop-by-hop options first */
     CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_NOT_OURS);
     len = frame6(f, "2001:db8:53::2");
     f[14 + 5] = 200; /* payload length past the frame */
     CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_FRAME);
+}
+
+/* The UDP checksum: verified over IPv4 and IPv6, absent (0) allowed over
+ * IPv4 only (RFC 768; RFC 8200 section 8.1), a partial one refused, and a
+ * payload changed under a good checksum noticed. */
+static void test_udp_checksum(void)
+{
+    uint8_t f[160];
+    xdp_pkt_t p;
+    for (int v6 = 0; v6 < 2; v6++) {
+        size_t len = v6 ? frame6(f, "2001:db8:53::2") : frame4(f, "198.18.0.2", 53);
+        size_t ip = 14, u = ip + (v6 ? 40 : 20), alen = v6 ? 16 : 4;
+        const uint8_t *a = f + ip + (v6 ? 8 : 12);
+        CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_OK);
+        f[u + 7] ^= 1;
+        CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_UDP_CHECKSUM);
+        f[u + 7] ^= 1;
+        f[len - 1] ^= 0x40; /* the query's last byte */
+        CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_UDP_CHECKSUM);
+        f[len - 1] ^= 0x40;
+        udp_sum(f + u, len - u, a, alen, 1);
+        CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p), XDP_PKT_BAD_UDP_CHECKSUM);
+        f[u + 6] = f[u + 7] = 0;
+        CHECK_INT_EQ(xdp_pkt_parse(f, len, 53, &p),
+                     v6 ? XDP_PKT_BAD_UDP_CHECKSUM : XDP_PKT_OK);
+        /* An odd length: the last byte is summed padded with zero. */
+        len = v6 ? frame6(f, "2001:db8:53::2") : frame4(f, "198.18.0.2", 53);
+        f[u + 5] -= 1;
+        if (v6)
+            f[ip + 5] -= 1;
+        else
+            f[ip + 3] -= 1, f[ip + 10] = f[ip + 11] = 0;
+        if (!v6) {
+            uint16_t c = (uint16_t)~csum(f + ip, 20, 0);
+            f[ip + 10] = (uint8_t)(c >> 8), f[ip + 11] = (uint8_t)c;
+        }
+        udp_sum(f + u, len - 1 - u, a, alen, 0);
+        CHECK_INT_EQ(xdp_pkt_parse(f, len - 1, 53, &p), XDP_PKT_OK);
+        CHECK_INT_EQ(p.dns_len, sizeof DNS - 1);
+    }
 }
 
 /* Random bytes never crash the parser and never parse to lengths past the
@@ -195,6 +250,7 @@ int main(void)
     test_ipv4_roundtrip();
     test_ipv6_roundtrip();
     test_bad_frames();
+    test_udp_checksum();
     test_random();
     return check_summary("test_xdp_pkt");
 }
