@@ -28,6 +28,9 @@ endforeach()
 file(INSTALL "${DNSD_DIST_BIN}/install/dnsd.service" DESTINATION "${unitdir}")
 set(examples "${DNSD_DIST_BIN}/install/dnsd.yaml" "${DNSD_ZONE_EXAMPLE}")
 file(INSTALL ${examples} DESTINATION "${prefix}/${DNSD_DOCDIR}/examples")
+# The AF_XDP drop-in is opt-in: an example to copy, never active by itself.
+file(INSTALL "${DNSD_DIST_SRC}/systemd/dnsd.service.d"
+     DESTINATION "${prefix}/${DNSD_DOCDIR}/examples")
 
 # The live config only where there is none yet: a reinstall never overwrites
 # an operator's file.

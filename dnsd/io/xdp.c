@@ -64,6 +64,9 @@ static const char *xdp_hint(int e)
         return " (needs root, or CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW)";
     if (e == EOPNOTSUPP || e == EINVAL)
         return " (the driver lacks this XDP mode: try mode: generic or auto)";
+    if (e == ENOBUFS) /* xdp_umem_account_pages() in net/xdp/xdp_umem.c */
+        return " (the UMEM is locked memory, 16 MiB per queue: needs CAP_IPC_LOCK or a "
+               "larger RLIMIT_MEMLOCK)";
     if (e == EBUSY || e == EEXIST)
         return " (another XDP program or AF_XDP socket holds the interface or queue)";
     return "";

@@ -65,7 +65,8 @@ const char *xdp_drop_name(xdp_drop_t d);
 /*
  * Loads and attaches the XDP program on cfg->xdp_interface in the configured
  * mode and creates a socket (with its UMEM and rings) per receive queue.
- * Needs CAP_NET_ADMIN, CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_RAW: call
+ * Needs CAP_NET_ADMIN, CAP_BPF (or CAP_SYS_ADMIN), CAP_NET_RAW and
+ * CAP_IPC_LOCK (dist/systemd/dnsd.service.d/xdp.conf says why): call
  * before dropping privileges. Returns NULL with a message naming the
  * interface and what failed.
  */

@@ -1,5 +1,6 @@
 """The service files: dist/dnsd.service passes
-`systemd-analyze verify` with no warning at all, and so does the unit that
+`systemd-analyze verify` with no warning at all, alone and with the AF_XDP
+drop-in (dist/systemd/dnsd.service.d/xdp.conf), and so does the unit that
 `cmake --install` writes; the install puts binaries, unit, example config and
 man pages under the prefix, the man pages render without a groff warning, and
 the shipped example config is valid YAML for dnsd (its only complaint is a
@@ -16,6 +17,7 @@ from harness import BINARY_DIR, DNSD, SOURCE_DIR, built_with
 
 ANALYZE = shutil.which("systemd-analyze")
 UNIT = os.path.join(SOURCE_DIR, "dist", "dnsd.service")
+XDP_DROP_IN = os.path.join(SOURCE_DIR, "dist", "systemd", "dnsd.service.d", "xdp.conf")
 MAN_PAGES = {"man8": ["dnsd.8", "dnsdctl.8"], "man5": ["dnsd.yaml.5"]}
 
 
@@ -81,6 +83,30 @@ class UnitFileTest(unittest.TestCase):
             f.write(text.replace("/usr/sbin/dnsd", DNSD).replace("PrivateTmp=", "PrivateTnp="))
         self.assertIn("Unknown key 'PrivateTnp'", verify(unit, self.man_dir())[1])
 
+    @unittest.skipUnless(ANALYZE_OK, "systemd-analyze verify cannot run in this environment")
+    def test_xdp_drop_in_verifies_clean(self):
+        # verify reads drop-ins from the directory beside the unit it is given.
+        unit = os.path.join(self.dir, "dnsd.service")
+        with open(UNIT) as f:
+            text = f.read()
+        with open(unit, "w") as f:
+            f.write(text.replace("/usr/sbin/dnsd", DNSD))
+        os.mkdir(os.path.join(self.dir, "dnsd.service.d"))
+        drop_in = os.path.join(self.dir, "dnsd.service.d", "xdp.conf")
+        with open(XDP_DROP_IN) as f:
+            conf = f.read()
+        for key in ("CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_NET_RAW CAP_IPC_LOCK",
+                    "RestrictAddressFamilies=AF_XDP", "SystemCallFilter=bpf"):
+            self.assertIn("\n%s\n" % key, conf)
+        with open(drop_in, "w") as f:
+            f.write(conf)
+        rc, out = verify(unit, self.man_dir())
+        self.assertEqual((rc, out), (0, ""))
+        # The drop-in is read: a misspelt key in it is reported.
+        with open(drop_in, "w") as f:
+            f.write(conf.replace("SystemCallFilter=", "SystemCallFiltr="))
+        self.assertIn("Unknown key 'SystemCallFiltr'", verify(unit, self.man_dir())[1])
+
     def install(self):
         prefix = os.path.join(self.dir, "prefix")
         p = subprocess.run(["cmake", "--install", BINARY_DIR, "--prefix", prefix],
@@ -92,7 +118,8 @@ class UnitFileTest(unittest.TestCase):
         prefix = self.install()
         for rel in ["sbin/dnsd", "bin/dnsdctl", "lib/systemd/system/dnsd.service",
                     "etc/dnsd/dnsd.yaml", "etc/dnsd/pool.ntp.org.zone",
-                    "share/doc/dnsd/examples/dnsd.yaml"] + \
+                    "share/doc/dnsd/examples/dnsd.yaml",
+                    "share/doc/dnsd/examples/dnsd.service.d/xdp.conf"] + \
                 ["share/man/%s/%s" % (s, p) for s, ps in MAN_PAGES.items() for p in ps]:
             self.assertTrue(os.path.exists(os.path.join(prefix, rel)), rel)
         with open(os.path.join(prefix, "lib/systemd/system/dnsd.service")) as f:

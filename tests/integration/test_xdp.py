@@ -23,6 +23,8 @@ a kernel without XDP).
 
 import json
 import os
+import resource
+import shutil
 import socket
 import struct
 import subprocess
@@ -613,6 +615,144 @@ class XdpStartupTest(unittest.TestCase):
         rc, log = s.stop()
         check_clean_exit(rc, log)
         self.assertIn("xdp.fallback: answering UDP on the socket path alone", log)
+
+
+# --------------------------------------------------------------------------
+# The packaged unit's capabilities with the AF_XDP drop-in
+# --------------------------------------------------------------------------
+
+DIST = os.path.join(harness.SOURCE_DIR, "dist")
+DROP_IN = os.path.join(DIST, "systemd", "dnsd.service.d", "xdp.conf")
+
+
+def unit_caps(*paths):
+    """The union of the CapabilityBoundingSet= lines of unit files, as
+    setpriv names them (systemd merges repeated lines)."""
+    caps = set()
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("CapabilityBoundingSet="):
+                    caps |= {c[len("CAP_"):].lower() for c in line.split("=", 1)[1].split()}
+    return caps
+
+
+def setpriv_caps(caps):
+    return ",".join(["-all"] + ["+" + c for c in sorted(caps)])
+
+
+class XdpServiceCapsTest(unittest.TestCase):
+    """dnsd as the packaged unit with dist/systemd/dnsd.service.d/xdp.conf
+    starts it: root whose capabilities are the union of the unit's and the
+    drop-in's bounding sets (setpriv stands in for systemd), dropping to
+    `user:` after the set-up; and as a user that is not root with just the
+    drop-in's capabilities (plus binding port 53) as ambient ones, the way a
+    unit with User= and AmbientCapabilities= would run it. Short of one, the
+    start fails with an error naming what failed, or with xdp.fallback the
+    socket path answers alone."""
+
+    def setUp(self):
+        rig()
+        try:
+            import pwd
+            self.nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        if not shutil.which("setpriv"):
+            self.skipTest("needs setpriv (util-linux)")
+        self.caps = unit_caps(os.path.join(DIST, "dnsd.service"), DROP_IN)
+
+    def server(self, prefix, extra="", fallback=False):
+        s = XdpServer(mode="generic", rig_extra=extra)
+        if fallback:
+            with open(s.config) as f:
+                text = f.read()
+            with open(s.config, "w") as f:
+                f.write(text.replace("  mode: generic\n", "  mode: generic\n  fallback: true\n"))
+        self.addCleanup(s.tmp.cleanup)
+        self.addCleanup(s.kill)
+        return s, list(prefix)
+
+    def as_unit(self, caps):
+        return ["setpriv", "--bounding-set=" + setpriv_caps(caps), "--inh-caps=-all",
+                "--no-new-privs", "--"]
+
+    def check_xdp_answers(self, s):
+        before = s.xdp_total("tx")
+        for addr in (SRV4, SRV6):
+            reply = harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"), 2.0, addr)
+            self.assertIsNotNone(reply, addr)
+        self.assertEqual(s.xdp_total("tx"), before + 2)
+
+    def test_unit_with_the_drop_in_serves_xdp_and_drops_root(self):
+        self.assertTrue({"bpf", "net_admin", "net_raw", "ipc_lock"} <= self.caps, self.caps)
+        s, prefix = self.server(self.as_unit(self.caps), "user: nobody\ngroup: nogroup\n")
+        s.start(argv_prefix=prefix)
+        self.check_xdp_answers(s)
+        # The set-up ran before the drop; afterwards nothing is left.
+        st = status_caps(s.proc.pid)
+        self.assertEqual(st["Uid"], [str(self.nobody.pw_uid)] * 4)
+        self.assertEqual(int(st["CapEff"][0], 16), 0)
+        self.assertEqual(int(st["CapPrm"][0], 16), 0)
+        check_clean_exit(*s.stop())
+
+    def test_service_user_with_the_drop_ins_capabilities_serves_xdp(self):
+        caps = unit_caps(DROP_IN) | {"net_bind_service"}
+        c = setpriv_caps(caps)
+        s, prefix = self.server(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                 "--clear-groups", "--inh-caps=" + c, "--ambient-caps=" + c,
+                                 "--bounding-set=" + c, "--"])
+        os.chown(s.dir, self.nobody.pw_uid, -1)  # its control socket goes there
+        s.start(argv_prefix=prefix)
+        self.assertEqual(status_caps(s.proc.pid)["Uid"][0], str(self.nobody.pw_uid))
+        self.check_xdp_answers(s)
+        check_clean_exit(*s.stop())
+
+    def test_without_a_capability_start_up_fails_clearly_or_falls_back(self):
+        hint = r"Operation not permitted \(needs root, or CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW\)"
+        for missing, want in (("bpf", r"loading the XDP program: " + hint),
+                              ("net_admin", r"loading the XDP program: " + hint),
+                              ("net_raw", r"creating the UMEM: " + hint),
+                              ("ipc_lock", r"creating the UMEM: No buffer space available "
+                                           r"\(the UMEM is locked memory, 16 MiB per queue: "
+                                           r"needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK\)")):
+            if missing == "ipc_lock" and umem_fits_memlock():
+                continue  # no RLIMIT_MEMLOCK stands in the way here
+            with self.subTest(missing=missing):
+                s, prefix = self.server(self.as_unit(self.caps - {missing}),
+                                        "user: nobody\ngroup: nogroup\n")
+                p = subprocess.run(RIG.in_srv(prefix + [DNSD, "-c", s.config]),
+                                   capture_output=True, text=True, timeout=20)
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertRegex(p.stderr, r"err: xdp %s: %s" % (RIG.srv_if, want))
+            if missing not in ("bpf", "net_admin"):
+                continue
+            with self.subTest(missing=missing, fallback=True):
+                s, prefix = self.server(self.as_unit(self.caps - {missing}),
+                                        "user: nobody\ngroup: nogroup\n", fallback=True)
+                s.start(argv_prefix=prefix)
+                self.assertIsNotNone(harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"),
+                                                          2.0, SRV4))
+                self.assertNotIn("xdp", s.status())
+                rc, log = s.stop()
+                check_clean_exit(rc, log)
+                self.assertIn("xdp.fallback: answering UDP on the socket path alone", log)
+
+
+def umem_fits_memlock():
+    """Whether both UMEMs (16 MiB a queue) fit this process's RLIMIT_MEMLOCK,
+    which dnsd inherits: then a start without CAP_IPC_LOCK succeeds."""
+    soft = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0]
+    return soft == resource.RLIM_INFINITY or soft >= 2 * 16 << 20
+
+
+def status_caps(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.split()
+    return out
 
 
 class XdpConfigTest(DnsdTestCase):
