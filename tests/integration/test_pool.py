@@ -19,17 +19,21 @@ ANSWERS, TTL = 4, 150  # the defaults: config/README-config.md
 VENDORS = ("debian", "ubuntu")
 
 
-def pool_server(**kw):
-    return PoolServer(pool_snapshot(), options={"vendors": "[%s]" % ", ".join(VENDORS)},
-                      **kw)
+def pool_server(server_class=PoolServer, **kw):
+    return server_class(pool_snapshot(), options={"vendors": "[%s]" % ", ".join(VENDORS)},
+                        **kw)
 
 
 class PoolCase(DnsdTestCase):
-    """One dnsd with the pooltest snapshot and test DB per class."""
+    """One dnsd with the pooltest snapshot and test DB per class. The
+    daemon is a server_class and clients come from client(): test_xdp.py
+    swaps both to run these cases over the AF_XDP listener."""
+
+    server_class = PoolServer
 
     @classmethod
     def make_server(cls):
-        return pool_server()
+        return pool_server(cls.server_class)
 
     def client(self, src):
         c = Client(self.port, src)
@@ -206,7 +210,8 @@ class AaaaAllTest(PoolCase):
 
     @classmethod
     def make_server(cls):
-        return PoolServer(pool_snapshot(), options={"aaaa": "all", "vendors": "[debian]"})
+        return cls.server_class(pool_snapshot(), options={"aaaa": "all",
+                                                          "vendors": "[debian]"})
 
     def test_aaaa_on_every_pool_name(self):
         # de has 6 IPv6 servers (< 8: every quarter is all of them), europe
@@ -282,7 +287,7 @@ class QuartersTest(PoolCase):
                     self.assertNotEqual(split, first)
 
 
-class NumberedNamesAcrossTheWalkTest(DnsdTestCase):
+class NumberedNamesAcrossTheWalkTest(PoolCase):
     """0-3 stay disjoint when an answer is topped up from the continent and
     '@', for a country of every size from 0 to 12 eligible servers: a server
     appears under two numbers only when it is in a zone of the walk with fewer
@@ -311,7 +316,7 @@ class NumberedNamesAcrossTheWalkTest(DnsdTestCase):
         servers += [server("10.160.0.%d" % i, ["us", "north-america"], 20,
                            cls.SPEEDS[i % 5]) for i in range(1, 41)]
         nets = ["10.200.%d.0/24=%s/EU" % (k, cc.upper()) for k, cc in enumerate(cls.COUNTRIES)]
-        return PoolServer(snapshot_text(POOL_SERIAL, servers), nets=nets)
+        return cls.server_class(snapshot_text(POOL_SERIAL, servers), nets=nets)
 
     def numbered(self, c, k, prefix, local):
         """Per number, the union of ROUNDS answers, each checked to be full and,
@@ -338,7 +343,7 @@ class NumberedNamesAcrossTheWalkTest(DnsdTestCase):
                 self.assertEqual(both, set(), "%s: %d and %d share %s" % (what, i, j, both))
 
     def test_numbered_names_stay_disjoint_through_backfill(self):
-        with Client(self.port, UNMAPPED_SRC) as c:
+        with self.client(UNMAPPED_SRC) as c:
             for k in self.SIZES:
                 cc = self.COUNTRIES[k]
                 local = self.members[cc]
@@ -350,7 +355,7 @@ class NumberedNamesAcrossTheWalkTest(DnsdTestCase):
                             self.assertEqual(set().union(*numbers) & local, local)
 
 
-class WeightedSelectionTest(DnsdTestCase):
+class WeightedSelectionTest(PoolCase):
     """answers: 1, so each answer is one weighted draw: shares must match
     weight = netspeed x m(score), m = 0.25 at min_score (10) .. 1 at
     full_score (15)."""
@@ -372,11 +377,11 @@ class WeightedSelectionTest(DnsdTestCase):
     def make_server(cls):
         servers = [server(ip, ["se", "europe"], score, ns) for ip, score, ns, _ in cls.SERVERS]
         servers.append(server("10.150.0.1", ["europe"]))  # never needed: answers 1
-        return PoolServer(snapshot_text(7, servers), options={"answers": 1})
+        return cls.server_class(snapshot_text(7, servers), options={"answers": 1})
 
     def test_shares_match_weights(self):
         counts = {ip: 0 for ip, _, _, _ in self.SERVERS}
-        with Client(self.port, SE_SRC) as c:
+        with self.client(SE_SRC) as c:
             for _ in range(self.DRAWS):
                 _, msg = c.ask(ORIGIN)
                 got = addrs(msg)

@@ -1,11 +1,13 @@
 """The AF_XDP listener (config "xdp:", dnsd/io/xdp.h) on a veth pair between two
 network namespaces (xdprig.py), dnsd in one, the clients in the other:
 
-- the UDP cases of the core, malformed and pool (NamesTest, AaaaAllTest,
-  QuartersTest but its restart case) suites run against the XDP listener,
-  unchanged but for the address (the pool suite's loopback
-  client addresses 127.0.N.x become 198.18.N.x, mapped alike by its test
-  GeoIP DB); each class checks that XDP, not the socket path, answered;
+- the UDP cases of the core, malformed and pool (CountryTest, NamesTest,
+  AaaaAllTest, QuartersTest but its restart case, NumberedNamesAcrossTheWalkTest,
+  WeightedSelectionTest) suites run against the XDP listener, unchanged but
+  for the address (the pool suite's loopback client addresses 127.0.N.x
+  become 198.18.N.x, mapped alike by its test GeoIP DB; ::1 becomes the
+  client's 2001:db8:53::2, unmapped alike; ECS clients stay as they are);
+  each class checks that XDP, not the socket path, answered;
 - kdig and dig get the same answers over XDP (port 53) as from the same
   daemon's socket path (port 5300), IPv4 and IPv6; dnsperf loses nothing;
 - TCP to the same address, UDP to other ports or to addresses dnsd does not
@@ -64,7 +66,6 @@ POOL_SRCS = [rig_src(a) for a in (pooltest.DE_SRC, pooltest.FR_SRC, pooltest.LU_
                                   pooltest.US_SRC, pooltest.GB_SRC, pooltest.SE_SRC,
                                   pooltest.AT_SRC, pooltest.KE_SRC, pooltest.TR_SRC,
                                   pooltest.UNMAPPED_SRC)]
-RIG_NETS = [rig_src(n) for n in pooltest.GEO_NETS]
 
 
 def skip(why):
@@ -174,7 +175,12 @@ class XdpServer(RigServerMixin, Server):
 
 
 class XdpPoolServer(RigServerMixin, pooltest.PoolServer):
+    """A pool suite's server on the rig: its test DB's loopback networks
+    become the rig's (rig_src); networks meant for ECS stay."""
+
     def __init__(self, *a, mode="generic", **kw):
+        if kw.get("nets", pooltest.GEO_NETS) is not None:
+            kw["nets"] = [rig_src(n) for n in kw.get("nets", pooltest.GEO_NETS)]
         super().__init__(*a, **kw)
         self.rig_setup(mode, "")
 
@@ -221,31 +227,46 @@ class XdpMalformedTest(XdpSuiteMixin, test_malformed.MalformedTest):
     pass
 
 
+def rig_client_src(src):
+    """The rig address standing in for a pool test's client address: ::1,
+    unmapped in the test DB, becomes CLI6, unmapped too."""
+    return xdprig.CLI6 if src == "::1" else rig_src(src)
+
+
 class RigClient(pooltest.Client):
     """pooltest's client from the rig stand-in of its source address."""
 
     def __init__(self, port, src):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((rig_src(src), 0))
-        self.sock.connect((SRV4, XDP_PORT))
+        v6 = ":" in src
+        self.sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET,
+                                  socket.SOCK_DGRAM)
+        self.sock.bind((rig_client_src(src), 0))
+        self.sock.connect((SRV6 if v6 else SRV4, XDP_PORT))
 
 
 class XdpPoolMixin(XdpSuiteMixin):
-    """A pool suite's class against the XDP listener: its snapshot and zone
-    options, the test DB mapped to the rig's client addresses."""
+    """A pool suite's class against the XDP listener: the suite's own server
+    (snapshot, zone options, test DB) as an XdpPoolServer, its clients from
+    the rig's stand-in addresses. Same snapshots, draws and tolerances."""
 
-    pool_options = {"vendors": "[%s]" % ", ".join(test_pool.VENDORS)}
+    server_class = XdpPoolServer
 
     @classmethod
     def make_server(cls):
         rig()
-        return XdpPoolServer(pooltest.pool_snapshot(), nets=RIG_NETS,
-                             options=cls.pool_options)
+        return super(XdpSuiteMixin, cls).make_server()
 
     def client(self, src):
         c = RigClient(XDP_PORT, src)
         self.addCleanup(c.close)
         return c
+
+    def diagnose(self, src):
+        # _country reports the source it saw: the rig's stand-in.
+        d = super().diagnose(src)
+        if d.get("address") == rig_client_src(src) + " (source)":
+            d["address"] = src + " (source)"
+        return d
 
 
 class XdpPoolNamesTest(XdpPoolMixin, test_pool.NamesTest):
@@ -253,13 +274,26 @@ class XdpPoolNamesTest(XdpPoolMixin, test_pool.NamesTest):
 
 
 class XdpPoolAaaaAllTest(XdpPoolMixin, test_pool.AaaaAllTest):
-    pool_options = {"aaaa": "all", "vendors": "[debian]"}
+    pass
 
 
 class XdpPoolQuartersTest(XdpPoolMixin, test_pool.QuartersTest):
     def test_split_is_deterministic_per_snapshot(self):
         self.skipTest("starts more daemons on loopback: a socket-path case, "
                       "covered by test_pool")
+
+
+class XdpPoolCountryTest(XdpPoolMixin, test_pool.CountryTest):
+    pass
+
+
+class XdpPoolNumberedNamesAcrossTheWalkTest(XdpPoolMixin,
+                                            test_pool.NumberedNamesAcrossTheWalkTest):
+    pass
+
+
+class XdpPoolWeightedSelectionTest(XdpPoolMixin, test_pool.WeightedSelectionTest):
+    pass
 
 
 # --------------------------------------------------------------------------
