@@ -21,7 +21,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from harness import ORIGIN, _die_with_parent, free_port, run_client
+from harness import ORIGIN, _die_with_parent, environ, free_port, run_client
 from pooltest import GEO_NETS, PoolServer, pool_snapshot
 
 # unbound asks from 127.0.0.1: the test DB puts it in DE, so apex answers are geo.
@@ -86,6 +86,16 @@ class Keys:
 
     def cleanup(self):
         self.tmp.cleanup()
+
+
+def case_keys(test):
+    """For a test's setUp: test.keys (removed after the test), one key made,
+    and its DNSKEY RRset as test.dnskey. Returns the key."""
+    test.keys = Keys()
+    test.addCleanup(test.keys.cleanup)
+    key = test.keys.make()
+    test.dnskey = Keys.dnskey_rrset(key)
+    return key
 
 
 def class_keys(cls, alg="ECDSAP256SHA256"):
@@ -157,16 +167,8 @@ class SignedServer(PoolServer):
         self.config = self.write_config()
 
     def start(self, timeout=20.0):
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        try:
+        with environ(self.env):
             return super().start(timeout)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 class Unbound:

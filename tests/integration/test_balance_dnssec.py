@@ -19,7 +19,7 @@ import dns.rdatatype
 
 from harness import ORIGIN, check_clean_exit
 from pooltest import LU4, Client, addrs
-from dnssectest import Keys, dnssec_option, do_query, verify_rrsig
+from dnssectest import case_keys, dnssec_option, do_query, verify_rrsig
 from test_balance import LU_TABLE, LU_ECS, OUTSIDE_EUROPE, BalanceServer, zone_row
 
 # Ten slots of 8 sets each (apex, 0-3, lu, 0-3.lu): 80 independent signed
@@ -44,10 +44,7 @@ def ask(c, name, do):
 class SignedSpillTest(unittest.TestCase):
 
     def setUp(self):
-        self.keys = Keys()
-        self.addCleanup(self.keys.cleanup)
-        key = self.keys.make()
-        self.dnskey = Keys.dnskey_rrset(key)
+        key = case_keys(self)
         self.srv = BalanceServer(balance={"mode": "pushed", "interval": 1},
                                  options={"dnssec": dnssec_option([key])})
         self.addCleanup(self.srv.kill)

@@ -17,7 +17,7 @@ import dns.rdatatype
 
 from harness import ORIGIN, check_clean_exit, free_port, http, parse_metrics
 from pooltest import DE_SRC, Client, PoolServer, snapshot_text
-from dnssectest import Keys, dnssec_option, do_query, verify_rrsig
+from dnssectest import case_keys, dnssec_option, do_query, verify_rrsig
 from test_control import dnsdctl
 from test_nts import DE_EPS, NTS_NAME, SERIAL, nts_servers, srv_records
 
@@ -116,10 +116,7 @@ class SignedNtsBalanceTest(unittest.TestCase):
     """Signed SRV sets spill by the nts keep fractions as unsigned answers do."""
 
     def setUp(self):
-        self.keys = Keys()
-        self.addCleanup(self.keys.cleanup)
-        key = self.keys.make()
-        self.dnskey = Keys.dnskey_rrset(key)
+        key = case_keys(self)
         self.srv = NtsBalanceServer(dnssec=dnssec_option([key]))
         self.addCleanup(self.srv.kill)
         self.srv.start(timeout=20)
