@@ -3,7 +3,8 @@
 Keys are made at test time by ldns-keygen (or dnssec-keygen) in a temporary
 directory; the validators are the real ones: unbound (run here on its own
 loopback port with a stub zone pointing at dnsd and the zone's DNSKEY as
-trust anchor) and delv (bind9-dnsutils).
+trust anchor; `with Unbound(...) as ub:` stops it, by its own PID) and delv
+(bind9-dnsutils); and dnspython checks single RRSIGs against the DNSKEY.
 """
 
 import os
@@ -13,7 +14,14 @@ import subprocess
 import tempfile
 import time
 
-from harness import ORIGIN, _die_with_parent, free_port, run_client
+import dns.dnssec
+import dns.message
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from harness import ORIGIN, _die_with_parent, environ, free_port, run_client
 from pooltest import GEO_NETS, PoolServer, pool_snapshot
 
 # unbound asks from 127.0.0.1: the test DB puts it in DE, so apex answers are geo.
@@ -54,6 +62,12 @@ class Keys:
                         fields[i + 4:])
         raise AssertionError("no DNSKEY in " + Keys.public(private))
 
+    @staticmethod
+    def dnskey_rrset(private):
+        """The key's DNSKEY RRset, for dnspython's validation (verify_rrsig)."""
+        return dns.rrset.from_text(ORIGIN + ".", 3600, "IN", "DNSKEY",
+                                   " ".join(Keys.dnskey(private)))
+
     def anchor_file(self, privates, name="anchor"):
         """A trust-anchor file for unbound (DNSKEY lines) and one for delv."""
         lines = ["%s. 3600 IN DNSKEY %s" % (ORIGIN, " ".join(self.dnskey(p)))
@@ -72,6 +86,46 @@ class Keys:
 
     def cleanup(self):
         self.tmp.cleanup()
+
+
+def case_keys(test):
+    """For a test's setUp: test.keys (removed after the test), one key made,
+    and its DNSKEY RRset as test.dnskey. Returns the key."""
+    test.keys = Keys()
+    test.addCleanup(test.keys.cleanup)
+    key = test.keys.make()
+    test.dnskey = Keys.dnskey_rrset(key)
+    return key
+
+
+def class_keys(cls, alg="ECDSAP256SHA256"):
+    """For a DnsdTestCase's make_server: cls.keys (removed with the class),
+    cls.key of `alg`, and its trust anchors cls.anchor (unbound) and
+    cls.delv_anchor (delv). Returns cls.key."""
+    cls.keys = Keys()
+    cls.addClassCleanup(cls.keys.cleanup)
+    cls.key = cls.keys.make(alg=alg)
+    cls.anchor, cls.delv_anchor = cls.keys.anchor_file([cls.key])
+    return cls.key
+
+
+def do_query(name, rdtype="A", do=True, options=None):
+    """A query as a validating resolver sends it: EDNS with 1232 bytes (the
+    DNS flag day size), the DO bit unless do=False, no RD."""
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=do,
+                               options=options)
+    q.flags = 0
+    return q
+
+
+def verify_rrsig(test, msg, name, rdtype, dnskey):
+    """Asserts that msg answers name/rdtype with an RRSIG that verifies
+    against dnskey (Keys.dnskey_rrset)."""
+    owner = dns.name.from_text(name)
+    rrs = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN, rdtype)
+    sig = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+    test.assertIsNotNone(sig, msg)
+    dns.dnssec.validate(rrs, sig, {dns.name.from_text(ORIGIN): dnskey})
 
 
 def dnssec_option(keys, publish=(), validity=None, refresh=None, offset=None):
@@ -113,16 +167,8 @@ class SignedServer(PoolServer):
         self.config = self.write_config()
 
     def start(self, timeout=20.0):
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        try:
+        with environ(self.env):
             return super().start(timeout)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 class Unbound:
@@ -177,6 +223,12 @@ remote-control:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError("unbound did not start: %s" % self.text())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
     def text(self):
         self.log.flush()

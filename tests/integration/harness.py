@@ -8,6 +8,7 @@ independent decoders: dnspython and ldns (bin/ldns-decode). On teardown the
 daemon gets SIGTERM and must exit 0 without any sanitizer report.
 """
 
+import contextlib
 import ctypes
 import os
 import random
@@ -161,6 +162,22 @@ def _die_with_parent():
     # The daemon must not outlive a test runner killed by ctest's timeout.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def environ(env):
+    """os.environ with `env` added for the block (a daemon started in it
+    inherits them), as it was afterwards."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # --------------------------------------------------------------------------

@@ -13,17 +13,13 @@ import shutil
 import time
 import unittest
 
-import dns.dnssec
 import dns.edns
 import dns.message
-import dns.name
-import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 
 from harness import ORIGIN, check_clean_exit
 from pooltest import LU4, Client, addrs
-from dnssectest import Keys, dnssec_option
+from dnssectest import case_keys, dnssec_option, do_query, verify_rrsig
 from test_balance import LU_TABLE, LU_ECS, OUTSIDE_EUROPE, BalanceServer, zone_row
 
 # Ten slots of 8 sets each (apex, 0-3, lu, 0-3.lu): 80 independent signed
@@ -40,9 +36,7 @@ REDRAW_S = 5 + 2
 
 
 def ask(c, name, do):
-    q = dns.message.make_query(name, "A", use_edns=0, payload=1232, want_dnssec=do,
-                               options=[dns.edns.ECSOption(*LU_ECS)])
-    q.flags = 0
+    q = do_query(name, "A", do, options=[dns.edns.ECSOption(*LU_ECS)])
     return dns.message.from_wire(c.exchange(q.to_wire()))
 
 
@@ -50,11 +44,7 @@ def ask(c, name, do):
 class SignedSpillTest(unittest.TestCase):
 
     def setUp(self):
-        self.keys = Keys()
-        self.addCleanup(self.keys.cleanup)
-        key = self.keys.make()
-        self.dnskey = dns.rrset.from_text(ORIGIN + ".", 3600, "IN", "DNSKEY",
-                                          " ".join(Keys.dnskey(key)))
+        key = case_keys(self)
         self.srv = BalanceServer(balance={"mode": "pushed", "interval": 1},
                                  options={"dnssec": dnssec_option([key])})
         self.addCleanup(self.srv.kill)
@@ -75,19 +65,11 @@ class SignedSpillTest(unittest.TestCase):
                     a = addrs(msg)
                     self.assertEqual(len(a), 4, msg)
                     if do:
-                        self.verify(msg, name)
+                        verify_rrsig(self, msg, name, dns.rdatatype.A, self.dnskey)
                     spilled += bool(set(a) & OUTSIDE_EUROPE)
                     total += 1
                     seen.setdefault(name, set()).update(a)
         return spilled / total, seen
-
-    def verify(self, msg, name):
-        owner = dns.name.from_text(name)
-        rrs = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN, dns.rdatatype.A)
-        sig = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN, dns.rdatatype.RRSIG,
-                            dns.rdatatype.A)
-        self.assertIsNotNone(sig, msg)
-        dns.dnssec.validate(rrs, sig, {dns.name.from_text(ORIGIN): self.dnskey})
 
     def test_signed_answers_spill_as_unsigned_ones(self):
         before, _ = self.shares(True)

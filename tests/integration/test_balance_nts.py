@@ -12,16 +12,12 @@ import shutil
 import time
 import unittest
 
-import dns.dnssec
 import dns.message
-import dns.name
-import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 
 from harness import ORIGIN, check_clean_exit, free_port, http, parse_metrics
 from pooltest import DE_SRC, Client, PoolServer, snapshot_text
-from dnssectest import Keys, dnssec_option
+from dnssectest import case_keys, dnssec_option, do_query, verify_rrsig
 from test_control import dnsdctl
 from test_nts import DE_EPS, NTS_NAME, SERIAL, nts_servers, srv_records
 
@@ -120,11 +116,7 @@ class SignedNtsBalanceTest(unittest.TestCase):
     """Signed SRV sets spill by the nts keep fractions as unsigned answers do."""
 
     def setUp(self):
-        self.keys = Keys()
-        self.addCleanup(self.keys.cleanup)
-        key = self.keys.make()
-        self.dnskey = dns.rrset.from_text(ORIGIN + ".", 3600, "IN", "DNSKEY",
-                                          " ".join(Keys.dnskey(key)))
+        key = case_keys(self)
         self.srv = NtsBalanceServer(dnssec=dnssec_option([key]))
         self.addCleanup(self.srv.kill)
         self.srv.start(timeout=20)
@@ -138,21 +130,12 @@ class SignedNtsBalanceTest(unittest.TestCase):
         with Client(self.srv.port, DE_SRC) as c:
             for name in SIGNED_NAMES:
                 for _ in range(N // 2):
-                    q = dns.message.make_query(name, "SRV", use_edns=0, payload=1232,
-                                               want_dnssec=do)
-                    q.flags = 0
-                    msg = dns.message.from_wire(c.exchange(q.to_wire()))
+                    msg = dns.message.from_wire(c.exchange(do_query(name, "SRV",
+                                                                    do).to_wire()))
                     eps = {(t, p) for t, p, _, _, _ in srv_records(msg)}
                     self.assertEqual(len(eps), 4, msg)
                     if do:
-                        owner = dns.name.from_text(name)
-                        rrs = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN,
-                                            dns.rdatatype.SRV)
-                        sig = msg.get_rrset(msg.answer, owner, dns.rdataclass.IN,
-                                            dns.rdatatype.RRSIG, dns.rdatatype.SRV)
-                        self.assertIsNotNone(sig, msg)
-                        dns.dnssec.validate(rrs, sig,
-                                            {dns.name.from_text(ORIGIN): self.dnskey})
+                        verify_rrsig(self, msg, name, dns.rdatatype.SRV, self.dnskey)
                     n += bool(eps - DE_EPS)
                     total += 1
         return n / total

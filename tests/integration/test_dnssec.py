@@ -18,7 +18,8 @@ import dns.rdatatype
 from harness import (DNSD, ORIGIN, DnsdTestCase, http, kdig, ldns_decode, parse_metrics,
                      query)
 from pooltest import DE4, DE6, DE_SRC, ALL6, Client
-from dnssectest import Keys, SignedServer, Unbound, delv, dnssec_option, have_validators
+from dnssectest import (Keys, SignedServer, Unbound, class_keys, delv, dnssec_option,
+                        do_query, have_validators)
 
 DO = 0x8000
 
@@ -34,31 +35,20 @@ NEGATIVE = [("nonexistent." + ORIGIN, "A"), ("www." + ORIGIN, "TXT"),
             ("0." + ORIGIN, "AAAA"), ("a.b.deeper.nope." + ORIGIN, "AAAA")]
 
 
-def do_query(name, rdtype, do=True):
-    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=do)
-    q.flags = 0
-    return q.to_wire()
-
-
 @unittest.skipUnless(have_validators(), "unbound, delv, ldns-keygen or dig missing")
 class SignedCase(DnsdTestCase):
 
     @classmethod
     def make_server(cls):
-        cls.keys = Keys()
-        cls.addClassCleanup(cls.keys.cleanup)
-        cls.key = cls.keys.make()
-        cls.anchor, cls.delv_anchor = cls.keys.anchor_file([cls.key])
-        return SignedServer([cls.key])
+        return SignedServer([class_keys(cls)])
 
     def ask_do(self, name, rdtype, do=True, src="127.0.0.1"):
         with Client(self.port, src) as c:
-            raw = c.exchange(do_query(name, rdtype, do))
+            raw = c.exchange(do_query(name, rdtype, do).to_wire())
         return raw, dns.message.from_wire(raw)
 
     def test_unbound_validates(self):
-        ub = Unbound(self.port, self.anchor)
-        try:
+        with Unbound(self.port, self.anchor) as ub:
             for name, rdtype in VALID + NEGATIVE:
                 status, flags, out = ub.query(name, rdtype)
                 self.assertIn("ad", flags, "%s %s not validated:\n%s\n%s" % (
@@ -76,19 +66,14 @@ class SignedCase(DnsdTestCase):
             got = [l.split()[-1] for l in out.splitlines()
                    if "\tAAAA\t" in l and not l.startswith(";")]
             self.assertTrue(got and set(got) <= set(DE6), out)
-        finally:
-            ub.stop()
 
     def test_unbound_refuses_another_anchor(self):
         other = self.keys.make()
         anchor, _ = self.keys.anchor_file([other], name="other")
-        ub = Unbound(self.port, anchor)
-        try:
+        with Unbound(self.port, anchor) as ub:
             status, flags, out = ub.query("www." + ORIGIN, "A")
             self.assertEqual(status, "SERVFAIL", out)
             self.assertNotIn("ad", flags)
-        finally:
-            ub.stop()
 
     def test_delv_validates(self):
         for name, rdtype in VALID:
@@ -134,7 +119,8 @@ class SignedCase(DnsdTestCase):
             for do in (True, False):
                 seen = set()
                 for _ in range(20):
-                    msg = dns.message.from_wire(c.exchange(do_query(ORIGIN, "A", do)))
+                    msg = dns.message.from_wire(c.exchange(do_query(ORIGIN, "A",
+                                                                    do).to_wire()))
                     a = [rd.address for rrs in msg.answer
                          if rrs.rdtype == dns.rdatatype.A for rd in rrs]
                     sigs = [rrs for rrs in msg.answer if rrs.rdtype == dns.rdatatype.RRSIG]
@@ -203,21 +189,15 @@ class CorruptCase(DnsdTestCase):
 
     @classmethod
     def make_server(cls):
-        cls.keys = Keys()
-        cls.addClassCleanup(cls.keys.cleanup)
-        cls.key = cls.keys.make(alg="ED25519")
-        cls.anchor, cls.delv_anchor = cls.keys.anchor_file([cls.key])
-        return SignedServer([cls.key], env={"DNSD_TEST_CORRUPT_SIGNATURES": "1"})
+        return SignedServer([class_keys(cls, alg="ED25519")],
+                            env={"DNSD_TEST_CORRUPT_SIGNATURES": "1"})
 
     def test_servfail(self):
-        ub = Unbound(self.port, self.anchor)
-        try:
+        with Unbound(self.port, self.anchor) as ub:
             for name, rdtype in [("www." + ORIGIN, "A"), (ORIGIN, "A"),
                                  ("nope." + ORIGIN, "A")]:
                 status, flags, out = ub.query(name, rdtype)
                 self.assertEqual(status, "SERVFAIL", out)
-        finally:
-            ub.stop()
         self.assertNotIn("fully validated", delv(self.port, self.delv_anchor,
                                                   "www." + ORIGIN, "A"))
 

@@ -18,15 +18,10 @@ import dns.message
 import dns.rdatatype
 
 from harness import BINARY_DIR, ORIGIN, DnsdTestCase, http, parse_metrics
-from dnssectest import Keys, SignedServer, delv, dnssec_option, have_validators
+from dnssectest import (Keys, SignedServer, class_keys, delv, dnssec_option, do_query,
+                        have_validators)
 
 DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
-
-
-def do_query(name, rdtype="A"):
-    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=True)
-    q.flags = 0
-    return q
 
 
 def rrsig_times(port, name, rdtype="A"):
@@ -66,10 +61,7 @@ class RefreshCase(Ops):
 
     @classmethod
     def make_server(cls):
-        cls.keys = Keys()
-        cls.addClassCleanup(cls.keys.cleanup)
-        cls.key = cls.keys.make()
-        cls.anchor, cls.delv_anchor = cls.keys.anchor_file([cls.key])
+        class_keys(cls)
         opt = dnssec_option([cls.key], validity="5m", refresh="295s", offset="0")
         return SignedServer([cls.key], options={"dnssec": opt})
 
@@ -131,9 +123,7 @@ class RolloverCase(Ops):
 
     @classmethod
     def make_server(cls):
-        cls.keys = Keys()
-        cls.addClassCleanup(cls.keys.cleanup)
-        cls.old = cls.keys.make()
+        cls.old = class_keys(cls)
         cls.new = cls.keys.make()
         return SignedServer([cls.old])
 

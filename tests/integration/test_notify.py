@@ -16,7 +16,7 @@ import time
 import unittest
 
 from harness import DNSD, ORIGIN, Server, _die_with_parent, built_with, check_clean_exit, \
-    not_built, query, udp_exchange
+    environ, not_built, query, udp_exchange
 
 # A private /dev holding only what dnsd opens, plus the test's /dev/log.
 PRIVATE_DEV = r"""set -e
@@ -39,16 +39,8 @@ def can_unshare():
 class NotifyTest(unittest.TestCase):
 
     def start_with_env(self, srv, env):
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with environ(env):
             srv.start()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     def recv_states(self, sock, want, timeout=10.0):
         """Datagrams until one holds `want`; returns every state line seen."""

@@ -14,7 +14,7 @@ import dns.rdatatype
 
 from harness import ORIGIN, DnsdTestCase
 from pooltest import DE_SRC, Client, snapshot_text
-from dnssectest import Keys, SignedServer, Unbound, delv, have_validators
+from dnssectest import SignedServer, Unbound, class_keys, delv, do_query, have_validators
 from test_nts import DE_EPS, EUROPE_EPS, SERIAL, expected_weights, nts_servers, srv_records
 
 NTS_NAME = "_ntske._tcp." + ORIGIN
@@ -34,17 +34,11 @@ class SignedSrvTest(DnsdTestCase):
 
     @classmethod
     def make_server(cls):
-        cls.keys = Keys()
-        cls.addClassCleanup(cls.keys.cleanup)
-        cls.key = cls.keys.make()
-        cls.anchor, cls.delv_anchor = cls.keys.anchor_file([cls.key])
-        return NtsSignedServer([cls.key])
+        return NtsSignedServer([class_keys(cls)])
 
     def ask_do(self, name, rdtype="SRV", src=DE_SRC):
-        q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=True)
-        q.flags = 0
         with Client(self.port, src) as c:
-            return dns.message.from_wire(c.exchange(q.to_wire()))
+            return dns.message.from_wire(c.exchange(do_query(name, rdtype).to_wire()))
 
     def test_signed_sets_hold_the_unsigned_records(self):
         for _ in range(20):
@@ -67,8 +61,7 @@ class SignedSrvTest(DnsdTestCase):
         self.assertFalse(any(rrs.rdtype == dns.rdatatype.RRSIG for rrs in msg.answer))
 
     def test_unbound_validates_srv_and_nodata(self):
-        ub = Unbound(self.port, self.anchor)
-        try:
+        with Unbound(self.port, self.anchor) as ub:
             for name in (NTS_NAME, "_ntske._tcp.de." + ORIGIN, "_ntske._tcp.gb." + ORIGIN):
                 status, flags, out = ub.query(name, "SRV")
                 self.assertEqual(status, "NOERROR", out)
@@ -86,8 +79,6 @@ class SignedSrvTest(DnsdTestCase):
                 self.assertEqual(status, "NOERROR", out)
                 self.assertIn("ad", flags, "%s %s:\n%s" % (name, rdtype, out))
                 self.assertNotIn("\tSRV\t0 ", out)
-        finally:
-            ub.stop()
 
     def test_delv_validates(self):
         out = delv(self.port, self.delv_anchor, "_ntske._tcp.de." + ORIGIN, "SRV")

@@ -15,7 +15,7 @@ from pooltest import (ALL4, ALL6, AT_SRC, DE4, DE6, DE_SRC, EUROPE4, FR_AT_MIN, 
                       SE_SRC, UNMAPPED_SRC, US4, US6, US_SRC, Client, PoolServer, addrs,
                       country_txt, pool_snapshot, server, snapshot_text)
 
-ANSWERS, TTL = 4, 150  # the defaults: config/README-config.md
+ANSWERS, TTL = 4, 150  # the defaults: dnsd.yaml(5)
 VENDORS = ("debian", "ubuntu")
 
 
