@@ -1,8 +1,9 @@
 /*
- * fuzz_http.c - the /metrics responder's request parser (dnsd/control/metrics.c), fed
- * as the responder feeds it: the bytes received so far, growing, against the
- * 8 KiB head limit or a small one; and the Prometheus renderer with zone
- * names and counters taken from the input.
+ * fuzz_http.c - the /metrics responder's request parser
+ * (dnsd/control/metrics_req.c), fed as the responder feeds it: the bytes
+ * received so far, growing, against the 8 KiB head limit or a small one; and
+ * the family table's two renderers (metrics.c), Prometheus and STATS JSON,
+ * with zone names and counters taken from the input.
  *
  * Input: byte 0 picks the head limit (bit 0: 8192 or 64) and the read sizes
  * (bits 1-7), the rest is the stream. Invariants abort(): once a prefix gets
@@ -10,8 +11,9 @@
  * its own bytes); MORE only below the limit; every answer has a response
  * head that fits the responder's 256-byte buffer and names its status; the
  * rendered page is lines of "# ..." or "dnsd_NAME[{...}] VALUE" whatever the
- * label bytes, with every quote inside a label escaped; only a HEAD request
- * is answered without a body.
+ * label bytes, with every quote inside a label escaped; STATS is one JSON
+ * object whose braces balance outside its strings; only a HEAD request is
+ * answered without a body.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,29 @@ static void fh_check_labels(const char *l, const char *end)
     }
 }
 
+/* STATS: one object whose braces balance outside its (escaped) strings. */
+static void fh_check_json(const metrics_snap_t *s)
+{
+    strbuf_t b = {0};
+    metrics_render_json((const metrics_table_t *const[]){&metrics_core}, 1, s, &b);
+    char *out = strbuf_take(&b);
+    if (!out)
+        return;
+    int depth = 0;
+    bool in_str = false;
+    for (const char *p = out; *p; p++) {
+        if (in_str && *p == '\\')
+            FH_CHECK(*++p != '\0');
+        else if (*p == '"')
+            in_str = !in_str;
+        else if (!in_str)
+            depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+        FH_CHECK(depth >= 0 && (depth > 0 || p[1] == '\0'));
+    }
+    FH_CHECK(depth == 0 && !in_str && out[0] == '{');
+    free(out);
+}
+
 static void fh_render(const uint8_t *p, size_t n)
 {
     static srv_stats_t st;
@@ -123,6 +148,7 @@ static void fh_render(const uint8_t *p, size_t n)
         l = nl + 1;
     }
     free(out);
+    fh_check_json(&s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)

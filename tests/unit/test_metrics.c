@@ -71,6 +71,77 @@ static void test_http(void)
     CHECK_INT_EQ(metrics_req_status(METRICS_REQ_BAD_VERSION), 505);
 }
 
+/* STATS from the same snapshot: the same rows, at their STATS homes. */
+static void check_json(const metrics_snap_t *s)
+{
+    strbuf_t b = {0};
+    metrics_render_json((const metrics_table_t *const[]){&metrics_core}, 1, s, &b);
+    char *out = strbuf_take(&b);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    static const char *const want[] = {
+        "{\"queries\": {\"udp\": 10, \"tcp\": 2}, \"rcodes\": {\"NOERROR\": 0, ",
+        "\"NXDOMAIN\": 4, ",
+        "\"BADVERS\": 1}, \"dropped\": {\"short\": 0, \"response\": 0, \"malformed\": "
+        "2, ",
+        "\"udp_send_errors\": 0, ",
+        "\"rrl\": {\"dropped\": 0, \"slipped\": 0}, ",
+        "\"pool_answers\": 0, \"pool_backfill\": 0, ",
+        "\"by_zone\": {\"pool.ntp.org\": 11, \"we\\\"ird\\\\zone\": 0, \"none\": 1}, ",
+        "\"pool_answers_total\": {\"@\": {\"false\": 0, \"true\": 0}, \"de\": {\"true\": "
+        "5}}, ",
+        "\"tcp_connections_open\": 2, ",
+        "\"control\": {\"connections\": {\"unix\": 8, \"tcp\": 0, \"refused\": 0, "
+        "\"idle_closed\": 0}, \"limits\": {}, \"requests\": {\"push\": 1, \"status\": 2, "
+        "\"reload\": 3, \"stats\": 4}, \"refused\": {\"bad_mac\": 6}, \"push_ok\": 12, "
+        "\"push_refused\": 3, \"reload_ok\": 0, \"reload_failed\": 1, \"last_push_ms\": "
+        "{\"parse\": 0.000, ",
+        "\"control_pushes_total\": {\"accepted\": 12, \"payload\": 0, ",
+        "\"serial_not_newer\": 3, ",
+        "\"reloads_total\": {\"ok\": 0, \"failed\": 1}, ",
+        "\"last_reload_timestamp_seconds\": 2000.000, \"last_reload_success\": 1, ",
+        "\"zone_serial\": {\"pool.ntp.org\": 42}, ",
+        "\"zone_servers\": {\"pool.ntp.org\": {\"ipv4\": {\"all\": 100, \"eligible\": "
+        "90}, "
+        "\"ipv6\": {\"all\": 20, \"eligible\": 10}}, ",
+        "\"control_push_duration_seconds\": {\"accepted\": {\"buckets\": {\"0.001\": 1, "
+        "\"0.0025\": 1, \"0.005\": 2, ",
+        "\"30\": 3, \"+Inf\": 4}, \"sum\": 50.005500, \"count\": 4}, \"refused\": ",
+        "\"zone_snapshot_timestamp_seconds\": {\"pool.ntp.org\": 1700000000.250}, ",
+        "\"dnssec_signature_expiry_seconds\": {}, ",
+        "\"build_info\": {\"1.2.3\": 1}, \"workers\": 4, \"start_time_seconds\": "
+        "1000.500, ",
+        "\"metrics_requests_total\": {\"200\": 0, \"400\": 0, \"404\": 5, ",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        CHECK_STR_HAS(out, want[i]);
+    CHECK(out[strlen(out) - 1] == '}');
+    free(out);
+}
+
+/* Every family of the workers' table is in the control layer's table, with
+ * the label its rows name. */
+static void test_table(void)
+{
+    for (size_t i = 0; i < stat_n_descs; i++) {
+        const stat_desc_t *d = &stat_descs[i];
+        const metrics_family_t *f = NULL;
+        for (size_t k = 0; d->metric && k < metrics_core.n; k++)
+            if (strcmp(metrics_core.fam[k].name, d->metric) == 0)
+                f = &metrics_core.fam[k];
+        CHECK(!d->metric || f != NULL);
+        if (!f)
+            continue;
+        CHECK(f->labels[0] == NULL ? d->label == NULL
+                                   : d->label && strcmp(f->labels[0], d->label) == 0);
+    }
+    /* Names are unique, so no family hides another's rows. */
+    for (size_t i = 0; i < metrics_core.n; i++)
+        for (size_t k = i + 1; k < metrics_core.n; k++)
+            CHECK(strcmp(metrics_core.fam[i].name, metrics_core.fam[k].name) != 0);
+}
+
 static void test_render(void)
 {
     static srv_stats_t st;
@@ -203,11 +274,13 @@ static void test_render(void)
     CHECK(samples > families);
     CHECK_STR_EQ(metrics_push_reason_name(METRICS_PUSH_INVALID), "invalid_snapshot");
     free(out);
+    check_json(&s);
 }
 
 int main(void)
 {
     test_http();
     test_render();
+    test_table();
     return check_summary("test_metrics");
 }
