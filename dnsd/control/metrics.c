@@ -66,11 +66,14 @@ struct metrics_sink {
 static void metrics_prom_label(strbuf_t *b, const char *v)
 {
     strbuf_printf(b, "\"");
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"' || *v == '\n')
+    while (*v) {
+        size_t plain = strcspn(v, "\\\"\n");
+        strbuf_printf(b, "%.*s", (int)plain, v);
+        v += plain;
+        if (*v) {
             strbuf_printf(b, "\\%c", *v == '\n' ? 'n' : *v);
-        else
-            strbuf_printf(b, "%c", *v);
+            v++;
+        }
     }
     strbuf_printf(b, "\"");
 }
