@@ -71,7 +71,7 @@ static zone_snapshot_t *control_push_parse(const ctl_push_t *p, const srv_origin
         zone_snapshot_parse("snapshot", (const char *)p->snap, p->snap_len, &snap, &errs);
     if (rc != 0) {
         control_reply_invalid(out, &errs);
-        out->refusal = MET_PUSH_INVALID;
+        out->refusal = METRICS_PUSH_INVALID;
     }
     zone_errors_deinit(&errs);
     if (rc != 0)
@@ -85,7 +85,7 @@ static zone_snapshot_t *control_push_parse(const ctl_push_t *p, const srv_origin
                 "anyway)",
                 o->name, (unsigned long long)snap->serial, (unsigned long long)have);
             control_reply_err(out, "serial not newer", why);
-            out->refusal = MET_PUSH_STALE;
+            out->refusal = METRICS_PUSH_STALE;
             zone_snapshot_free(snap);
             return NULL;
         }
@@ -99,13 +99,13 @@ static void control_push(control_t *c, const ctl_frame_t *f, control_reply_t *ou
     srv_data_t *cur = srv_current;
     ctl_push_t p;
     char why[700];
-    out->refusal = MET_PUSH_PAYLOAD;
+    out->refusal = METRICS_PUSH_PAYLOAD;
     if (ctl_push_decode(f->payload, f->len, &p) < 0)
         return control_reply_err(out, ctl_strerror(CTL_ERR_PAYLOAD), "PUSH payload");
     int i = srv_data_origin_index(cur, p.origin);
     if (i < 0) {
         snprintf(why, sizeof why, "%s: not a zone of this server", p.origin);
-        out->refusal = MET_PUSH_UNKNOWN_ORIGIN;
+        out->refusal = METRICS_PUSH_UNKNOWN_ORIGIN;
         return control_reply_err(out, "unknown origin", why);
     }
     const srv_origin_t *o = &cur->origins[i];
@@ -117,7 +117,7 @@ static void control_push(control_t *c, const ctl_frame_t *f, control_reply_t *ou
     t[0] = uv_hrtime();
     zone_pool_t *pool = zone_pool_new(snap, &o->params);
     srv_data_t *next = pool ? srv_data_with_pool(cur, (size_t)i, pool) : NULL;
-    out->refusal = MET_PUSH_NOMEM;
+    out->refusal = METRICS_PUSH_NOMEM;
     if (!next)
         return control_reply_err(out, "out of memory", o->name);
     t[1] = uv_hrtime();
@@ -128,7 +128,7 @@ static void control_push(control_t *c, const ctl_frame_t *f, control_reply_t *ou
     if (stored < 0) {
         srv_data_free(next);
         log_msg(LOG_ERR, "control: push for %s refused: %s", o->name, why);
-        out->refusal = MET_PUSH_STATE_WRITE;
+        out->refusal = METRICS_PUSH_STATE_WRITE;
         return control_reply_err(out, "state_dir write failed", why);
     }
     strbuf_t b = {0};
@@ -262,127 +262,12 @@ static void control_status(control_t *c, control_reply_t *out)
     out->json = strbuf_take(&b);
 }
 
-size_t control_refusals(const control_stats_t *st,
-                        control_refusal_t out[CONTROL_REFUSALS_MAX])
-{
-    size_t n = 0;
-    for (int k = 1; k <= CONTROL_REFUSALS_MAX; k++) {
-        if (k > 8 && !st->errors[k])
-            continue;
-        snprintf(out[n].name, sizeof out[n].name, "%s", ctl_strerror(-k));
-        for (char *q = out[n].name; *q; q++)
-            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
-        out[n++].count = st->errors[k];
-    }
-    return n;
-}
-
-static void control_json_control_stats(strbuf_t *b, const control_stats_t *st)
-{
-    strbuf_printf(b,
-                  "\"control\": {\"connections\": {\"unix\": %llu, \"tcp\": %llu, "
-                  "\"refused\": %llu, \"idle_closed\": %llu}, \"limits\": {",
-                  (unsigned long long)st->conns_unix, (unsigned long long)st->conns_tcp,
-                  (unsigned long long)st->conns_refused,
-                  (unsigned long long)st->limits[CONTROL_LIM_IDLE]);
-    for (int i = 0; i < CONTROL_LIMITS; i++)
-        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", control_limit_names[i],
-                      (unsigned long long)st->limits[i]);
-    strbuf_printf(b,
-                  "}, \"requests\": {\"push\": %llu, \"status\": %llu, \"reload\": %llu, "
-                  "\"stats\": %llu}, \"refused\": {",
-                  (unsigned long long)st->requests[CTL_T_PUSH],
-                  (unsigned long long)st->requests[CTL_T_STATUS],
-                  (unsigned long long)st->requests[CTL_T_RELOAD],
-                  (unsigned long long)st->requests[CTL_T_STATS]);
-    control_refusal_t r[CONTROL_REFUSALS_MAX];
-    size_t n = control_refusals(st, r);
-    for (size_t i = 0; i < n; i++)
-        strbuf_printf(b, "%s\"%s\": %llu", i ? ", " : "", r[i].name,
-                      (unsigned long long)r[i].count);
-    strbuf_printf(b,
-                  "}, \"push_ok\": %llu, \"push_refused\": %llu, \"reload_ok\": %llu, "
-                  "\"reload_failed\": %llu, \"last_push_ms\": {\"parse\": %.3f, "
-                  "\"build\": %.3f, \"store\": %.3f, \"publish\": %.3f}}",
-                  (unsigned long long)st->push_ok, (unsigned long long)st->push_refused,
-                  (unsigned long long)st->reload_ok,
-                  (unsigned long long)st->reload_failed, st->last_push_ms[0],
-                  st->last_push_ms[1], st->last_push_ms[2], st->last_push_ms[3]);
-}
-
-/* The workers' counters as the table (stats.h) names them: each group an
- * object with all its keys, in the order of its first row. */
-static void control_json_counters(strbuf_t *b, const srv_stats_t *t)
-{
-    for (size_t i = 0; i < stat_n_descs; i++) {
-        const stat_desc_t *d = &stat_descs[i];
-        bool first = true;
-        for (size_t k = 0; d->group && first && k < i; k++)
-            first = !stat_descs[k].group || strcmp(stat_descs[k].group, d->group) != 0;
-        if (!d->group) {
-            strbuf_printf(b, "\"%s\": %llu, ", d->key,
-                          (unsigned long long)stat_value(t, d));
-            continue;
-        }
-        if (!first)
-            continue;
-        const char *sep = "";
-        strbuf_printf(b, "\"%s\": {", d->group);
-        for (size_t k = i; k < stat_n_descs; k++) {
-            const stat_desc_t *e = &stat_descs[k];
-            uint64_t v = stat_value(t, e);
-            if (!e->group || strcmp(e->group, d->group) != 0 || (e->sparse && !v))
-                continue;
-            strbuf_printf(b, "%s\"%s\": %llu", sep, e->key, (unsigned long long)v);
-            sep = ", ";
-        }
-        strbuf_printf(b, "}, ");
-    }
-}
-
-/* Queries by served zone, named as /metrics names them. */
-static void control_json_by_zone(strbuf_t *b, const srv_stats_t *t)
-{
-    const srv_data_t *d = srv_current; /* only this thread replaces it */
-    strbuf_printf(b, "\"by_zone\": {");
-    for (size_t i = 0; i < d->n_origins && i < STAT_ORIGINS - 1; i++) {
-        ctl_json_put(b, d->origins[i].name);
-        strbuf_printf(b, ": %llu, ", (unsigned long long)t->by_origin[i]);
-    }
-    strbuf_printf(b, "\"none\": %llu}, ",
-                  (unsigned long long)t->by_origin[STAT_ORIGINS - 1]);
-}
-
-/* Answers with a spilled record by zone of first draw, as
- * dnsd_balance_spilled_total shows them (demand_shows_spilled). */
-static void control_json_spilled(strbuf_t *b, const demand_t *bal, const srv_stats_t *t)
-{
-    const char *sep = "";
-    strbuf_printf(b, "\"balance_spilled\": {");
-    for (int id = 0; id < zone_id_count(); id++) {
-        if (!demand_shows_spilled(bal, t, id))
-            continue;
-        strbuf_printf(b, "%s", sep);
-        ctl_json_put(b, zone_id_name(id));
-        strbuf_printf(b, ": %llu", (unsigned long long)t->pool_spilled[id]);
-        sep = ", ";
-    }
-    strbuf_printf(b, "}, ");
-}
-
+/* The counters as the family table shows them (control_scrape.c), the same
+ * families and rows as /metrics. */
 static void control_stats(control_t *c, control_reply_t *out)
 {
-    srv_stats_t t;
-    workers_stats(c->ws, &t);
-    strbuf_t b = {0};
-    strbuf_printf(&b, "{");
-    control_json_counters(&b, &t);
-    control_json_by_zone(&b, &t);
-    control_json_spilled(&b, c->bal, &t);
-    control_json_control_stats(&b, &c->st);
-    strbuf_printf(&b, "}");
     out->type = CTL_T_OK;
-    out->json = strbuf_take(&b);
+    out->json = control_scrape_stats(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -574,7 +459,7 @@ static void control_push_counted(control_t *c, const ctl_frame_t *f, control_rep
     uint64_t t0 = uv_hrtime();
     control_push(c, f, out);
     bool ok = out->type == CTL_T_OK;
-    met_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
+    metrics_hist_observe(&c->st.push_time[ok ? 0 : 1], (double)(uv_hrtime() - t0) / 1e9);
     if (ok)
         c->st.push_ok++;
     else {

@@ -47,7 +47,7 @@ typedef struct control_stats {
     uint64_t requests[CTL_T_LAST_REQUEST + 1]; /* by request type */
     uint64_t errors[CONTROL_REFUSALS_MAX + 1]; /* protocol refusals by -CTL_ERR_* */
     uint64_t push_ok, push_refused;
-    uint64_t push_refused_by[MET_PUSH_REASONS];
+    uint64_t push_refused_by[METRICS_PUSH_REASONS];
     uint64_t reload_ok, reload_failed;
     uint64_t geoip_refused; /* reloads failed on the GeoIP database */
     /* The last accepted push, in ms: parse + validate, build the pool, store
@@ -55,7 +55,7 @@ typedef struct control_stats {
     double last_push_ms[4];
     /* Every push, from its complete frame to its reply (queued): [0]
      * accepted, [1] refused. */
-    met_hist_t push_time[2];
+    metrics_hist_t push_time[2];
 } control_stats_t;
 
 struct control {
@@ -96,23 +96,11 @@ struct control {
     struct demand *bal;           /* demand-aware balancing (demand.h) */
 };
 
-/* Protocol refusals as STATS and /metrics report them: named after
- * ctl_strerror ("bad MAC" -> "bad_mac"); the protocol's own (1..8) always, so a
- * monitor sees zeros rather than absent keys, the others once they happened. */
-typedef struct control_refusal {
-    char name[32];
-    uint64_t count;
-} control_refusal_t;
-
-/* Fills out[] in code order; returns how many. */
-size_t control_refusals(const control_stats_t *st,
-                        control_refusal_t out[CONTROL_REFUSALS_MAX]);
-
 /* A reply to send: JSON text (malloc'd; taken over). */
 typedef struct control_reply {
     uint8_t type; /* CTL_T_OK or CTL_T_ERR */
     char *json;
-    met_push_reason_t refusal; /* why a PUSH got CTL_T_ERR, for the metrics */
+    metrics_push_reason_t refusal; /* why a PUSH got CTL_T_ERR, for the metrics */
 } control_reply_t;
 
 /* An error reply {"error": error, "details": [detail]} (control_cmd.c);
@@ -138,8 +126,10 @@ void control_stalled(control_t *c, uint64_t since);
 int control_reload(control_t *c, const char *trigger);
 
 /* control_scrape.c: the /metrics page (a metrics_http_render_fn, arg the
- * control_t). */
+ * control_t), and the STATS reply's JSON (malloc'd; NULL when out of
+ * memory): the same families from one snapshot of the counters. */
 char *control_scrape(void *arg, const uint64_t requests[5], const uint64_t conns[3],
                      size_t *len);
+char *control_scrape_stats(control_t *c);
 
 #endif

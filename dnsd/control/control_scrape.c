@@ -1,9 +1,11 @@
 /*
- * control_scrape.c - one /metrics page from the control thread's counters,
- * the workers' sums and the served data (metrics_http.c asks, metrics.c
- * renders). On the control thread, the only writer of srv_current: it reads
- * the data without RCU.
+ * control_scrape.c - one snapshot of every counter (the control thread's,
+ * the workers' sums, the served data, balancing, the AF_XDP queues) and its
+ * two renderings from one list of families (metrics.h): the /metrics page
+ * (metrics_http.c asks) and the STATS reply. On the control thread, the only
+ * writer of srv_current: it reads the data without RCU.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,13 +14,30 @@
 #include "dnsd/control/demand.h"
 #include "dnsd/control/dnssec_info.h"
 #include "dnsd/control/metrics.h"
+#include "dnsd/control/metrics_http.h"
 #include "dnsd/io/xdp.h"
 #include "dnssec/dnssec.h"
 
+/* Every family both outputs show, in the page's order. */
+static const metrics_table_t *const control_scrape_list[] = {&metrics_core, &metrics_xdp,
+                                                             &demand_metrics};
+#define CONTROL_SCRAPE_TABLES (sizeof control_scrape_list / sizeof control_scrape_list[0])
+
+/* What one snapshot holds beyond metrics_snap_t's borrowed pointers. */
+typedef struct control_scrape_snap {
+    metrics_snap_t s;
+    srv_stats_t *st;
+    metrics_origin_t *origins;
+    xdp_qstats_t *xdp;
+    char refusal_names[CONTROL_REFUSALS_MAX][32];
+    metrics_label_count_t frames[CONTROL_REFUSALS_MAX];
+    metrics_label_count_t limits[CONTROL_LIMITS];
+} control_scrape_snap_t;
+
 /* The served origins' serials and server counts ("@" covers every server). */
-static met_origin_t *control_scrape_origins(const srv_data_t *d)
+static metrics_origin_t *control_scrape_origins(const srv_data_t *d)
 {
-    met_origin_t *o = calloc(d->n_origins ? d->n_origins : 1, sizeof *o);
+    metrics_origin_t *o = calloc(d->n_origins ? d->n_origins : 1, sizeof *o);
     for (size_t i = 0; o && i < d->n_origins; i++) {
         const srv_origin_t *so = &d->origins[i];
         o[i].name = so->name;
@@ -41,99 +60,127 @@ static met_origin_t *control_scrape_origins(const srv_data_t *d)
     return o;
 }
 
-/* Control refusals labelled as in STATS (control_refusals). */
-static size_t control_scrape_frames(const control_stats_t *st, met_label_count_t *out,
-                                    control_refusal_t *r)
+/* Protocol refusals, named after ctl_strerror ("bad MAC" -> "bad_mac"): the
+ * protocol's own (1..8) always, so a monitor sees zeros rather than absent
+ * series, the others once they happened. */
+static size_t control_scrape_frames(control_scrape_snap_t *k, const control_stats_t *st)
 {
-    size_t n = control_refusals(st, r);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (met_label_count_t){.label = r[i].name, .value = r[i].count};
+    size_t n = 0;
+    for (int e = 1; e <= CONTROL_REFUSALS_MAX; e++) {
+        if (e > 8 && !st->errors[e])
+            continue;
+        char *name = k->refusal_names[n];
+        snprintf(name, sizeof k->refusal_names[n], "%s", ctl_strerror(-e));
+        for (char *q = name; *q; q++)
+            *q = *q == ' ' ? '_' : (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+        k->frames[n++] = (metrics_label_count_t){name, st->errors[e]};
+    }
     return n;
 }
 
-/* Appends the AF_XDP listener's families (xdp.h) when it runs; on a failed
- * allocation the page goes out without them. */
-static char *control_scrape_xdp(control_t *c, char *out, size_t *len)
+/* The AF_XDP listener's queues, when one runs: 0, or -1 out of memory. */
+static int control_scrape_xdp(control_scrape_snap_t *k, const xdp_t *x)
 {
-    char *x = xdp_metrics(workers_xdp_listener(c->ws));
-    size_t n = x ? strlen(x) : 0;
-    char *r = n ? realloc(out, *len + n + 1) : out;
-    if (r && n) {
-        memcpy(r + *len, x, n + 1);
-        *len += n;
-    }
-    free(x);
-    return r ? r : out;
+    size_t n = x ? xdp_queues(x) : 0;
+    if (!x)
+        return 0;
+    if (!(k->xdp = calloc(n ? n : 1, sizeof *k->xdp)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        xdp_queue_stats(x, i, &k->xdp[i]);
+    k->s.xdp_interface = xdp_interface(x);
+    k->s.xdp_mode = xdp_mode(x);
+    k->s.xdp_queues = k->xdp;
+    k->s.n_xdp_queues = n;
+    return 0;
 }
 
-/* Appends the balancing block (demand_metrics, taken over) to the page; the
- * page is dropped when memory runs out, as for any other part. */
-static char *control_scrape_balance(char *out, size_t *len, char *more)
+static void control_scrape_control(control_scrape_snap_t *k, const control_t *c)
 {
-    size_t n = more ? strlen(more) : 0;
-    char *p = out && more ? realloc(out, *len + n + 1) : NULL;
-    if (p) {
-        memcpy(p + *len, more, n + 1);
-        *len += n;
-    } else {
-        free(out);
+    metrics_snap_t *s = &k->s;
+    for (int i = 0; i < CONTROL_LIMITS; i++)
+        k->limits[i] = (metrics_label_count_t){control_limit_names[i], c->st.limits[i]};
+    s->ctl_limits = k->limits;
+    s->n_ctl_limits = CONTROL_LIMITS;
+    s->ctl_conns_unix = c->st.conns_unix;
+    s->ctl_conns_tcp = c->st.conns_tcp;
+    s->ctl_conns_refused = c->st.conns_refused;
+    static const int req[4] = {CTL_T_PUSH, CTL_T_STATUS, CTL_T_RELOAD, CTL_T_STATS};
+    for (int i = 0; i < 4; i++)
+        s->ctl_requests[i] = c->st.requests[req[i]];
+    s->frames_refused = k->frames;
+    s->n_frames_refused = control_scrape_frames(k, &c->st);
+    s->push_ok = c->st.push_ok;
+    memcpy(s->push_refused, c->st.push_refused_by, sizeof s->push_refused);
+    memcpy(s->push_duration, c->st.push_time, sizeof s->push_duration);
+    memcpy(s->last_push_ms, c->st.last_push_ms, sizeof s->last_push_ms);
+    s->reload_ok = c->st.reload_ok;
+    s->reload_failed = c->st.reload_failed;
+    s->geoip_refused = c->st.geoip_refused;
+}
+
+static void control_scrape_deinit(control_scrape_snap_t *k)
+{
+    free(k->st);
+    free(k->origins);
+    free(k->xdp);
+}
+
+/* Takes the snapshot: 0, or -1 when out of memory (k is then deinit'd). */
+static int control_scrape_init(control_scrape_snap_t *k, control_t *c,
+                               const uint64_t requests[5], const uint64_t conns[3])
+{
+    const srv_data_t *d = srv_current; /* only this thread replaces it */
+    memset(k, 0, sizeof *k);
+    k->st = calloc(1, sizeof *k->st);
+    k->origins = control_scrape_origins(d);
+    if (!k->st || !k->origins ||
+        control_scrape_xdp(k, workers_xdp_listener(c->ws)) != 0) {
+        control_scrape_deinit(k);
+        return -1;
     }
-    free(more);
-    return p;
+    workers_stats(c->ws, k->st);
+    double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
+    metrics_snap_t *s = &k->s;
+    s->version = DNSD_VERSION;
+    s->workers = workers_count(c->ws);
+    s->start_time = (double)time(NULL) - up;
+    s->last_reload_time = (double)c->last_reload.time;
+    s->last_reload_ok = strncmp(c->last_reload.result, "ok", 2) == 0;
+    s->st = k->st;
+    s->origins = k->origins;
+    s->n_origins = d->n_origins;
+    control_scrape_control(k, c);
+    memcpy(s->http_requests, requests, sizeof s->http_requests);
+    memcpy(s->http_conns, conns, sizeof s->http_conns);
+    s->state_temp_removed = srv_state_temp_removed();
+    s->dnssec_signatures = dsec_signatures_total();
+    s->bal = c->bal;
+    return 0;
 }
 
 char *control_scrape(void *arg, const uint64_t requests[5], const uint64_t conns[3],
                      size_t *len)
 {
-    control_t *c = arg;
-    const srv_data_t *d = srv_current; /* only this thread replaces it */
-    srv_stats_t *st = calloc(1, sizeof *st);
-    met_origin_t *origins = control_scrape_origins(d);
-    met_label_count_t frames[CONTROL_REFUSALS_MAX];
-    control_refusal_t refusals[CONTROL_REFUSALS_MAX];
-    met_label_count_t limits[CONTROL_LIMITS];
+    control_scrape_snap_t k;
     char *out = NULL;
-    for (int i = 0; i < CONTROL_LIMITS; i++)
-        limits[i] = (met_label_count_t){control_limit_names[i], c->st.limits[i]};
-    if (st && origins) {
-        workers_stats(c->ws, st);
-        double up = (double)(uv_hrtime() - c->started_ns) / 1e9;
-        met_snap_t s = {
-            .version = DNSD_VERSION,
-            .workers = workers_count(c->ws),
-            .start_time = (double)time(NULL) - up,
-            .last_reload_time = (double)c->last_reload.time,
-            .last_reload_ok = strncmp(c->last_reload.result, "ok", 2) == 0,
-            .st = st,
-            .origins = origins,
-            .n_origins = d->n_origins,
-            .ctl_conns_unix = c->st.conns_unix,
-            .ctl_conns_tcp = c->st.conns_tcp,
-            .ctl_conns_refused = c->st.conns_refused,
-            .ctl_requests = {c->st.requests[CTL_T_PUSH], c->st.requests[CTL_T_STATUS],
-                             c->st.requests[CTL_T_RELOAD], c->st.requests[CTL_T_STATS]},
-            .frames_refused = frames,
-            .n_frames_refused = control_scrape_frames(&c->st, frames, refusals),
-            .ctl_limits = limits,
-            .n_ctl_limits = CONTROL_LIMITS,
-            .http_conns = {conns[0], conns[1], conns[2]},
-            .push_ok = c->st.push_ok,
-            .reload_ok = c->st.reload_ok,
-            .reload_failed = c->st.reload_failed,
-            .geoip_refused = c->st.geoip_refused,
-            .state_temp_removed = srv_state_temp_removed(),
-            .dnssec_signatures = dsec_signatures_total(),
-        };
-        memcpy(s.push_refused, c->st.push_refused_by, sizeof s.push_refused);
-        memcpy(s.push_duration, c->st.push_time, sizeof s.push_duration);
-        memcpy(s.http_requests, requests, sizeof s.http_requests);
-        if (met_render(&s, &out, len) != 0)
-            out = NULL;
-        else
-            out = control_scrape_xdp(c, out, len);
-        out = control_scrape_balance(out, len, demand_metrics(c->bal, st));
-    }
-    free(st);
-    free(origins);
+    if (control_scrape_init(&k, arg, requests, conns) != 0)
+        return NULL;
+    if (metrics_render(control_scrape_list, CONTROL_SCRAPE_TABLES, &k.s, &out, len) != 0)
+        out = NULL;
+    control_scrape_deinit(&k);
     return out;
+}
+
+char *control_scrape_stats(control_t *c)
+{
+    control_scrape_snap_t k;
+    uint64_t requests[5], conns[3];
+    strbuf_t b = {0};
+    metrics_http_counts(c->metrics, requests, conns);
+    if (control_scrape_init(&k, c, requests, conns) != 0)
+        return NULL;
+    metrics_render_json(control_scrape_list, CONTROL_SCRAPE_TABLES, &k.s, &b);
+    control_scrape_deinit(&k);
+    return strbuf_take(&b);
 }

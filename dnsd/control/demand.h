@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "dnsd/control/metrics.h"
 #include "dnsd/data/data.h"
 #include "dnsd/query/stats.h"
 #include "zones/balance.h"
@@ -49,15 +50,10 @@ typedef enum {
 } demand_push_result_t;
 void demand_count_push(demand_t *b, demand_push_result_t r);
 
-/* Whether zone id's spill counter (st->pool_spilled) is shown: when not 0,
- * and from 0 on for every zone balancing watches. dnsd_balance_spilled_total
- * (demand_metrics) and dnsdctl STATS "balance_spilled" (control_cmd.c) both
- * ask, so they show the same samples. */
-bool demand_shows_spilled(const demand_t *b, const srv_stats_t *st, int id);
-
-/* The balancing part of /metrics (Prometheus text); malloc'd, NULL when out
- * of memory. st: the workers' counters, summed. */
-char *demand_metrics(const demand_t *b, const srv_stats_t *st);
+/* The balancing families (metrics.h): load ratios and keep fractions by
+ * origin, zone and family; answers spilled by zone; solves; demand pushes.
+ * Their rows read metrics_snap_t.bal. */
+extern const metrics_table_t demand_metrics;
 
 /* Control requests; payload is a PUSH-encoded origin (and table). */
 void demand_request(demand_t *b, uint8_t type, const uint8_t *payload, size_t len,

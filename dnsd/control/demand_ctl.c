@@ -1,6 +1,7 @@
 /*
  * demand_ctl.c - the balancing control requests (DEMAND_PUSH, DEMAND,
- * BALANCE, SERVERS) and the balancing part of /metrics (docs/balancing.md).
+ * BALANCE, SERVERS) and the balancing families of /metrics and STATS
+ * (metrics.h; docs/balancing.md).
  * Control thread only.
  */
 #include <arpa/inet.h>
@@ -305,78 +306,132 @@ static bool demand_may_spill(const demand_t *b, int id)
 /* The metrics' family label of each zone_bal_family() index. */
 static const char *const demand_fam[ZONE_BAL_FAMILIES] = {"ipv4", "ipv6", "nts"};
 
-static void demand_metrics_zones(const demand_t *b, strbuf_t *j)
+typedef void demand_zone_fn(const demand_t *b, size_t i, int f, int id,
+                            metrics_sink_t *k);
+
+/* Calls fn for every zone of every solved family of the balancing origins:
+ * the walk both per-zone gauges take. */
+static void demand_each_zone(const demand_t *b, metrics_sink_t *k, demand_zone_fn *fn)
 {
-    strbuf_printf(
-        j, "# HELP dnsd_balance_keep_fraction Share of the draws reaching a zone that "
-           "stay in it, for zones that spill.\n"
-           "# TYPE dnsd_balance_keep_fraction gauge\n");
-    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
+    for (size_t i = 0; b && i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
         for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
-            for (int id = 1; b->o[i].solved[f] && id < zone_id_count(); id++) {
-                const zone_bal_zone_t *z = &b->o[i].zones[f][id];
-                if (z->keep < 1 && z->capacity_share > 0 && z->demand_share > 0)
-                    strbuf_printf(j,
-                                  "dnsd_balance_keep_fraction{origin=\"%s\",zone=\"%s\","
-                                  "family=\"%s\"} %.6g\n",
-                                  b->o[i].name, zone_id_name(id), demand_fam[f], z->keep);
-            }
+            for (int id = 0; b->o[i].solved[f] && id < zone_id_count(); id++)
+                fn(b, i, f, id, k);
+}
+
+/* The keep fraction of each zone that spills. */
+static void demand_keep_row(const demand_t *b, size_t i, int f, int id, metrics_sink_t *k)
+{
+    const zone_bal_zone_t *z = &b->o[i].zones[f][id];
+    if (id != ZONE_GLOBAL && z->keep < 1 && z->capacity_share > 0 && z->demand_share > 0)
+        metrics_emit(
+            k, &(metrics_row_t){.label = {b->o[i].name, zone_id_name(id), demand_fam[f]},
+                                .x = z->keep});
 }
 
 /* The worst expected load ratio of each zone's servers, with the keep
  * fractions and without: what the operator kit's alert and dashboard read
  * (dist/prometheus, dist/grafana: spill="with"). */
-static void demand_metrics_ratio(const demand_t *b, strbuf_t *j)
+static void demand_ratio_row(const demand_t *b, size_t i, int f, int id,
+                             metrics_sink_t *k)
 {
-    strbuf_printf(
-        j, "# HELP dnsd_balance_load_ratio Worst expected load ratio of a zone's "
-           "servers (share of answers / share of weight), with and without spill.\n"
-           "# TYPE dnsd_balance_load_ratio gauge\n");
-    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        for (int f = 0; f < ZONE_BAL_FAMILIES; f++)
-            for (int id = 0; b->o[i].solved[f] && id < zone_id_count(); id++) {
-                const zone_bal_zone_t *z = &b->o[i].zones[f][id];
-                if (!(z->capacity_share > 0) ||
-                    b->cfg->zones[i].balance.mode == CFG_BALANCE_OFF)
-                    continue;
-                for (int w = 0; w < 2; w++)
-                    strbuf_printf(j,
-                                  "dnsd_balance_load_ratio{origin=\"%s\",zone=\"%s\","
-                                  "family=\"%s\",spill=\"%s\"} %.6g\n",
-                                  b->o[i].name, zone_id_name(id), demand_fam[f],
-                                  w ? "without" : "with",
-                                  w ? z->ratio_without : z->ratio_with);
-            }
+    const zone_bal_zone_t *z = &b->o[i].zones[f][id];
+    if (!(z->capacity_share > 0) || b->cfg->zones[i].balance.mode == CFG_BALANCE_OFF)
+        return;
+    for (int w = 0; w < 2; w++)
+        metrics_emit(k, &(metrics_row_t){.label = {b->o[i].name, zone_id_name(id),
+                                                   demand_fam[f], w ? "without" : "with"},
+                                         .x = w ? z->ratio_without : z->ratio_with});
 }
 
-bool demand_shows_spilled(const demand_t *b, const srv_stats_t *st, int id)
+static void demand_metrics_keep(const metrics_snap_t *s, const metrics_family_t *f,
+                                metrics_sink_t *k)
 {
-    return st->pool_spilled[id] || demand_may_spill(b, id);
+    demand_each_zone(s->bal, k, demand_keep_row);
 }
 
-char *demand_metrics(const demand_t *b, const srv_stats_t *st)
+static void demand_metrics_ratio(const metrics_snap_t *s, const metrics_family_t *f,
+                                 metrics_sink_t *k)
 {
-    strbuf_t j = {0};
+    demand_each_zone(s->bal, k, demand_ratio_row);
+}
 
-    demand_metrics_ratio(b, &j);
-    demand_metrics_zones(b, &j);
-    strbuf_printf(&j, "# HELP dnsd_balance_spilled_total Pool answers with a record that "
-                      "started past their first zone, by that zone.\n"
-                      "# TYPE dnsd_balance_spilled_total counter\n");
+/* Answers with a spilled record by zone of first draw: when not 0, and from
+ * 0 on for every zone balancing watches. */
+static void demand_metrics_spilled(const metrics_snap_t *s, const metrics_family_t *f,
+                                   metrics_sink_t *k)
+{
     for (int id = 0; id < zone_id_count(); id++)
-        if (demand_shows_spilled(b, st, id))
-            strbuf_printf(&j, "dnsd_balance_spilled_total{zone=\"%s\"} %llu\n",
-                          zone_id_name(id), (unsigned long long)st->pool_spilled[id]);
-    strbuf_printf(&j, "# HELP dnsd_balance_recomputations_total Keep fraction solves.\n"
-                      "# TYPE dnsd_balance_recomputations_total counter\n");
-    for (size_t i = 0; i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
-        strbuf_printf(&j, "dnsd_balance_recomputations_total{origin=\"%s\"} %llu\n",
-                      b->o[i].name, (unsigned long long)b->o[i].recomputes);
-    strbuf_printf(
-        &j, "# HELP dnsd_balance_demand_pushes_total Demand tables pushed, by result.\n"
-            "# TYPE dnsd_balance_demand_pushes_total counter\n");
-    for (int r = 0; r < DEMAND_PUSH_RESULTS; r++)
-        strbuf_printf(&j, "dnsd_balance_demand_pushes_total{result=\"%s\"} %llu\n",
-                      demand_push_names[r], (unsigned long long)b->pushes[r]);
-    return strbuf_take(&j);
+        if (s->st->pool_spilled[id] || demand_may_spill(s->bal, id))
+            metrics_emit(k, &(metrics_row_t){.label = {zone_id_name(id)},
+                                             .n = s->st->pool_spilled[id]});
 }
+
+static void demand_metrics_solves(const metrics_snap_t *s, const metrics_family_t *f,
+                                  metrics_sink_t *k)
+{
+    const demand_t *b = s->bal;
+    for (size_t i = 0; b && i < STAT_BAL_ORIGINS && i < b->cfg->n_zones; i++)
+        metrics_emit(k,
+                     &(metrics_row_t){.label = {b->o[i].name}, .n = b->o[i].recomputes});
+}
+
+static void demand_metrics_pushes(const metrics_snap_t *s, const metrics_family_t *f,
+                                  metrics_sink_t *k)
+{
+    for (int r = 0; s->bal && r < DEMAND_PUSH_RESULTS; r++)
+        metrics_emit(
+            k, &(metrics_row_t){.label = {demand_push_names[r]}, .n = s->bal->pushes[r]});
+}
+
+static const metrics_family_t demand_metrics_fam[] = {
+    {"dnsd_balance_load_ratio",
+     "Worst expected load ratio of a zone's servers (share of answers / share of "
+     "weight), with and without spill.",
+     METRICS_GAUGE,
+     {"origin", "zone", "family", "spill"},
+     NULL,
+     "%.6g",
+     demand_metrics_ratio,
+     0,
+     NULL},
+    {"dnsd_balance_keep_fraction",
+     "Share of the draws reaching a zone that stay in it, for zones that spill.",
+     METRICS_GAUGE,
+     {"origin", "zone", "family"},
+     NULL,
+     "%.6g",
+     demand_metrics_keep,
+     0,
+     NULL},
+    {"dnsd_balance_spilled_total",
+     "Pool answers with a record that started past their first zone, by that zone.",
+     METRICS_COUNTER,
+     {"zone"},
+     "balance_spilled",
+     NULL,
+     demand_metrics_spilled,
+     0,
+     NULL},
+    {"dnsd_balance_recomputations_total",
+     "Keep fraction solves.",
+     METRICS_COUNTER,
+     {"origin"},
+     NULL,
+     NULL,
+     demand_metrics_solves,
+     0,
+     NULL},
+    {"dnsd_balance_demand_pushes_total",
+     "Demand tables pushed, by result.",
+     METRICS_COUNTER,
+     {"result"},
+     NULL,
+     NULL,
+     demand_metrics_pushes,
+     0,
+     NULL},
+};
+
+const metrics_table_t demand_metrics = {
+    demand_metrics_fam, sizeof demand_metrics_fam / sizeof demand_metrics_fam[0]};

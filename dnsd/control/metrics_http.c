@@ -100,30 +100,30 @@ static void metrics_http_conn_on_write(uv_write_t *req, int status)
 }
 
 /* Builds and sends the response for `r`; the connection lingers after it. */
-static void metrics_http_conn_respond(metrics_http_conn_t *k, const met_http_req_t *r)
+static void metrics_http_conn_respond(metrics_http_conn_t *k, const metrics_request_t *r)
 {
     static const int codes[4] = {200, 400, 404, 405};
-    int status = met_http_status(r->result), slot = 4;
+    int status = metrics_req_status(r->result), slot = 4;
     for (int i = 0; i < 4; i++)
         slot = codes[i] == status ? i : slot;
     k->m->requests[slot]++;
     k->answered = true;
-    met_http_t res = r->result;
+    metrics_req_t res = r->result;
     size_t blen = 0;
     char *body =
-        res == MET_HTTP_METRICS
+        res == METRICS_REQ_METRICS
             ? k->m->render(k->m->arg, k->m->requests,
                            (uint64_t[3]){k->m->accepted, k->m->evicted, k->m->refused},
                            &blen)
             : NULL;
-    if (res == MET_HTTP_METRICS && !body) {
+    if (res == METRICS_REQ_METRICS && !body) {
         metrics_http_conn_close(k); /* out of memory: nothing useful to say */
         return;
     }
-    const char *text = body ? body : met_http_error_body(res);
+    const char *text = body ? body : metrics_req_error_body(res);
     blen = body ? blen : strlen(text);
     char head[256];
-    size_t hlen = met_http_head(res, blen, head, sizeof head);
+    size_t hlen = metrics_req_head(res, blen, head, sizeof head);
     size_t send_body = r->head ? 0 : blen;
     k->body = malloc(hlen + send_body + 1);
     if (k->body) {
@@ -168,9 +168,9 @@ static void metrics_http_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_bu
     if (k->answered || nread == 0)
         return;
     k->len += (size_t)nread;
-    met_http_req_t r;
-    met_http_parse(k->buf, k->len, sizeof k->buf, &r);
-    if (r.result != MET_HTTP_MORE)
+    metrics_request_t r;
+    metrics_req_parse(k->buf, k->len, sizeof k->buf, &r);
+    if (r.result != METRICS_REQ_MORE)
         metrics_http_conn_respond(k, &r);
 }
 
@@ -236,6 +236,15 @@ static void metrics_http_on_connection(uv_stream_t *server, int status)
     if (uv_read_start((uv_stream_t *)&k->tcp, metrics_http_conn_on_alloc,
                       metrics_http_conn_on_read) < 0)
         metrics_http_conn_close(k);
+}
+
+void metrics_http_counts(const metrics_http_t *m, uint64_t requests[5], uint64_t conns[3])
+{
+    for (int i = 0; i < 5; i++)
+        requests[i] = m ? m->requests[i] : 0;
+    conns[0] = m ? m->accepted : 0;
+    conns[1] = m ? m->evicted : 0;
+    conns[2] = m ? m->refused : 0;
 }
 
 void metrics_http_stalled(metrics_http_t *m, uint64_t ms)

@@ -40,6 +40,11 @@ int metrics_http_listen(uv_loop_t *loop, const char *hostport,
  * connection's deadline moves by as much. NULL is fine. */
 void metrics_http_stalled(metrics_http_t *m, uint64_t ms);
 
+/* What the responder counted, as the render function gets it: requests by
+ * status and connections accepted, evicted, refused (zeros for NULL). */
+void metrics_http_counts(const metrics_http_t *m, uint64_t requests[5],
+                         uint64_t conns[3]);
+
 /* Closes the listener and every connection (from the control loop, at stop);
  * the memory goes once the loop has run their close callbacks. NULL is fine. */
 void metrics_http_close(metrics_http_t *m);

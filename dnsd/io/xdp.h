@@ -60,6 +60,11 @@ typedef struct xdp xdp_t;
 /* Label values of xdp_drop_t, e.g. "checksum". */
 const char *xdp_drop_name(xdp_drop_t d);
 
+/* The kernel's counters of xdp_qstats_t (k_rx_dropped on) and their label
+ * values, e.g. "rx_ring_full". */
+#define XDP_KERNEL_COUNTERS 6
+const char *xdp_kernel_name(int k);
+
 #ifdef DNSD_XDP
 
 /*
@@ -112,8 +117,5 @@ static inline void xdp_queue_stats(const xdp_t *x, size_t i, xdp_qstats_t *out) 
 /* The "xdp" object of `dnsdctl status` (malloc'd JSON), or NULL when the
  * listener is off or out of memory. */
 char *xdp_status_json(const xdp_t *x);
-
-/* The dnsd_xdp_* metric families (malloc'd Prometheus text), or NULL. */
-char *xdp_metrics(const xdp_t *x);
 
 #endif

@@ -86,14 +86,14 @@ typedef struct srv_stats {
 
 /*
  * One counter of srv_stats_t as both outputs show it: its Prometheus family
- * and label, and its key in dnsdctl STATS. /metrics (control/metrics.c) and
- * STATS (control/control_cmd.c) are both rendered from stat_descs, so they
- * cannot drift. Every one is a Prometheus counter. Families whose labels
- * come from the data (queries by zone, pool answers by zone) and the derived
- * open-connections gauge are rendered by hand next to the table's; so are
- * the balancing families (pool_spilled by zone in dnsd_balance_spilled_total
- * and STATS "balance_spilled", control/demand_ctl.c). demand[] is the
- * balancer's input, summed on the control thread, and not shown as such.
+ * and label, and its key in dnsdctl STATS. The control layer's family table
+ * (control/metrics_table.c) takes the rows of each family from here, and
+ * /metrics and STATS are both rendered from that table, so they cannot
+ * drift. Every one is a Prometheus counter. Families whose labels come from
+ * the data (queries by zone, pool answers and spills by zone) and the
+ * derived open-connections gauge read srv_stats_t in that table's own rows.
+ * demand[] is the balancer's input, summed on the control thread, and not
+ * shown as such.
  */
 typedef struct stat_desc {
     const char *metric; /* Prometheus family; NULL: STATS only */

@@ -1,8 +1,9 @@
 /*
- * fuzz_http.c - the /metrics responder's request parser (dnsd/control/metrics.c), fed
- * as the responder feeds it: the bytes received so far, growing, against the
- * 8 KiB head limit or a small one; and the Prometheus renderer with zone
- * names and counters taken from the input.
+ * fuzz_http.c - the /metrics responder's request parser
+ * (dnsd/control/metrics_req.c), fed as the responder feeds it: the bytes
+ * received so far, growing, against the 8 KiB head limit or a small one; and
+ * the family table's two renderers (metrics.c), Prometheus and STATS JSON,
+ * with zone names and counters taken from the input.
  *
  * Input: byte 0 picks the head limit (bit 0: 8192 or 64) and the read sizes
  * (bits 1-7), the rest is the stream. Invariants abort(): once a prefix gets
@@ -10,8 +11,9 @@
  * its own bytes); MORE only below the limit; every answer has a response
  * head that fits the responder's 256-byte buffer and names its status; the
  * rendered page is lines of "# ..." or "dnsd_NAME[{...}] VALUE" whatever the
- * label bytes, with every quote inside a label escaped; only a HEAD request
- * is answered without a body.
+ * label bytes, with every quote inside a label escaped; STATS is one JSON
+ * object whose braces balance outside its strings; only a HEAD request is
+ * answered without a body.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,25 +34,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
 static void fh_parse(const uint8_t *p, size_t n, size_t max, size_t step)
 {
-    met_http_req_t first = {MET_HTTP_MORE, false};
+    metrics_request_t first = {METRICS_REQ_MORE, false};
     size_t got = 0;
     for (size_t k = 0; k <= n; k += step) {
-        met_http_req_t r;
-        met_http_parse(p, k, max, &r);
-        if (r.result == MET_HTTP_MORE) {
-            FH_CHECK(first.result == MET_HTTP_MORE);
+        metrics_request_t r;
+        metrics_req_parse(p, k, max, &r);
+        if (r.result == METRICS_REQ_MORE) {
+            FH_CHECK(first.result == METRICS_REQ_MORE);
             FH_CHECK(k < max);
             continue;
         }
-        if (first.result == MET_HTTP_MORE) {
+        if (first.result == METRICS_REQ_MORE) {
             first = r;
             got = k;
         }
         FH_CHECK(r.result == first.result && r.head == first.head);
         char hdr[256], want[16];
-        size_t hl = met_http_head(r.result, 123456, hdr, sizeof hdr);
+        size_t hl = metrics_req_head(r.result, 123456, hdr, sizeof hdr);
         FH_CHECK(hl > 0 && hl == strlen(hdr));
-        snprintf(want, sizeof want, "HTTP/1.1 %d ", met_http_status(r.result));
+        snprintf(want, sizeof want, "HTTP/1.1 %d ", metrics_req_status(r.result));
         FH_CHECK(strncmp(hdr, want, strlen(want)) == 0);
         FH_CHECK(strstr(hdr, "\r\n\r\n") == hdr + hl - 4);
         FH_CHECK(!r.head || (k >= 5 && memcmp(p, "HEAD ", 5) == 0));
@@ -73,11 +75,34 @@ static void fh_check_labels(const char *l, const char *end)
     }
 }
 
+/* STATS: one object whose braces balance outside its (escaped) strings. */
+static void fh_check_json(const metrics_snap_t *s)
+{
+    strbuf_t b = {0};
+    metrics_render_json((const metrics_table_t *const[]){&metrics_core}, 1, s, &b);
+    char *out = strbuf_take(&b);
+    if (!out)
+        return;
+    int depth = 0;
+    bool in_str = false;
+    for (const char *p = out; *p; p++) {
+        if (in_str && *p == '\\')
+            FH_CHECK(*++p != '\0');
+        else if (*p == '"')
+            in_str = !in_str;
+        else if (!in_str)
+            depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+        FH_CHECK(depth >= 0 && (depth > 0 || p[1] == '\0'));
+    }
+    FH_CHECK(depth == 0 && !in_str && out[0] == '{');
+    free(out);
+}
+
 static void fh_render(const uint8_t *p, size_t n)
 {
     static srv_stats_t st;
     char names[3][64];
-    met_origin_t o[3];
+    metrics_origin_t o[3];
     memset(o, 0, sizeof o);
     for (int i = 0; i < 3; i++) {
         size_t k = n > (size_t)i * 40 ? n - (size_t)i * 40 : 0;
@@ -94,18 +119,19 @@ static void fh_render(const uint8_t *p, size_t n)
     }
     memset(&st, 0, sizeof st);
     memcpy(&st, p, n < sizeof st ? n : sizeof st);
-    met_label_count_t fr[1] = {{names[0], 3}};
-    met_snap_t s = {.version = names[1],
-                    .workers = n,
-                    .st = &st,
-                    .origins = o,
-                    .n_origins = 3,
-                    .frames_refused = fr,
-                    .n_frames_refused = 1};
-    met_hist_observe(&s.push_duration[n & 1], (double)n / 100);
+    metrics_label_count_t fr[1] = {{names[0], 3}};
+    metrics_snap_t s = {.version = names[1],
+                        .workers = n,
+                        .st = &st,
+                        .origins = o,
+                        .n_origins = 3,
+                        .frames_refused = fr,
+                        .n_frames_refused = 1};
+    metrics_hist_observe(&s.push_duration[n & 1], (double)n / 100);
     char *out = NULL;
     size_t len = 0;
-    if (met_render(&s, &out, &len) != 0)
+    if (metrics_render((const metrics_table_t *const[]){&metrics_core}, 1, &s, &out,
+                       &len) != 0)
         return;
     FH_CHECK(len == strlen(out) && len > 0 && out[len - 1] == '\n');
     for (char *l = out; *l;) {
@@ -122,6 +148,7 @@ static void fh_render(const uint8_t *p, size_t n)
         l = nl + 1;
     }
     free(out);
+    fh_check_json(&s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
