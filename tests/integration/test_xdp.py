@@ -41,6 +41,7 @@ import pooltest
 import test_core
 import test_malformed
 import test_pool
+import test_stats_metrics
 import xdprig
 from harness import (BINARY_DIR, DNSD, ORIGIN, DnsdTestCase, Server, check_clean_exit,
                      dig, kdig, parse_presentation, query)
@@ -577,6 +578,34 @@ class XdpRigTest(unittest.TestCase):
         self.assertIn('dnsd_xdp_dropped_total{queue="0",reason="checksum"}', m)
         self.assertIn('dnsd_xdp_dropped_total{queue="0",reason="udp_checksum"}', m)
         self.assertIn('dnsd_xdp_ring_stalls_total{queue="0",ring="fill"}', m)
+
+
+    def test_stats_shows_the_xdp_families_as_the_page_does(self):
+        """STATS and /metrics render the xdp_* families from one table
+        (dnsd/control/metrics_xdp.c): with no traffic between the reads,
+        every xdp series of the page is in STATS with the same value."""
+        harness.udp_exchange(XDP_PORT, query(ORIGIN, "SOA"), 2.0, SRV4)
+        time.sleep(0.3)  # the rings drained, the reply's completion reaped
+        page, types = test_stats_metrics.parse_page(self.scrape())
+        p = subprocess.run([DNSDCTL, "-s", self.server.path("ctl.sock"), "stats"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        stats = json.loads(p.stdout)
+        xdp = {k: v for k, v in page.items() if k.startswith("dnsd_xdp_")}
+        self.assertIn('dnsd_xdp_packets_total{queue="0",direction="rx"}', xdp)
+        flat = test_stats_metrics.leaves(stats)
+        for key, (name, labels, value) in sorted(xdp.items()):
+            with self.subTest(series=key):
+                path = test_stats_metrics.stats_path(name, labels, types)
+                self.assertEqual(flat.get(path), value, ".".join(path))
+        stats_xdp = {p for p in flat if p[0].startswith("xdp_")}
+        page_paths = {test_stats_metrics.stats_path(n, l, types) for n, l, _ in xdp.values()}
+        self.assertEqual(stats_xdp - page_paths, set(), "xdp values only in STATS")
+
+    def scrape(self):
+        with socket.create_connection((SRV4, METRICS_PORT), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            return harness.recv_until_eof(s).partition(b"\r\n\r\n")[2].decode()
 
 
 class XdpNativeRigTest(XdpRigTest):
