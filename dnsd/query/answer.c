@@ -19,31 +19,6 @@
 #include "dnsd/query/rrl.h"
 #include "dnsd/query/wire.h"
 
-static bool ans_room(ans_resp_t *r, size_t n)
-{
-    if (r->len + n <= r->limit)
-        return true;
-    r->tc = true;
-    return false;
-}
-
-/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
-bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
-                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
-{
-    if (!ans_room(r, 12 + (size_t)rdlen))
-        return false;
-    uint8_t *p = r->out + r->len;
-    wire_put16(p, owner);
-    wire_put16(p + 2, type);
-    wire_put16(p + 4, class);
-    wire_put32(p + 6, ttl);
-    wire_put16(p + 10, rdlen);
-    memcpy(p + 12, rdata, rdlen);
-    r->len += 12 + (size_t)rdlen;
-    return true;
-}
-
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`. */
 bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
                    uint16_t *count)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dnsd/query/answer.h"
 #include "dnsd/query/wire.h"
@@ -42,9 +43,34 @@ typedef struct ans_geo {
 /* The owner of records at the query name: a pointer to the question (offset 12). */
 #define ANS_QNAME_PTR 0xC00C
 
-/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
-bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
-                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+/* Whether n more bytes fit; when not, the answer is marked TC. */
+static inline bool ans_room(ans_resp_t *r, size_t n)
+{
+    if (r->len + n <= r->limit)
+        return true;
+    r->tc = true;
+    return false;
+}
+
+/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA.
+ * Inline: a pool answer writes several per query, and with a constant rdlen
+ * (4 or 16) the copy compiles to a move instead of a memcpy call. */
+static inline bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type,
+                              uint16_t class, uint32_t ttl, const uint8_t *rdata,
+                              uint16_t rdlen)
+{
+    if (!ans_room(r, 12 + (size_t)rdlen))
+        return false;
+    uint8_t *p = r->out + r->len;
+    wire_put16(p, owner);
+    wire_put16(p + 2, type);
+    wire_put16(p + 4, class);
+    wire_put32(p + 6, ttl);
+    wire_put16(p + 10, rdlen);
+    memcpy(p + 12, rdata, rdlen);
+    r->len += 12 + (size_t)rdlen;
+    return true;
+}
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`,
  * adding the records to *count. False (and TC) when it does not fit. */
