@@ -160,7 +160,7 @@ static uint8_t *dsec_rr_head(uint8_t *r, uint16_t type, uint32_t ttl, size_t rdl
 }
 
 /* The records of a pick, as the unsigned writer makes them: A or AAAA, or
- * for NTS names SRV records weighted by zone_srv_weights (answer.c ans_srv). */
+ * for NTS names SRV records weighted by zone_srv_weights (pool_answer.c ans_srv). */
 static size_t dsec_records(const dsec_pool_t *p, const dsec_slot_t *s,
                            const zone_pick_t *pick, uint8_t *buf, uint16_t *type)
 {

@@ -1,5 +1,8 @@
 /*
- * tcp.c - DNS over TCP (RFC 7766) for one worker; see tcp.h.
+ * tcp.c - DNS over TCP (RFC 7766) for one worker; see tcp.h. This file holds
+ * the connections: listening, accepting, limits, the LRU list that eviction
+ * and timeouts use, closing, and the buffers; tcp_stream.c reads, answers and
+ * writes the messages of one connection.
  *
  * Memory: a connection carries an inline read buffer that holds a frame of up
  * to TCP_RBUF_INLINE bytes - a message as large as UDP accepts (udp.h
@@ -10,15 +13,8 @@
  * message is always contiguous. So a connection costs sizeof(tcp_conn_t),
  * under 5 KiB, whatever its peer sends, and the large buffers add at most
  * TCP_BIG_BUFS x 64 KiB per worker (docs/hardening.md). Connections are
- * recycled through a per-worker free list.
- * Responses are built in one per-worker scratch buffer and written with
- * uv_try_write; only when the socket cannot take all of it at once is the rest
- * copied into a write buffer (recycled when small, as nearly all DNS responses
- * are). The steady state allocates nothing.
- *
- * Backpressure: while a response waits in user space, the connection is not
- * read and further queries stay in its read buffer, so a client that sends
- * without reading costs at most one queued response, never unbounded memory.
+ * recycled through a per-worker free list, and so are the small write buffers
+ * of responses that had to wait. The steady state allocates nothing.
  */
 #include "dnsd/io/tcp.h"
 
@@ -29,11 +25,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "dnsd/query/cookie.h"
-#include "dnsd/io/dnstap.h"
-#include "dnsd/query/wire.h"
 #include "dnsd/data/data.h"
-
+#include "dnsd/query/cookie.h"
+#include "dnsd/query/wire.h"
+#include "tcp_int.h"
 /* Recycled objects kept per worker: enough for connection churn and bursts of
  * slow readers without holding more than ~110 KB of idle buffers. */
 #define TCP_KEEP_CONNS 16
@@ -48,40 +43,10 @@
 #define TCP_PAUSE_MS 100
 /* Per-client connection counters (tcp.h "Abuse limits"): 256 KiB. */
 #define TCP_CLIENT_SLOTS 65536
-/* The inline read buffer: a frame of a message as large as a UDP query may be
- * (udp.h UDP_RECV_SLOT, 4096 bytes) with its length prefix. */
-#define TCP_RBUF_INLINE (2 + 4096)
 
 static uint8_t tcp_client_key[16];
 static bool tcp_keyed;
 static _Atomic uint32_t tcp_clients[TCP_CLIENT_SLOTS];
-
-struct tcp_conn {
-    uv_tcp_t tcp;
-    uv_timer_t timer; /* idle timeout */
-    tcp_ctx_t *ctx;
-    tcp_conn_t *prev, *next; /* LRU list; `next` also links the free list */
-    struct sockaddr_storage peer;
-    struct sockaddr_storage local; /* for the query log; family 0 when not logging */
-    unsigned pending; /* responses queued with uv_write (0 or 1, see above) */
-    unsigned handles; /* handles not yet closed: freed at 0 */
-    bool eof;         /* the client half-closed: close once everything is written */
-    bool closing;
-    bool partial;  /* a message has begun: the read timeout runs */
-    int slot;      /* this client's tcp_clients counter; -1 none */
-    uint8_t *rbuf; /* rbuf_inline, or a large buffer lent by the worker */
-    size_t rcap;   /* TCP_RBUF_INLINE or TCP_FRAME_MAX */
-    size_t rlen;   /* bytes in rbuf */
-    uint8_t rbuf_inline[TCP_RBUF_INLINE];
-};
-
-struct tcp_wbuf {
-    uv_write_t req;
-    tcp_wbuf_t *next;
-    tcp_conn_t *conn;
-    size_t cap;
-    uint8_t data[];
-};
 
 /* ------------------------------------------------------------------------ */
 /* Listening sockets                                                        */
@@ -117,6 +82,68 @@ fail:
     if (fd >= 0)
         close(fd);
     return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Buffers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Gives a lent large buffer back; what it holds is moved inline (it fits). */
+static void tcp_rbuf_return(tcp_conn_t *c)
+{
+    if (c->rbuf == c->rbuf_inline)
+        return;
+    memcpy(c->rbuf_inline, c->rbuf, c->rlen);
+    c->ctx->big_free[c->ctx->n_big_free++] = c->rbuf;
+    c->rbuf = c->rbuf_inline;
+    c->rcap = TCP_RBUF_INLINE;
+}
+
+/* Once every complete message is answered: the buffer must hold the frame
+ * that the rest begins. A frame over TCP_RBUF_INLINE borrows a large buffer;
+ * one that fits inline gives it back. -1 when none is left to borrow. */
+int tcp_rbuf_fit(tcp_conn_t *c)
+{
+    size_t need = c->rlen >= 2 ? 2 + (size_t)wire_get16(c->rbuf) : 2;
+    if (need <= TCP_RBUF_INLINE) {
+        tcp_rbuf_return(c);
+        return 0;
+    }
+    if (c->rbuf != c->rbuf_inline)
+        return 0; /* already large: TCP_FRAME_MAX holds any frame */
+    tcp_ctx_t *ctx = c->ctx;
+    if (ctx->n_big_free == 0)
+        return -1;
+    uint8_t *big = ctx->big_free[--ctx->n_big_free];
+    memcpy(big, c->rbuf, c->rlen);
+    c->rbuf = big;
+    c->rcap = TCP_FRAME_MAX;
+    return 0;
+}
+
+void tcp_wbuf_release(tcp_ctx_t *ctx, tcp_wbuf_t *wb)
+{
+    if (wb->cap == TCP_WBUF_SMALL && ctx->n_free_wbufs < TCP_KEEP_WBUFS) {
+        wb->next = ctx->free_wbufs;
+        ctx->free_wbufs = wb;
+        ctx->n_free_wbufs++;
+    } else {
+        free(wb);
+    }
+}
+
+tcp_wbuf_t *tcp_wbuf_get(tcp_ctx_t *ctx, size_t len)
+{
+    tcp_wbuf_t *wb;
+    if (len <= TCP_WBUF_SMALL && (wb = ctx->free_wbufs)) {
+        ctx->free_wbufs = wb->next;
+        ctx->n_free_wbufs--;
+        return wb;
+    }
+    size_t cap = len <= TCP_WBUF_SMALL ? TCP_WBUF_SMALL : len;
+    if ((wb = malloc(sizeof(*wb) + cap)))
+        wb->cap = cap;
+    return wb;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -178,12 +205,6 @@ static unsigned tcp_max_per_client(void)
     return lim ? lim->tcp_max_per_client : 0;
 }
 
-static unsigned tcp_read_ms(void)
-{
-    const srv_limits_t *lim = srv_data_get()->limits;
-    return lim ? lim->tcp_read_ms : 0;
-}
-
 /* Counts a new connection from `peer`: its slot, -1 when there is no cap, or
  * -2 when the client already has its share. */
 static int tcp_client_take(const struct sockaddr_storage *peer)
@@ -209,18 +230,7 @@ static void tcp_client_put(int slot)
         atomic_fetch_sub_explicit(&tcp_clients[slot], 1, memory_order_relaxed);
 }
 
-/* Gives a lent large buffer back; what it holds is moved inline (it fits). */
-static void tcp_rbuf_return(tcp_conn_t *c)
-{
-    if (c->rbuf == c->rbuf_inline)
-        return;
-    memcpy(c->rbuf_inline, c->rbuf, c->rlen);
-    c->ctx->big_free[c->ctx->n_big_free++] = c->rbuf;
-    c->rbuf = c->rbuf_inline;
-    c->rcap = TCP_RBUF_INLINE;
-}
-
-static void tcp_conn_close(tcp_conn_t *c)
+void tcp_conn_close(tcp_conn_t *c)
 {
     if (c->closing)
         return;
@@ -258,213 +268,13 @@ static void tcp_on_idle(uv_timer_t *t)
     tcp_conn_close(c);
 }
 
-/* A message begun and not finished within tcp_read_ms (slowloris). */
-static void tcp_on_read_timeout(uv_timer_t *t)
-{
-    tcp_conn_t *c = t->data;
-    c->ctx->ans->stats->tcp_read_timeouts++;
-    tcp_conn_close(c);
-}
-
 /* A complete message arrived: the connection is active again. */
-static void tcp_touch(tcp_conn_t *c)
+void tcp_touch(tcp_conn_t *c)
 {
     c->partial = false;
     tcp_lru_unlink(c->ctx, c);
     tcp_lru_append(c->ctx, c);
     uv_timer_start(&c->timer, tcp_on_idle, c->ctx->idle_ms, 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Writing responses                                                        */
-/* ------------------------------------------------------------------------ */
-
-static void tcp_wbuf_release(tcp_ctx_t *ctx, tcp_wbuf_t *wb)
-{
-    if (wb->cap == TCP_WBUF_SMALL && ctx->n_free_wbufs < TCP_KEEP_WBUFS) {
-        wb->next = ctx->free_wbufs;
-        ctx->free_wbufs = wb;
-        ctx->n_free_wbufs++;
-    } else {
-        free(wb);
-    }
-}
-
-static void tcp_resume(tcp_conn_t *c);
-
-static void tcp_on_write(uv_write_t *req, int status)
-{
-    tcp_wbuf_t *wb = req->data;
-    tcp_conn_t *c = wb->conn;
-    c->pending--;
-    tcp_wbuf_release(c->ctx, wb);
-    if (c->closing)
-        return; /* cancelled by the close */
-    if (status < 0 || (c->pending == 0 && (c->eof || c->ctx->draining)))
-        tcp_conn_close(c);
-    else if (c->pending == 0)
-        tcp_resume(c);
-}
-
-static tcp_wbuf_t *tcp_wbuf_get(tcp_ctx_t *ctx, size_t len)
-{
-    tcp_wbuf_t *wb;
-    if (len <= TCP_WBUF_SMALL && (wb = ctx->free_wbufs)) {
-        ctx->free_wbufs = wb->next;
-        ctx->n_free_wbufs--;
-        return wb;
-    }
-    size_t cap = len <= TCP_WBUF_SMALL ? TCP_WBUF_SMALL : len;
-    if ((wb = malloc(sizeof(*wb) + cap)))
-        wb->cap = cap;
-    return wb;
-}
-
-/* Queues the unwritten tail of a response; the socket could not take it now. */
-static int tcp_queue(tcp_conn_t *c, const uint8_t *p, size_t len)
-{
-    tcp_ctx_t *ctx = c->ctx;
-    tcp_wbuf_t *wb = tcp_wbuf_get(ctx, len);
-    if (!wb)
-        return -1;
-    memcpy(wb->data, p, len);
-    wb->conn = c;
-    wb->req.data = wb;
-    uv_buf_t b = uv_buf_init((char *)wb->data, (unsigned)len);
-    if (uv_write(&wb->req, (uv_stream_t *)&c->tcp, &b, 1, tcp_on_write) < 0) {
-        tcp_wbuf_release(ctx, wb);
-        return -1;
-    }
-    c->pending++;
-    return 0;
-}
-
-/* Answers one message; returns -1 when the connection must be closed. */
-static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
-                      size_t len)
-{
-    tcp_ctx_t *ctx = c->ctx;
-    uint8_t *out = ctx->scratch;
-    size_t n = ans_respond(ctx->ans, data, msg, len, (const struct sockaddr *)&c->peer,
-                           ANS_TCP, out + 2, TCP_FRAME_MAX - 2);
-    if (n == 0)
-        return 0; /* nothing to send (a response, or shorter than a header) */
-    if (ctx->ans->dnstap)
-        dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
-                   (const struct sockaddr *)&c->local, msg, len, out + 2, n,
-                   ctx->ans->stats);
-    wire_put16(out, (uint16_t)n);
-    n += 2;
-    size_t done = 0;
-    if (c->pending == 0) { /* never overtake a queued response */
-        uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-        int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (r < 0 && r != UV_EAGAIN)
-            return -1;
-        done = r > 0 ? (size_t)r : 0;
-    }
-    return done == n ? 0 : tcp_queue(c, out + done, n - done);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Reading queries                                                          */
-/* ------------------------------------------------------------------------ */
-
-static void tcp_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    tcp_conn_t *c = h->data;
-    /* rlen < rcap always holds here: tcp_rbuf_fit() gave the partial frame a
-     * buffer it fits in, and a full buffer is consumed before the next read. */
-    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
-}
-
-/* Once every complete message is answered: the buffer must hold the frame
- * that the rest begins. A frame over TCP_RBUF_INLINE borrows a large buffer;
- * one that fits inline gives it back. -1 when none is left to borrow. */
-static int tcp_rbuf_fit(tcp_conn_t *c)
-{
-    size_t need = c->rlen >= 2 ? 2 + (size_t)wire_get16(c->rbuf) : 2;
-    if (need <= TCP_RBUF_INLINE) {
-        tcp_rbuf_return(c);
-        return 0;
-    }
-    if (c->rbuf != c->rbuf_inline)
-        return 0; /* already large: TCP_FRAME_MAX holds any frame */
-    tcp_ctx_t *ctx = c->ctx;
-    if (ctx->n_big_free == 0)
-        return -1;
-    uint8_t *big = ctx->big_free[--ctx->n_big_free];
-    memcpy(big, c->rbuf, c->rlen);
-    c->rbuf = big;
-    c->rcap = TCP_FRAME_MAX;
-    return 0;
-}
-
-/* Answers every complete message in the buffer in turn, until one response
- * has to wait; keeps the rest (and a partial message) for later. */
-static void tcp_consume(tcp_conn_t *c)
-{
-    const srv_data_t *data = NULL;
-    size_t off = 0;
-    while (c->pending == 0 && c->rlen - off >= 2) {
-        size_t len = wire_get16(c->rbuf + off);
-        if (c->rlen - off < 2 + len)
-            break;
-        if (!data)
-            data = srv_data_get();
-        tcp_touch(c);
-        if (tcp_answer(c, data, c->rbuf + off + 2, len) != 0) {
-            tcp_conn_close(c);
-            return;
-        }
-        off += 2 + len;
-    }
-    if (off > 0) {
-        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-        c->rlen -= off;
-    }
-    /* While a response waits, nothing is read: the buffer can wait too. */
-    if (c->pending == 0 && tcp_rbuf_fit(c) != 0) {
-        c->ctx->ans->stats->tcp_large_refused++;
-        tcp_conn_close(c);
-    }
-}
-
-static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    tcp_conn_t *c = s->data;
-    if (nread > 0) {
-        c->rlen += (size_t)nread;
-        tcp_consume(c);
-        if (!c->closing && c->pending > 0)
-            uv_read_stop(s); /* backpressure: resumed by tcp_resume() */
-        /* The clock for finishing a message starts at its first byte and is
-         * not reset by more bytes, so a trickle cannot hold the connection. */
-        unsigned read_ms;
-        if (!c->closing && c->pending == 0 && c->rlen > 0 && !c->partial &&
-            (read_ms = tcp_read_ms()) != 0) {
-            c->partial = true;
-            uv_timer_start(&c->timer, tcp_on_read_timeout, read_ms, 0);
-        }
-    } else if (nread == UV_EOF) {
-        /* Half-close after the last query (RFC 7766 section 6.2.4 lets the
-         * client do this): finish writing, then close. */
-        c->eof = true;
-        uv_read_stop(s);
-        if (c->pending == 0)
-            tcp_conn_close(c);
-    } else if (nread < 0) {
-        tcp_conn_close(c);
-    }
-}
-
-/* The queued response is written: answer what was read meanwhile, then read
- * again unless another response had to wait. */
-static void tcp_resume(tcp_conn_t *c)
-{
-    tcp_consume(c);
-    if (!c->closing && c->pending == 0)
-        uv_read_start((uv_stream_t *)&c->tcp, tcp_on_alloc, tcp_on_read);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,13 +1,14 @@
 /*
- * answer_int.h - what answer.c and its DNSSEC half (dnssec_answer.c) share:
- * the response being written, the client's location and the record writers.
- * Private to dnsd/.
+ * answer_int.h - what answer.c, its pool half (pool_answer.c) and its
+ * DNSSEC half (dnssec_answer.c) share: the response being written, the
+ * client's location and the record writers. Private to dnsd/query/.
  */
 #ifndef DNSD_ANSWER_INT_H
 #define DNSD_ANSWER_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dnsd/query/answer.h"
 #include "dnsd/query/wire.h"
@@ -42,14 +43,61 @@ typedef struct ans_geo {
 /* The owner of records at the query name: a pointer to the question (offset 12). */
 #define ANS_QNAME_PTR 0xC00C
 
-/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA. */
-bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type, uint16_t class,
-                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+/* Whether n more bytes fit; when not, the answer is marked TC. */
+static inline bool ans_room(ans_resp_t *r, size_t n)
+{
+    if (r->len + n <= r->limit)
+        return true;
+    r->tc = true;
+    return false;
+}
+
+/* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA.
+ * Inline: a pool answer writes several per query, and with a constant rdlen
+ * (4 or 16) the copy compiles to a move instead of a memcpy call. */
+static inline bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type,
+                              uint16_t class, uint32_t ttl, const uint8_t *rdata,
+                              uint16_t rdlen)
+{
+    if (!ans_room(r, 12 + (size_t)rdlen))
+        return false;
+    uint8_t *p = r->out + r->len;
+    wire_put16(p, owner);
+    wire_put16(p + 2, type);
+    wire_put16(p + 4, class);
+    wire_put32(p + 6, ttl);
+    wire_put16(p + 10, rdlen);
+    memcpy(p + 12, rdata, rdlen);
+    r->len += 12 + (size_t)rdlen;
+    return true;
+}
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`,
  * adding the records to *count. False (and TC) when it does not fit. */
 bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
                    uint16_t *count);
+
+/* pool_answer.c: the answers chosen by place and weight. */
+
+/* Client address: ECS when present with SOURCE > 0, else the packet's source
+ * (DESIGN.md "Geo"); then country, continent and the zone walk. */
+void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
+                ans_geo_t *g);
+
+/* A or AAAA at a pool name: servers picked along the client's walk (geo) or
+ * the name's zone (fixed), balanced by the keep fractions. False for NODATA. */
+bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+              const zone_node_t *node, const ans_geo_t *geo, uint16_t qtype);
+
+/* SRV at an NTS name: NTS-KE endpoints drawn as pool servers are (docs/nts.md).
+ * False for NODATA. */
+bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+             const zone_node_t *node, const ans_geo_t *geo);
+
+/* _country.<origin> TXT: what the server made of this client. */
+void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
+                     const zone_node_t *node, const ans_geo_t *geo,
+                     const wire_query_t *q);
 
 /* dnssec_answer.c: the DNSSEC parts of an answer (docs/dnssec.md). */
 

@@ -29,7 +29,7 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
         o->dp ? dsec_pool_answer(o->dp, idx, family, geo_name ? geo->country : -1,
                                  geo_name ? geo->continent : -1, &ctx->rng)
               : NULL;
-    /* The same counters as an unsigned pick (answer.c ans_pick, ans_pool):
+    /* The same counters as an unsigned pick (pool_answer.c ans_pick, ans_pool):
      * signed answers are demand too, and spill as the sets were drawn. */
     if (set && o->balance.mode != CFG_BALANCE_OFF && set->home >= 0 &&
         set->home < ZONE_ID_MAX) {
@@ -39,7 +39,7 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
             ctx->stats->demand[r->origin][set->home][zone_bal_family(family)][fixed]++;
         ctx->stats->pool_spilled[set->home] += set->spilled;
     }
-    if (family == ZONE_NTS) { /* as answer.c ans_srv counts */
+    if (family == ZONE_NTS) { /* as pool_answer.c ans_srv counts */
         ctx->stats->nts_empty += !set;
         ctx->stats->nts_answers += !!set;
         if (set)
