@@ -171,6 +171,23 @@ static int xdp_bind(xdp_t *x, xdp_sock_t *s, unsigned q, cfg_xdp_zc_t zc)
     return r;
 }
 
+/*
+ * Copy-mode transmit stops after 32 frames per system call unless the
+ * socket's budget is raised (XDP_MAX_TX_SKB_BUDGET, Linux 6.17): a wake-up's
+ * replies then go in one kick. Older kernels refuse the option and get a few
+ * kicks (xdp_io.c bounds them by what is queued).
+ */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9
+#endif
+static void xdp_tx_budget(xdp_sock_t *s)
+{
+    unsigned budget = XDP_BATCH * XDP_BATCHES_PER_WAKEUP;
+    if (setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget) != 0)
+        log_msg(LOG_DEBUG, "xdp: queue %u: transmit budget stays 32 frames a call: %s",
+                s->st.queue, strerror(errno));
+}
+
 static int xdp_sock_new(xdp_t *x, unsigned q, const cfg_t *cfg, char *err, size_t errlen)
 {
     char what[64];
@@ -210,6 +227,7 @@ static int xdp_sock_new(xdp_t *x, unsigned q, const cfg_t *cfg, char *err, size_
         return xdp_fail(err, errlen, x, what, -r);
     }
     s->fd = xsk_socket__fd(s->xsk);
+    xdp_tx_budget(s);
     xdp_sock_prime(s);
     return 0;
 }

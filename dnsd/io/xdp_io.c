@@ -1,8 +1,9 @@
 /*
  * xdp_io.c - the AF_XDP query path (see xdp.h): rings in, answers out. No
  * allocation, no lock, no logging, no system call per packet: the rings are
- * kicked per batch when the kernel asks to be woken (XDP_USE_NEED_WAKEUP),
- * in copy mode once per 32 replies sent (XDP_TX_KICKS).
+ * kicked when the kernel asks to be woken (XDP_USE_NEED_WAKEUP), once per
+ * XDP_BATCH replies and at the end of a wake-up of the worker, however short
+ * the batches it answered.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -13,11 +14,11 @@
 #include "dnsd/io/xdp_pkt.h"
 
 /*
- * Generic (copy-mode) transmit sends at most 32 frames per system call and
- * then fails with EAGAIN (net/xdp/xsk.c, its TX budget): a batch of XDP_BATCH
- * replies may need a few kicks, bounded so a wedged device cannot spin us.
+ * Copy-mode transmit sends at most this many frames per system call and then
+ * fails with EAGAIN (net/xdp/xsk.c, TX_BATCH_SIZE), unless the socket's
+ * XDP_MAX_TX_SKB_BUDGET was raised (xdp.c does where the kernel has it).
  */
-#define XDP_TX_KICKS ((int)(XDP_BATCH / 32) + 2)
+#define XDP_TX_KERNEL_BUDGET 32u
 
 static uint64_t xdp_frame_of(uint64_t addr)
 {
@@ -112,10 +113,16 @@ static uint32_t xdp_answer(xdp_sock_t *s, const srv_data_t *data, uint64_t addr,
     return (uint32_t)xdp_pkt_reply(frame, &p, out, n);
 }
 
-/* Copy-mode transmit happens in the system call: kick until it is done. */
-static void xdp_kick_tx(xdp_sock_t *s)
+/*
+ * Copy-mode transmit happens in the system call: kick until the `queued`
+ * replies are out. A kernel without XDP_MAX_TX_SKB_BUDGET sends 32 frames a
+ * call, so the bound grows with what is queued (a reply left on the ring
+ * would wait for the next query); a wedged device still cannot spin us.
+ */
+static void xdp_kick_tx(xdp_sock_t *s, uint32_t queued)
 {
-    for (int i = 0; i < XDP_TX_KICKS && xsk_ring_prod__needs_wakeup(&s->tx); i++) {
+    int kicks = (int)(queued / XDP_TX_KERNEL_BUDGET) + 2;
+    for (int i = 0; i < kicks && xsk_ring_prod__needs_wakeup(&s->tx); i++) {
         s->st.wakeups++;
         if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
             break;
@@ -125,13 +132,16 @@ static void xdp_kick_tx(xdp_sock_t *s)
     }
 }
 
-/* Puts the k replies on the transmit ring; what does not fit is dropped. */
-static void xdp_send(xdp_sock_t *s, const uint64_t *addr, const uint32_t *len, uint32_t k)
+/* Puts the k replies on the transmit ring, to go with the wake-up's kick
+ * (*queued counts them); what does not fit is dropped. */
+static void xdp_send(xdp_sock_t *s, const uint64_t *addr, const uint32_t *len, uint32_t k,
+                     uint32_t *queued)
 {
     uint32_t idx = 0, room = xsk_prod_nb_free(&s->tx, k);
     if (room < k) {
         s->st.comp_stalls++; /* the kernel has not taken earlier replies yet */
-        xdp_kick_tx(s);
+        xdp_kick_tx(s, *queued);
+        *queued = 0;
         room = xsk_prod_nb_free(&s->tx, k);
     }
     uint32_t got = room < k ? room : k;
@@ -150,12 +160,12 @@ static void xdp_send(xdp_sock_t *s, const uint64_t *addr, const uint32_t *len, u
     if (got) {
         xsk_ring_prod__submit(&s->tx, got);
         s->st.tx += got;
-        xdp_kick_tx(s);
+        *queued += got;
     }
 }
 
 /* One batch: returns how many frames were received (0 when drained). */
-static uint32_t xdp_batch(xdp_sock_t *s)
+static uint32_t xdp_batch(xdp_sock_t *s, uint32_t *queued)
 {
     uint32_t ri, n = xsk_ring_cons__peek(&s->rx, XDP_BATCH, &ri), k = 0;
     if (!n)
@@ -177,21 +187,36 @@ static uint32_t xdp_batch(xdp_sock_t *s)
     xsk_ring_cons__release(&s->rx, n);
     s->st.rx += n;
     if (k)
-        xdp_send(s, addr, len, k);
+        xdp_send(s, addr, len, k, queued);
     return n;
 }
 
+/*
+ * Drains the receive ring in batches while frames keep coming (up to
+ * XDP_BATCHES_PER_WAKEUP), kicking the transmit ring once per XDP_BATCH
+ * replies and once at the end. A frame that arrived while a batch was
+ * answered is taken at once: going back to the event loop for it would cost
+ * an epoll_wait, and often a sleep and a wake-up, where a look at the ring
+ * costs a cache line. Short batches share a kick, but no reply waits for
+ * more than a batch's worth of others, as on the socket path.
+ */
 void xdp_on_readable(uv_poll_t *poll, int status, int events)
 {
     xdp_sock_t *s = poll->data;
+    uint32_t queued = 0;
     if (status < 0)
         return;
     xdp_reap(s);
     for (int i = 0; i < XDP_BATCHES_PER_WAKEUP; i++) {
-        uint32_t n = xdp_batch(s);
-        xdp_reap(s);
-        xdp_refill(s);
-        if (n < XDP_BATCH)
-            break; /* a short batch means the ring is (nearly) empty */
+        if (xdp_batch(s, &queued) == 0)
+            break;
+        if (queued >= XDP_BATCH) {
+            xdp_kick_tx(s, queued);
+            queued = 0;
+        }
     }
+    if (queued)
+        xdp_kick_tx(s, queued);
+    xdp_reap(s);
+    xdp_refill(s);
 }
