@@ -34,11 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GEN_BATCH 64   /* datagrams per sendmmsg/recvmmsg */
-#define GEN_QMAX 300   /* bytes of a query: a name and the header */
-#define GEN_SOCKS 256  /* most sockets */
-#define GEN_SLOTS 4096 /* most queries in flight per socket (IDs below 4096) */
-#define GEN_LINES 1000000
+#define GEN_BATCH 64     /* datagrams per sendmmsg/recvmmsg */
+#define GEN_QMAX 300     /* bytes of a query: a name and the header */
+#define GEN_SOCKS 256    /* most sockets */
+#define GEN_SLOTS 4096   /* most queries in flight per socket */
+#define GEN_LINES 200000 /* queries read from the file, at most */
 
 typedef struct {
     uint8_t *wire; /* GEN_QMAX bytes per query */
