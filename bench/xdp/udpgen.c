@@ -134,6 +134,21 @@ static int load(const char *path, queries_t *q)
     return q->n ? 0 : -1;
 }
 
+static void cleanup(queries_t *q, gsock_t *s, int n, int ep)
+{
+    free(q->wire);
+    free(q->len);
+    for (int i = 0; i < n; i++) {
+        if (s[i].fd > 0)
+            close(s[i].fd);
+        free(s[i].free);
+        free(s[i].id);
+        free(s[i].sent);
+    }
+    if (ep >= 0)
+        close(ep);
+}
+
 /* Opens n connected sockets; returns the epoll fd that watches them, or -1. */
 static int open_socks(gsock_t *s, int n, const struct sockaddr_storage *to,
                       socklen_t tolen, uint32_t slots)
@@ -145,18 +160,22 @@ static int open_socks(gsock_t *s, int n, const struct sockaddr_storage *to,
         if (s[i].fd < 0 || connect(s[i].fd, (const struct sockaddr *)to, tolen) != 0 ||
             epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &ev) != 0) {
             perror("dnsd-udpgen: socket");
-            return -1;
+            goto fail;
         }
         s[i].n_slots = s[i].n_free = slots;
         s[i].free = calloc(slots, sizeof *s[i].free);
         s[i].id = calloc(slots, sizeof *s[i].id);
         s[i].sent = calloc(slots, sizeof *s[i].sent);
         if (!s[i].free || !s[i].id || !s[i].sent)
-            return -1;
+            goto fail;
         for (uint32_t k = 0; k < slots; k++)
             s[i].free[k] = (uint16_t)(slots - 1 - k);
     }
     return ep;
+fail:
+    if (ep >= 0)
+        close(ep); /* the sockets and slots go with cleanup() */
+    return -1;
 }
 
 typedef struct {
@@ -328,16 +347,18 @@ int main(int argc, char **argv)
     struct sockaddr_storage to;
     socklen_t tolen;
     static gsock_t socks[GEN_SOCKS];
-    queries_t q;
+    queries_t q = {0};
     if (parse_addr(server, port, &to, &tolen) != 0) {
         fprintf(stderr, "dnsd-udpgen: %s: not an address\n", server);
         return 1;
     }
-    int ep;
+    int ep = -1;
     if (load(file, &q) != 0 ||
         (ep = open_socks(socks, nsock, &to, tolen,
-                         (uint32_t)((outstanding + nsock - 1) / nsock))) < 0)
+                         (uint32_t)((outstanding + nsock - 1) / nsock))) < 0) {
+        cleanup(&q, socks, nsock, ep);
         return 1;
+    }
     counts_t c = {0};
     size_t next = 0;
     uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9),
@@ -376,5 +397,6 @@ int main(int argc, char **argv)
     printf("  Response codes:       NOERROR %llu\n", (unsigned long long)c.noerror);
     printf("  Run time (s):         %.6f\n", run);
     printf("  Queries per second:   %.6f\n", run > 0 ? (double)c.done / run : 0.0);
+    cleanup(&q, socks, nsock, ep);
     return 0;
 }
