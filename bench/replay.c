@@ -1,6 +1,6 @@
 /*
  * replay.c - dnsd-replay: answers a dnsperf query file in-process, through
- * the same srv_data_new() and ans_respond() the daemon uses, with no socket.
+ * the same srv_data_new() and answer_respond() the daemon uses, with no socket.
  *
  *   dnsd-replay -c CONFIG -d QUERYFILE [-n PASSES] [-s SRC]... [-D]
  *
@@ -167,19 +167,19 @@ static int replay_source(replay_t *r, const char *text)
     return 0;
 }
 
-/* The measured part: only ans_respond() and the RCODE tally. Not inlined, so
+/* The measured part: only answer_respond() and the RCODE tally. Not inlined, so
  * callgrind's --toggle-collect can name it. */
-__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx,
+__attribute__((noinline)) void replay_run(replay_t *r, answer_ctx_t *ctx,
                                           const srv_data_t *d, unsigned passes);
-__attribute__((noinline)) void replay_run(replay_t *r, ans_ctx_t *ctx,
+__attribute__((noinline)) void replay_run(replay_t *r, answer_ctx_t *ctx,
                                           const srv_data_t *d, unsigned passes)
 {
-    static uint8_t out[ANS_BUF_SIZE];
+    static uint8_t out[ANSWER_BUF_SIZE];
     for (unsigned p = 0; p < passes; p++) {
         for (size_t i = 0; i < r->n; i++) {
             const struct sockaddr *src = (const struct sockaddr *)&r->src[i % r->n_src];
-            size_t len = ans_respond(ctx, d, r->q[i].wire, r->q[i].len, src, ANS_UDP, out,
-                                     sizeof out);
+            size_t len = answer_respond(ctx, d, r->q[i].wire, r->q[i].len, src,
+                                        ANSWER_UDP, out, sizeof out);
             if (len < 12)
                 r->unanswered++;
             else
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
     cfg_t cfg = {0};
     srv_data_t *data = NULL;
     srv_stats_t stats = {0};
-    ans_ctx_t ctx = {.stats = &stats};
+    answer_ctx_t ctx = {.stats = &stats};
     char err[CFG_ERR_MAX];
     struct timespec t0, t1;
     int opt, rc = 1;

@@ -216,9 +216,10 @@ static void dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
     m->has_response_address = m->has_response_port = 1;
 }
 
-void dnstap_log(dnstap_q_t *q, ans_transport_t transport, const struct sockaddr *client,
-                const struct sockaddr *server, const uint8_t *query, size_t qlen,
-                const uint8_t *resp, size_t rlen, srv_stats_t *st)
+void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
+                const struct sockaddr *client, const struct sockaddr *server,
+                const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
+                srv_stats_t *st)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
@@ -226,8 +227,8 @@ void dnstap_log(dnstap_q_t *q, ans_transport_t transport, const struct sockaddr 
     dnstap_client(&m, client);
     dnstap_server(&m, server);
     m.has_socket_protocol = 1;
-    m.socket_protocol = transport == ANS_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
-                                             : DNSTAP__SOCKET_PROTOCOL__UDP;
+    m.socket_protocol = transport == ANSWER_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
+                                                : DNSTAP__SOCKET_PROTOCOL__UDP;
     m.has_query_time_sec = m.has_query_time_nsec = 1;
     m.query_time_sec = (uint64_t)now.tv_sec;
     m.query_time_nsec = (uint32_t)now.tv_nsec;

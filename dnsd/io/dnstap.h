@@ -49,9 +49,10 @@ dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i);
 /* Logs one exchange: AUTH_QUERY with the query, AUTH_RESPONSE with the
  * response; `client` is the query's source, `server` the address and port it
  * was sent to (NULL or another family: left out). Only from the worker owning q. */
-void dnstap_log(dnstap_q_t *q, ans_transport_t transport, const struct sockaddr *client,
-                const struct sockaddr *server, const uint8_t *query, size_t qlen,
-                const uint8_t *resp, size_t rlen, srv_stats_t *st);
+void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
+                const struct sockaddr *client, const struct sockaddr *server,
+                const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
+                srv_stats_t *st);
 
 /* Messages the I/O thread could not write (no reader, a write that failed or
  * ran out of time), from any thread; 0 for NULL. */

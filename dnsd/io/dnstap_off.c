@@ -30,9 +30,10 @@ dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i)
     return NULL;
 }
 
-void dnstap_log(dnstap_q_t *q, ans_transport_t transport, const struct sockaddr *client,
-                const struct sockaddr *server, const uint8_t *query, size_t qlen,
-                const uint8_t *resp, size_t rlen, srv_stats_t *st)
+void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
+                const struct sockaddr *client, const struct sockaddr *server,
+                const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
+                srv_stats_t *st)
 {
 }
 

@@ -432,7 +432,7 @@ void tcp_listener_close(tcp_listener_t *l)
 /* The per-worker context                                                   */
 /* ------------------------------------------------------------------------ */
 
-int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, ans_ctx_t *ans, unsigned idle_ms,
+int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, answer_ctx_t *ans, unsigned idle_ms,
                  unsigned cap)
 {
     memset(ctx, 0, sizeof(*ctx));

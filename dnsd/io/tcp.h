@@ -32,7 +32,7 @@ typedef struct tcp_wbuf tcp_wbuf_t;
 
 typedef struct tcp_ctx {
     uv_loop_t *loop;
-    ans_ctx_t *ans;
+    answer_ctx_t *ans;
     unsigned idle_ms;   /* idle timeout per connection */
     unsigned cap;       /* connections this worker admits */
     unsigned n_conns;   /* open (not closing) connections */
@@ -74,7 +74,7 @@ typedef struct tcp_listener {
 int tcp_socket_open(const cfg_listen_t *l, char *err, size_t errlen);
 
 /* cap: connections this worker admits (the node's cap split over workers). */
-int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, ans_ctx_t *ans, unsigned idle_ms,
+int tcp_ctx_init(tcp_ctx_t *ctx, uv_loop_t *loop, answer_ctx_t *ans, unsigned idle_ms,
                  unsigned cap);
 
 /* Takes ownership of `fd` (closed on any outcome) and starts accepting. When

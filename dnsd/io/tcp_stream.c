@@ -81,12 +81,12 @@ static int tcp_answer(tcp_conn_t *c, const srv_data_t *data, const uint8_t *msg,
 {
     tcp_ctx_t *ctx = c->ctx;
     uint8_t *out = ctx->scratch;
-    size_t n = ans_respond(ctx->ans, data, msg, len, (const struct sockaddr *)&c->peer,
-                           ANS_TCP, out + 2, TCP_FRAME_MAX - 2);
+    size_t n = answer_respond(ctx->ans, data, msg, len, (const struct sockaddr *)&c->peer,
+                              ANSWER_TCP, out + 2, TCP_FRAME_MAX - 2);
     if (n == 0)
         return 0; /* nothing to send (a response, or shorter than a header) */
     if (ctx->ans->dnstap)
-        dnstap_log(ctx->ans->dnstap, ANS_TCP, (const struct sockaddr *)&c->peer,
+        dnstap_log(ctx->ans->dnstap, ANSWER_TCP, (const struct sockaddr *)&c->peer,
                    (const struct sockaddr *)&c->local, msg, len, out + 2, n,
                    ctx->ans->stats);
     wire_put16(out, (uint16_t)n);

@@ -191,14 +191,14 @@ static bool udp_answer(udp_sock_t *s, const srv_data_t *data, size_t i, size_t k
         s->ans->stats->dropped[STAT_MALFORMED]++;
         return false;
     }
-    size_t len = ans_respond(s->ans, data, b->rbuf[i], b->rmsg[i].msg_len,
-                             (const struct sockaddr *)&b->src[i], ANS_UDP, b->sbuf[k],
-                             ANS_UDP_MAX);
+    size_t len = answer_respond(s->ans, data, b->rbuf[i], b->rmsg[i].msg_len,
+                                (const struct sockaddr *)&b->src[i], ANSWER_UDP,
+                                b->sbuf[k], ANSWER_UDP_MAX);
     if (len == 0)
         return false;
     if (s->ans->dnstap) {
         struct sockaddr_storage tmp;
-        dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&b->src[i],
+        dnstap_log(s->ans->dnstap, ANSWER_UDP, (const struct sockaddr *)&b->src[i],
                    udp_local(s, in, &tmp), b->rbuf[i], b->rmsg[i].msg_len, b->sbuf[k],
                    len, s->ans->stats);
     }
@@ -270,7 +270,7 @@ static void udp_on_readable(uv_poll_t *poll, int status, int events)
 }
 
 int udp_sock_start(udp_sock_t *s, uv_loop_t *loop, int fd, const cfg_listen_t *l,
-                   ans_ctx_t *ans, udp_batch_t *batch)
+                   answer_ctx_t *ans, udp_batch_t *batch)
 {
     s->fd = fd;
     s->family = l->addr.ss_family;

@@ -51,7 +51,7 @@ typedef struct udp_batch {
     struct sockaddr_storage src[UDP_BATCH];
     udp_cmsg_t rctl[UDP_BATCH], sctl[UDP_BATCH];
     uint8_t rbuf[UDP_BATCH][UDP_RECV_SLOT];
-    uint8_t sbuf[UDP_BATCH][ANS_UDP_MAX];
+    uint8_t sbuf[UDP_BATCH][ANSWER_UDP_MAX];
 } udp_batch_t;
 
 typedef struct udp_sock {
@@ -61,7 +61,7 @@ typedef struct udp_sock {
     bool pktinfo; /* wildcard address: reply from the address the query was sent to */
     struct sockaddr_storage local; /* the bound address and port (for the query log) */
     bool open; /* the handle is initialised: close with udp_sock_close() */
-    ans_ctx_t *ans;
+    answer_ctx_t *ans;
     udp_batch_t *batch;
 } udp_sock_t;
 
@@ -80,7 +80,7 @@ void udp_batch_init(udp_batch_t *b);
  * `loop`. Returns 0 or a negative libuv error; when s->open is set afterwards,
  * udp_sock_close() must be called, whatever the result. */
 int udp_sock_start(udp_sock_t *s, uv_loop_t *loop, int fd, const cfg_listen_t *l,
-                   ans_ctx_t *ans, udp_batch_t *batch);
+                   answer_ctx_t *ans, udp_batch_t *batch);
 
 /* Stops reading and closes the handle; the fd is closed in the close callback. */
 void udp_sock_close(udp_sock_t *s);

@@ -38,7 +38,7 @@ typedef struct worker {
     uv_async_t stop;
     uv_prepare_t prepare;
     uv_check_t check;
-    ans_ctx_t ans;
+    answer_ctx_t ans;
     tcp_ctx_t tcp;
     udp_batch_t *batch;
     size_t n_listen;

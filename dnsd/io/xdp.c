@@ -295,7 +295,7 @@ fail:
     return NULL;
 }
 
-int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans)
+int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, answer_ctx_t *ans)
 {
     for (size_t q = 0; q < x->n_socks; q++) {
         xdp_sock_t *s = x->socks[q];

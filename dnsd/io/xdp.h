@@ -12,7 +12,7 @@
  * shared UMEM), which several workers could only use under a lock; a node
  * spreads the load by giving the NIC as many queues as workers (ethtool -L).
  * On the worker's loop the frames are checked and the replies' headers written
- * by xdp_pkt.c, the DNS answers built by the same ans_respond() as the socket
+ * by xdp_pkt.c, the DNS answers built by the same answer_respond() as the socket
  * path. Per packet: no allocation, no lock, no system call; the rings are
  * kicked once per batch when the kernel asks for it (XDP_USE_NEED_WAKEUP).
  *
@@ -37,7 +37,7 @@ typedef enum {
     XDP_DROP_UDP_SUM,   /* UDP checksum wrong or partial, or 0 over IPv6 */
     XDP_DROP_ADDRESS,   /* a source no reply may go to */
     XDP_DROP_TOO_BIG,   /* larger than a receive slot */
-    XDP_DROP_NO_ANSWER, /* ans_respond() sent nothing (dnsd_dropped_total says why) */
+    XDP_DROP_NO_ANSWER, /* answer_respond() sent nothing (dnsd_dropped_total says why) */
     XDP_DROP_TX_FULL,   /* no room in the transmit ring */
     XDP_DROP_REASONS
 } xdp_drop_t;
@@ -79,7 +79,7 @@ xdp_t *xdp_new(const cfg_t *cfg, unsigned n_workers, char *err, size_t errlen);
 
 /* Starts polling worker `w`'s sockets on its loop with its query context.
  * Returns 0 or a negative libuv error. */
-int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, ans_ctx_t *ans);
+int xdp_worker_start(xdp_t *x, unsigned w, uv_loop_t *loop, answer_ctx_t *ans);
 
 /* Closes worker w's poll handles (from its thread, or before it ran). */
 void xdp_worker_close(xdp_t *x, unsigned w);

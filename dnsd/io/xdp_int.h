@@ -14,7 +14,7 @@
  * UMEM layout: XDP_FRAMES frames of XDP_FRAME bytes per socket (16 MB). A
  * received frame starts after the kernel's headroom (256 bytes) and a sane
  * query is far below XDP_REPLY_OFF; the reply is written at XDP_REPLY_OFF of
- * the same frame (at most 62 bytes of headers and ANS_UDP_MAX of DNS), so a
+ * the same frame (at most 62 bytes of headers and ANSWER_UDP_MAX of DNS), so a
  * frame goes receive -> transmit -> completion -> fill without a copy.
  */
 #define XDP_FRAME XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -28,7 +28,8 @@
  * sockets and TCP connections. */
 #define XDP_BATCHES_PER_WAKEUP 8
 
-_Static_assert(XDP_REPLY_OFF + 62 + ANS_UDP_MAX <= XDP_FRAME, "a reply fits its frame");
+_Static_assert(XDP_REPLY_OFF + 62 + ANSWER_UDP_MAX <= XDP_FRAME,
+               "a reply fits its frame");
 
 typedef struct xdp_sock {
     /* Written by the owning worker only; read relaxed by the control thread. */
@@ -42,7 +43,7 @@ typedef struct xdp_sock {
     uint16_t port;
     uv_poll_t poll;
     bool polling; /* poll initialised: uv_close it */
-    ans_ctx_t *ans;
+    answer_ctx_t *ans;
     uint32_t n_free; /* frames owned by user space, addresses in free[] */
     uint64_t free[XDP_FRAMES];
 } xdp_sock_t;

@@ -99,15 +99,15 @@ static uint32_t xdp_answer(xdp_sock_t *s, const srv_data_t *data, uint64_t addr,
         xdp_count(s, r);
         return 0;
     }
-    size_t n = ans_respond(s->ans, data, frame + p.hdr_len, p.dns_len,
-                           (const struct sockaddr *)&p.src, ANS_UDP, out + p.hdr_len,
-                           ANS_UDP_MAX);
+    size_t n = answer_respond(s->ans, data, frame + p.hdr_len, p.dns_len,
+                              (const struct sockaddr *)&p.src, ANSWER_UDP,
+                              out + p.hdr_len, ANSWER_UDP_MAX);
     if (n == 0) {
         s->st.dropped[XDP_DROP_NO_ANSWER]++;
         return 0;
     }
     if (s->ans->dnstap)
-        dnstap_log(s->ans->dnstap, ANS_UDP, (const struct sockaddr *)&p.src,
+        dnstap_log(s->ans->dnstap, ANSWER_UDP, (const struct sockaddr *)&p.src,
                    (const struct sockaddr *)&p.dst, frame + p.hdr_len, p.dns_len,
                    out + p.hdr_len, n, s->ans->stats);
     return (uint32_t)xdp_pkt_reply(frame, &p, out, n);

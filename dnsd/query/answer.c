@@ -20,14 +20,14 @@
 #include "dnsd/query/wire.h"
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`. */
-bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
-                   uint16_t *count)
+bool answer_put_rrset(answer_resp_t *r, uint16_t owner, const zone_rrset_t *set,
+                      uint16_t *count)
 {
     const uint8_t *p = set->wire, *end = set->wire + set->len;
 
     while (p < end) {
         size_t rrlen = 10 + (size_t)wire_get16(p + 8);
-        if (!ans_room(r, 2 + rrlen))
+        if (!answer_room(r, 2 + rrlen))
             return false;
         wire_put16(r->out + r->len, owner);
         memcpy(r->out + r->len + 2, p, rrlen);
@@ -38,7 +38,7 @@ bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
     return true;
 }
 
-static const zone_rrset_t *ans_rrset(const zone_node_t *node, uint16_t type)
+static const zone_rrset_t *answer_rrset(const zone_node_t *node, uint16_t type)
 {
     for (uint16_t i = 0; i < node->n_rrsets; i++)
         if (node->rrsets[i].type == type)
@@ -47,7 +47,7 @@ static const zone_rrset_t *ans_rrset(const zone_node_t *node, uint16_t type)
 }
 
 /* The longest origin that is a suffix of the query name at a label boundary. */
-static const srv_origin_t *ans_origin(const srv_data_t *d, const wire_query_t *q)
+static const srv_origin_t *answer_origin(const srv_data_t *d, const wire_query_t *q)
 {
     const srv_origin_t *best = NULL;
 
@@ -66,61 +66,61 @@ static const srv_origin_t *ans_origin(const srv_data_t *d, const wire_query_t *q
 }
 
 /* The answer section for an existing name. Returns false for NODATA. */
-static bool ans_node(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const wire_query_t *q,
-                     const struct sockaddr *src, const srv_data_t *d)
+static bool answer_node(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                        const zone_node_t *node, const wire_query_t *q,
+                        const struct sockaddr *src, const srv_data_t *d)
 {
     uint16_t qtype = q->qtype;
     const zone_rrset_t *set;
-    ans_geo_t geo;
+    answer_geo_t geo;
     bool pool = node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_FIXED;
     bool nts =
         node->pool_kind == ZONE_POOL_NTS_GEO || node->pool_kind == ZONE_POOL_NTS_FIXED;
 
     if (node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_COUNTRY_TXT ||
         node->pool_kind == ZONE_POOL_NTS_GEO)
-        ans_locate(d, q, src, &geo);
+        answer_locate(d, q, src, &geo);
     if (node->pool_kind == ZONE_POOL_COUNTRY_TXT &&
         (qtype == WIRE_TXT || qtype == WIRE_ANY)) {
-        ans_country_txt(ctx, r, o, node, &geo, q);
+        answer_country_txt(ctx, r, o, node, &geo, q);
         return true;
     }
     /* RFC 8482 section 4.2: answer ANY with one RRset - the pool's A records
      * at pool names, SRV at NTS names, else the first RRset of the name. */
     if (qtype == WIRE_ANY) {
-        if (pool && ans_pool(ctx, r, o, node, &geo, WIRE_A))
+        if (pool && answer_pool(ctx, r, o, node, &geo, WIRE_A))
             return true;
-        if (nts && ans_srv(ctx, r, o, node, &geo))
+        if (nts && answer_srv(ctx, r, o, node, &geo))
             return true;
         if (node->n_rrsets == 0)
             return false;
-        ans_put_rrset(r, ANS_QNAME_PTR, &node->rrsets[0], &r->an);
+        answer_put_rrset(r, ANSWER_QNAME_PTR, &node->rrsets[0], &r->an);
         if (r->dnssec)
-            ans_dnssec_sigs(r, o, node, &node->rrsets[0]);
+            answer_dnssec_sigs(r, o, node, &node->rrsets[0]);
         return true;
     }
     if (pool && (qtype == WIRE_A || qtype == WIRE_AAAA))
-        return ans_pool(ctx, r, o, node, &geo, qtype);
+        return answer_pool(ctx, r, o, node, &geo, qtype);
     if (nts && qtype == WIRE_SRV)
-        return ans_srv(ctx, r, o, node, &geo);
-    if (o->dz && ans_dnssec_node(r, o, node, qtype))
+        return answer_srv(ctx, r, o, node, &geo);
+    if (o->dz && answer_dnssec_node(r, o, node, qtype))
         return true;
-    set = ans_rrset(node, qtype);
+    set = answer_rrset(node, qtype);
     if (!set)
-        set = ans_rrset(node, WIRE_CNAME); /* RFC 1034 section 3.6.2 */
+        set = answer_rrset(node, WIRE_CNAME); /* RFC 1034 section 3.6.2 */
     if (!set)
         return false;
-    ans_put_rrset(r, ANS_QNAME_PTR, set, &r->an);
+    answer_put_rrset(r, ANSWER_QNAME_PTR, set, &r->an);
     if (r->dnssec)
-        ans_dnssec_sigs(r, o, node, set);
+        answer_dnssec_sigs(r, o, node, set);
     return true;
 }
 
 /* Class IN: the origin, the name, then records or a negative answer. */
-static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d,
-                      const wire_query_t *q, const struct sockaddr *src, bool *aa)
+static uint8_t answer_in(answer_ctx_t *ctx, answer_resp_t *r, const srv_data_t *d,
+                         const wire_query_t *q, const struct sockaddr *src, bool *aa)
 {
-    const srv_origin_t *o = ans_origin(d, q);
+    const srv_origin_t *o = answer_origin(d, q);
     const zone_node_t *node;
     uint8_t rcode = WIRE_NOERROR;
 
@@ -132,20 +132,20 @@ static uint8_t ans_in(ans_ctx_t *ctx, ans_resp_t *r, const srv_data_t *d,
     node = zone_static_find(o->stat, q->lname, q->qname_len);
     if (!node)
         rcode = WIRE_NXDOMAIN;
-    if (node && ans_node(ctx, r, o, node, q, src, d))
+    if (node && answer_node(ctx, r, o, node, q, src, d))
         return rcode;
     /* Negative answer (RFC 2308 section 3): the SOA in authority, its owner a
      * pointer to where the origin starts inside the question name. */
     uint16_t owner = (uint16_t)(0xC000 | (WIRE_HEADER + q->qname_len - o->lname_len));
     if (r->dnssec)
-        return ans_dnssec_negative(r, o, node, q, owner);
-    ans_put_rrset(r, owner, zone_static_soa_negative(o->stat), &r->ns);
+        return answer_dnssec_negative(r, o, node, q, owner);
+    answer_put_rrset(r, owner, zone_static_soa_negative(o->stat), &r->ns);
     return rcode;
 }
 
 /* CH TXT id.server / hostname.bind (RFC 4892): the node's identity. */
-static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t *q,
-                         bool *aa)
+static uint8_t answer_chaos(answer_resp_t *r, const srv_data_t *d, const wire_query_t *q,
+                            bool *aa)
 {
     static const uint8_t id_server[] = "\2id\6server";
     static const uint8_t hostname_bind[] = "\10hostname\4bind";
@@ -161,42 +161,42 @@ static uint8_t ans_chaos(ans_resp_t *r, const srv_data_t *d, const wire_query_t 
         return WIRE_NOERROR;
     rd[0] = (uint8_t)d->identity_len;
     memcpy(rd + 1, d->identity, d->identity_len);
-    if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_CH, 0, rd,
-                   (uint16_t)(1 + d->identity_len)))
+    if (answer_put_rr(r, ANSWER_QNAME_PTR, WIRE_TXT, WIRE_CH, 0, rd,
+                      (uint16_t)(1 + d->identity_len)))
         r->an++;
     return WIRE_NOERROR;
 }
 
 /* A COOKIE option in the answer: the client's cookie and a fresh server
  * cookie (RFC 7873 section 5.2), when the data's limits hold the secret. */
-static bool ans_cookie(const wire_query_t *q, const srv_data_t *d)
+static bool answer_cookie(const wire_query_t *q, const srv_data_t *d)
 {
     return d->limits && q->cookie_len;
 }
 
 /* OPT RR size for this response: fixed part, NSID, ECS (RFC 7871 section 6),
  * COOKIE. */
-static size_t ans_opt_size(const wire_query_t *q, const srv_data_t *d, bool nsid)
+static size_t answer_opt_size(const wire_query_t *q, const srv_data_t *d, bool nsid)
 {
     size_t n = 11;
     if (nsid)
         n += 4 + d->identity_len;
-    if (ans_cookie(q, d))
+    if (answer_cookie(q, d))
         n += 4 + COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN;
     if (q->ecs)
         n += 8 + ((size_t)q->ecs_source + 7) / 8;
     return n;
 }
 
-static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *d,
-                        bool nsid, unsigned rcode)
+static void answer_put_opt(answer_resp_t *r, const wire_query_t *q, const srv_data_t *d,
+                           bool nsid, unsigned rcode)
 {
     uint8_t *p = r->out + r->len;
-    size_t rdlen = ans_opt_size(q, d, nsid) - 11;
+    size_t rdlen = answer_opt_size(q, d, nsid) - 11;
 
     p[0] = 0; /* root owner */
     wire_put16(p + 1, WIRE_OPT);
-    wire_put16(p + 3, ANS_UDP_MAX);
+    wire_put16(p + 3, ANSWER_UDP_MAX);
     p[5] = (uint8_t)(rcode >> 4); /* extended RCODE: upper 8 bits */
     p[6] = 0;                     /* version 0 */
     wire_put16(p + 7, q->edns_do ? WIRE_EDNS_DO : 0);
@@ -218,7 +218,7 @@ static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *
         memcpy(p + 8, q->ecs_addr, bytes);
         p += 8 + bytes;
     }
-    if (ans_cookie(q, d)) {
+    if (answer_cookie(q, d)) {
         wire_put16(p, WIRE_OPT_COOKIE);
         wire_put16(p + 2, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
         memcpy(p + 4, q->cookie, COOKIE_CLIENT_LEN);
@@ -229,13 +229,13 @@ static void ans_put_opt(ans_resp_t *r, const wire_query_t *q, const srv_data_t *
 }
 
 /* UDP payload limit (RFC 6891 section 6.2.5: below 512 counts as 512). */
-static size_t ans_limit(const wire_query_t *q, ans_transport_t t, size_t cap)
+static size_t answer_limit(const wire_query_t *q, answer_transport_t t, size_t cap)
 {
     size_t limit = 512;
-    if (t == ANS_TCP)
+    if (t == ANSWER_TCP)
         return cap < 65535 ? cap : 65535;
     if (q->edns && q->edns_udp > limit)
-        limit = q->edns_udp < ANS_UDP_MAX ? q->edns_udp : ANS_UDP_MAX;
+        limit = q->edns_udp < ANSWER_UDP_MAX ? q->edns_udp : ANSWER_UDP_MAX;
     return limit < cap ? limit : cap;
 }
 
@@ -243,7 +243,7 @@ static size_t ans_limit(const wire_query_t *q, ans_transport_t t, size_t cap)
  * the opcode, and for QUERY RD and CD (RFC 1035 4.1.1, RFC 6840 5.9). Any
  * other opcode gets NOTIMP (RFC 8906 section 8.1.4) with no flag but QR, as
  * ISC's compliance checks expect: RD and CD are defined for QUERY only. */
-static void ans_begin(ans_resp_t *r, const uint8_t *pkt, const wire_query_t *q)
+static void answer_begin(answer_resp_t *r, const uint8_t *pkt, const wire_query_t *q)
 {
     uint16_t keep = q->opcode == 0 ? WIRE_RD | WIRE_CD : 0;
 
@@ -259,8 +259,9 @@ static void ans_begin(ans_resp_t *r, const uint8_t *pkt, const wire_query_t *q)
     }
 }
 
-static void ans_finish(ans_resp_t *r, size_t qend, unsigned rcode, bool aa, bool with_opt,
-                       const wire_query_t *q, const srv_data_t *d, bool nsid)
+static void answer_finish(answer_resp_t *r, size_t qend, unsigned rcode, bool aa,
+                          bool with_opt, const wire_query_t *q, const srv_data_t *d,
+                          bool nsid)
 {
     uint16_t flags = wire_get16(r->out + 2);
 
@@ -274,12 +275,12 @@ static void ans_finish(ans_resp_t *r, size_t qend, unsigned rcode, bool aa, bool
     wire_put16(r->out + 6, r->an);
     wire_put16(r->out + 8, r->ns);
     if (with_opt) {
-        ans_put_opt(r, q, d, nsid, rcode);
+        answer_put_opt(r, q, d, nsid, rcode);
         wire_put16(r->out + 10, 1);
     }
 }
 
-static stat_qtype_t ans_qtype_bucket(uint16_t qtype)
+static stat_qtype_t answer_qtype_bucket(uint16_t qtype)
 {
     switch (qtype) {
     case WIRE_A:
@@ -301,11 +302,11 @@ static stat_qtype_t ans_qtype_bucket(uint16_t qtype)
     }
 }
 
-static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query_t *q,
-                      int origin)
+static void answer_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query_t *q,
+                         int origin)
 {
     if (q->question_ok)
-        st->by_qtype[ans_qtype_bucket(q->qtype)]++;
+        st->by_qtype[answer_qtype_bucket(q->qtype)]++;
     st->by_origin[origin >= 0 && origin < STAT_ORIGINS - 1 ? origin : STAT_ORIGINS - 1]++;
     if (rcode == WIRE_BADVERS)
         st->badvers++;
@@ -319,9 +320,9 @@ static void ans_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query
  * valid (RFC 7873 section 5.3: a valid cookie shows the address is not
  * spoofed, so the client cannot be a reflection victim). TCP is never limited:
  * its handshake already proves the address. */
-static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const srv_limits_t *lim,
-                                const wire_query_t *q, const struct sockaddr *src,
-                                ans_transport_t transport, uint32_t *now)
+static rrl_verdict_t answer_limits(answer_ctx_t *ctx, const srv_limits_t *lim,
+                                   const wire_query_t *q, const struct sockaddr *src,
+                                   answer_transport_t transport, uint32_t *now)
 {
     cookie_result_t ck = COOKIE_NONE;
     rrl_verdict_t v = RRL_PASS;
@@ -336,19 +337,19 @@ static rrl_verdict_t ans_limits(ans_ctx_t *ctx, const srv_limits_t *lim,
         ck = cookie_check(lim->cookie_secret, q->cookie, q->cookie_len, src, *now);
     }
     ctx->stats->cookies[ck]++;
-    if (transport == ANS_UDP && lim->rrl && ck != COOKIE_VALID)
+    if (transport == ANSWER_UDP && lim->rrl && ck != COOKIE_VALID)
         v = rrl_check(lim->rrl, src, rrl_now_ms());
     ctx->stats->rrl_dropped += v == RRL_DROP;
     ctx->stats->rrl_slipped += v == RRL_SLIP;
     return v;
 }
 
-size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size_t len,
-                   const struct sockaddr *src, ans_transport_t transport, uint8_t *out,
-                   size_t cap)
+size_t answer_respond(answer_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt,
+                      size_t len, const struct sockaddr *src,
+                      answer_transport_t transport, uint8_t *out, size_t cap)
 {
     wire_query_t q;
-    ans_resp_t r = {.out = out, .origin = -1};
+    answer_resp_t r = {.out = out, .origin = -1};
     unsigned rcode = WIRE_NOERROR;
     bool aa = false;
 
@@ -367,11 +368,11 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
     case WIRE_PARSE_OK:
         break;
     }
-    ctx->stats->queries[transport == ANS_TCP ? STAT_TCP : STAT_UDP]++;
+    ctx->stats->queries[transport == ANSWER_TCP ? STAT_TCP : STAT_UDP]++;
     ctx->stats->ecs += q.ecs;
     r.src = src;
     bool slip = false;
-    switch (ans_limits(ctx, d->limits, &q, src, transport, &r.now)) {
+    switch (answer_limits(ctx, d->limits, &q, src, transport, &r.now)) {
     case RRL_DROP:
         return 0;
     case RRL_SLIP:
@@ -381,12 +382,12 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
         break;
     }
 
-    size_t limit = ans_limit(&q, transport, cap);
+    size_t limit = answer_limit(&q, transport, cap);
     bool nsid = q.edns && q.nsid;
-    if (q.edns && WIRE_HEADER + q.qname_len + 4 + ans_opt_size(&q, d, nsid) > limit)
+    if (q.edns && WIRE_HEADER + q.qname_len + 4 + answer_opt_size(&q, d, nsid) > limit)
         nsid = false; /* an identity too long for a 512-byte answer: drop NSID */
-    r.limit = limit - (q.edns ? ans_opt_size(&q, d, nsid) : 0);
-    ans_begin(&r, pkt, &q);
+    r.limit = limit - (q.edns ? answer_opt_size(&q, d, nsid) : 0);
+    answer_begin(&r, pkt, &q);
     size_t qend = r.len;
 
     if (slip) {
@@ -397,13 +398,13 @@ size_t ans_respond(ans_ctx_t *ctx, const srv_data_t *d, const uint8_t *pkt, size
         else if (q.qtype == WIRE_AXFR || q.qtype == WIRE_IXFR)
             rcode = WIRE_NOTIMP; /* no zone transfers from a synthesised zone */
         else if (q.qclass == WIRE_IN || q.qclass == WIRE_CLASS_ANY)
-            rcode = ans_in(ctx, &r, d, &q, src, &aa);
+            rcode = answer_in(ctx, &r, d, &q, src, &aa);
         else if (q.qclass == WIRE_CH)
-            rcode = ans_chaos(&r, d, &q, &aa);
+            rcode = answer_chaos(&r, d, &q, &aa);
         else
             rcode = WIRE_REFUSED;
     }
-    ans_finish(&r, qend, rcode, aa, q.edns, &q, d, nsid);
-    ans_count(ctx->stats, rcode, r.tc, &q, r.origin);
+    answer_finish(&r, qend, rcode, aa, q.edns, &q, d, nsid);
+    answer_count(ctx->stats, rcode, r.tc, &q, r.origin);
     return r.len;
 }

@@ -13,7 +13,7 @@
 #include "dnsd/query/answer.h"
 #include "dnsd/query/wire.h"
 
-typedef struct ans_resp {
+typedef struct answer_resp {
     uint8_t *out;
     size_t len;   /* bytes written */
     size_t limit; /* bytes allowed, OPT reservation excluded */
@@ -24,10 +24,10 @@ typedef struct ans_resp {
     const struct sockaddr *src; /* the client, for its server cookie */
     uint32_t now;               /* wall clock seconds, for the cookie's timestamp */
     bool dnssec;                /* DO set and the origin signed: add RRSIGs, NSEC */
-} ans_resp_t;
+} answer_resp_t;
 
 /* Where the client is and which zones serve it, for geo names. */
-typedef struct ans_geo {
+typedef struct answer_geo {
     int family; /* 4 or 6: of the address used */
     uint8_t addr[16];
     bool from_ecs;
@@ -38,13 +38,13 @@ typedef struct ans_geo {
     size_t n_walk;
     uint8_t scope;  /* of an answer chosen by place: the DB network, capped */
     uint8_t source; /* ECS SOURCE PREFIX-LENGTH; 0 without ECS */
-} ans_geo_t;
+} answer_geo_t;
 
 /* The owner of records at the query name: a pointer to the question (offset 12). */
-#define ANS_QNAME_PTR 0xC00C
+#define ANSWER_QNAME_PTR 0xC00C
 
 /* Whether n more bytes fit; when not, the answer is marked TC. */
-static inline bool ans_room(ans_resp_t *r, size_t n)
+static inline bool answer_room(answer_resp_t *r, size_t n)
 {
     if (r->len + n <= r->limit)
         return true;
@@ -55,11 +55,11 @@ static inline bool ans_room(ans_resp_t *r, size_t n)
 /* One record: 2-byte compressed owner, then TYPE CLASS TTL RDLENGTH RDATA.
  * Inline: a pool answer writes several per query, and with a constant rdlen
  * (4 or 16) the copy compiles to a move instead of a memcpy call. */
-static inline bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type,
-                              uint16_t class, uint32_t ttl, const uint8_t *rdata,
-                              uint16_t rdlen)
+static inline bool answer_put_rr(answer_resp_t *r, uint16_t owner, uint16_t type,
+                                 uint16_t class, uint32_t ttl, const uint8_t *rdata,
+                                 uint16_t rdlen)
 {
-    if (!ans_room(r, 12 + (size_t)rdlen))
+    if (!answer_room(r, 12 + (size_t)rdlen))
         return false;
     uint8_t *p = r->out + r->len;
     wire_put16(p, owner);
@@ -74,55 +74,57 @@ static inline bool ans_put_rr(ans_resp_t *r, uint16_t owner, uint16_t type,
 
 /* Copies a prepared RRset (zones.h: records without owners) after `owner`,
  * adding the records to *count. False (and TC) when it does not fit. */
-bool ans_put_rrset(ans_resp_t *r, uint16_t owner, const zone_rrset_t *set,
-                   uint16_t *count);
+bool answer_put_rrset(answer_resp_t *r, uint16_t owner, const zone_rrset_t *set,
+                      uint16_t *count);
 
 /* pool_answer.c: the answers chosen by place and weight. */
 
 /* Client address: ECS when present with SOURCE > 0, else the packet's source
  * (DESIGN.md "Geo"); then country, continent and the zone walk. */
-void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
-                ans_geo_t *g);
+void answer_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
+                   answer_geo_t *g);
 
 /* A or AAAA at a pool name: servers picked along the client's walk (geo) or
  * the name's zone (fixed), balanced by the keep fractions. False for NODATA. */
-bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-              const zone_node_t *node, const ans_geo_t *geo, uint16_t qtype);
+bool answer_pool(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                 const zone_node_t *node, const answer_geo_t *geo, uint16_t qtype);
 
 /* SRV at an NTS name: NTS-KE endpoints drawn as pool servers are (docs/nts.md).
  * False for NODATA. */
-bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-             const zone_node_t *node, const ans_geo_t *geo);
+bool answer_srv(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                const zone_node_t *node, const answer_geo_t *geo);
 
 /* _country.<origin> TXT: what the server made of this client. */
-void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const ans_geo_t *geo,
-                     const wire_query_t *q);
+void answer_country_txt(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                        const zone_node_t *node, const answer_geo_t *geo,
+                        const wire_query_t *q);
 
 /* dnssec_answer.c: the DNSSEC parts of an answer (docs/dnssec.md). */
 
 /* A signed pool answer: one presigned set for the node, family and client.
  * False when the name has none (NODATA). */
-bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const ans_geo_t *geo, int family);
+bool answer_dnssec_pool(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                        const zone_node_t *node, const answer_geo_t *geo, int family);
 
 /* After a static RRset was written to the answer: its RRSIGs. */
-void ans_dnssec_sigs(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                     const zone_rrset_t *set);
+void answer_dnssec_sigs(answer_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                        const zone_rrset_t *set);
 
 /* Types dnsd makes at a signed zone: DNSKEY, CDS, CDNSKEY at the apex, NSEC
  * and RRSIG at any name. True when it wrote the answer section. */
-bool ans_dnssec_node(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                     uint16_t qtype);
+bool answer_dnssec_node(answer_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                        uint16_t qtype);
 
 /* Negative answer of a signed zone with DO: SOA, NSEC and their RRSIGs in
  * authority (RFC 9824: a name that does not exist is NOERROR). Returns the
  * RCODE. */
-uint8_t ans_dnssec_negative(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                            const wire_query_t *q, uint16_t soa_owner);
+uint8_t answer_dnssec_negative(answer_resp_t *r, const srv_origin_t *o,
+                               const zone_node_t *node, const wire_query_t *q,
+                               uint16_t soa_owner);
 
 /* RRSIGs made now over an RRset written at the query name (_country TXT). */
-void ans_dnssec_online(ans_resp_t *r, const srv_origin_t *o, const wire_query_t *q,
-                       uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+void answer_dnssec_online(answer_resp_t *r, const srv_origin_t *o, const wire_query_t *q,
+                          uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                          uint16_t rdlen);
 
 #endif

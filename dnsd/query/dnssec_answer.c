@@ -12,15 +12,15 @@
 #include "answer_int.h"
 #include "dnssec/dnssec_pool.h"
 
-static uint32_t ans_wallclock(void)
+static uint32_t answer_wallclock(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return (uint32_t)ts.tv_sec;
 }
 
-bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const ans_geo_t *geo, int family)
+bool answer_dnssec_pool(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                        const zone_node_t *node, const answer_geo_t *geo, int family)
 {
     bool geo_name =
         node->pool_kind == ZONE_POOL_GEO || node->pool_kind == ZONE_POOL_NTS_GEO;
@@ -29,7 +29,7 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
         o->dp ? dsec_pool_answer(o->dp, idx, family, geo_name ? geo->country : -1,
                                  geo_name ? geo->continent : -1, &ctx->rng)
               : NULL;
-    /* The same counters as an unsigned pick (pool_answer.c ans_pick, ans_pool):
+    /* The same counters as an unsigned pick (pool_answer.c answer_pick, answer_pool):
      * signed answers are demand too, and spill as the sets were drawn. */
     if (set && o->balance.mode != CFG_BALANCE_OFF && set->home >= 0 &&
         set->home < ZONE_ID_MAX) {
@@ -39,11 +39,11 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
             ctx->stats->demand[r->origin][set->home][zone_bal_family(family)][fixed]++;
         ctx->stats->pool_spilled[set->home] += set->spilled;
     }
-    if (family == ZONE_NTS) { /* as pool_answer.c ans_srv counts */
+    if (family == ZONE_NTS) { /* as pool_answer.c answer_srv counts */
         ctx->stats->nts_empty += !set;
         ctx->stats->nts_answers += !!set;
         if (set)
-            ans_put_rrset(r, ANS_QNAME_PTR, &set->rrs, &r->an);
+            answer_put_rrset(r, ANSWER_QNAME_PTR, &set->rrs, &r->an);
         return set != NULL;
     }
     if (!set) {
@@ -54,50 +54,50 @@ bool ans_dnssec_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     ctx->stats->pool_backfill += set->backfill;
     if (set->zone >= 0 && set->zone < ZONE_ID_MAX)
         ctx->stats->pool_by_zone[set->zone][set->backfill ? 1 : 0]++;
-    ans_put_rrset(r, ANS_QNAME_PTR, &set->rrs, &r->an);
+    answer_put_rrset(r, ANSWER_QNAME_PTR, &set->rrs, &r->an);
     return true;
 }
 
-void ans_dnssec_sigs(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                     const zone_rrset_t *set)
+void answer_dnssec_sigs(answer_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                        const zone_rrset_t *set)
 {
     const dsec_zsigs_t *s = dsec_zone_sigs(o->dz);
     size_t idx = zone_static_node_index(o->stat, node);
     const zone_rrset_t *sig = dsec_sigs_rrset(s, node, (size_t)(set - node->rrsets), idx);
     if (sig)
-        ans_put_rrset(r, ANS_QNAME_PTR, sig, &r->an);
+        answer_put_rrset(r, ANSWER_QNAME_PTR, sig, &r->an);
 }
 
 /* The NODATA NSEC of an existing name and its RRSIGs, into authority. */
-static void ans_dnssec_nodata_nsec(ans_resp_t *r, const srv_origin_t *o,
-                                   const zone_node_t *node, uint16_t *count)
+static void answer_dnssec_nodata_nsec(answer_resp_t *r, const srv_origin_t *o,
+                                      const zone_node_t *node, uint16_t *count)
 {
     size_t idx = zone_static_node_index(o->stat, node);
     const zone_rrset_t *set = dsec_pool_nsec(o->dp, idx), *sig = NULL;
     if (set) {
-        ans_put_rrset(r, ANS_QNAME_PTR, set, count);
+        answer_put_rrset(r, ANSWER_QNAME_PTR, set, count);
         return;
     }
     set = dsec_sigs_nsec(dsec_zone_sigs(o->dz), idx, &sig);
-    if (ans_put_rrset(r, ANS_QNAME_PTR, set, count))
-        ans_put_rrset(r, ANS_QNAME_PTR, sig, count);
+    if (answer_put_rrset(r, ANSWER_QNAME_PTR, set, count))
+        answer_put_rrset(r, ANSWER_QNAME_PTR, sig, count);
 }
 
-bool ans_dnssec_node(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                     uint16_t qtype)
+bool answer_dnssec_node(answer_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
+                        uint16_t qtype)
 {
     const dsec_zsigs_t *s = dsec_zone_sigs(o->dz);
     const zone_rrset_t *set, *sig = NULL;
 
     if (qtype == DSEC_TYPE_NSEC) {
-        ans_dnssec_nodata_nsec(r, o, node, &r->an);
+        answer_dnssec_nodata_nsec(r, o, node, &r->an);
         return true;
     }
     if (qtype == DSEC_TYPE_RRSIG) { /* the RRSIGs of the name's static RRsets */
         size_t idx = zone_static_node_index(o->stat, node);
         for (size_t i = 0; i < node->n_rrsets; i++)
             if ((set = dsec_sigs_rrset(s, node, i, idx)))
-                ans_put_rrset(r, ANS_QNAME_PTR, set, &r->an);
+                answer_put_rrset(r, ANSWER_QNAME_PTR, set, &r->an);
         return r->an > 0;
     }
     if (node != zone_static_apex(o->stat) ||
@@ -105,36 +105,38 @@ bool ans_dnssec_node(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *no
          qtype != DSEC_TYPE_CDNSKEY) ||
         !(set = dsec_sigs_apex(s, qtype, &sig)))
         return false;
-    if (ans_put_rrset(r, ANS_QNAME_PTR, set, &r->an) && r->dnssec)
-        ans_put_rrset(r, ANS_QNAME_PTR, sig, &r->an);
+    if (answer_put_rrset(r, ANSWER_QNAME_PTR, set, &r->an) && r->dnssec)
+        answer_put_rrset(r, ANSWER_QNAME_PTR, sig, &r->an);
     return true;
 }
 
-uint8_t ans_dnssec_negative(ans_resp_t *r, const srv_origin_t *o, const zone_node_t *node,
-                            const wire_query_t *q, uint16_t soa_owner)
+uint8_t answer_dnssec_negative(answer_resp_t *r, const srv_origin_t *o,
+                               const zone_node_t *node, const wire_query_t *q,
+                               uint16_t soa_owner)
 {
     const dsec_zsigs_t *s = dsec_zone_sigs(o->dz);
     uint8_t buf[1024];
     uint16_t count = 0;
 
-    if (!ans_put_rrset(r, soa_owner, zone_static_soa_negative(o->stat), &r->ns) ||
-        !ans_put_rrset(r, soa_owner, dsec_sigs_soa_negative(s), &r->ns))
+    if (!answer_put_rrset(r, soa_owner, zone_static_soa_negative(o->stat), &r->ns) ||
+        !answer_put_rrset(r, soa_owner, dsec_sigs_soa_negative(s), &r->ns))
         return WIRE_NOERROR;
     if (node) {
-        ans_dnssec_nodata_nsec(r, o, node, &r->ns);
+        answer_dnssec_nodata_nsec(r, o, node, &r->ns);
         return WIRE_NOERROR;
     }
     /* RFC 9824 section 3.1: the name's own NSEC with NXNAME; NOERROR. */
-    size_t len = dsec_sign_nxname(o->dz, q->lname, q->qname_len, ans_wallclock(), buf,
+    size_t len = dsec_sign_nxname(o->dz, q->lname, q->qname_len, answer_wallclock(), buf,
                                   sizeof buf, &count);
     zone_rrset_t set = {DSEC_TYPE_NSEC, count, (uint32_t)len, buf};
     if (len)
-        ans_put_rrset(r, ANS_QNAME_PTR, &set, &r->ns);
+        answer_put_rrset(r, ANSWER_QNAME_PTR, &set, &r->ns);
     return WIRE_NOERROR;
 }
 
-void ans_dnssec_online(ans_resp_t *r, const srv_origin_t *o, const wire_query_t *q,
-                       uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+void answer_dnssec_online(answer_resp_t *r, const srv_origin_t *o, const wire_query_t *q,
+                          uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                          uint16_t rdlen)
 {
     uint8_t rec[10 + 1024], buf[DSEC_KEYS_MAX * DSEC_RRSIG_MAX];
     uint16_t count = 0;
@@ -147,8 +149,9 @@ void ans_dnssec_online(ans_resp_t *r, const srv_origin_t *o, const wire_query_t 
     rec[8] = (uint8_t)(rdlen >> 8), rec[9] = (uint8_t)rdlen;
     memcpy(rec + 10, rdata, rdlen);
     dsec_rrset_in_t in = {q->lname, q->qname_len, type, ttl, rec, 10 + (size_t)rdlen, 1};
-    size_t len = dsec_sign_online(o->dz, &in, ans_wallclock(), buf, sizeof buf, &count);
+    size_t len =
+        dsec_sign_online(o->dz, &in, answer_wallclock(), buf, sizeof buf, &count);
     zone_rrset_t set = {DSEC_TYPE_RRSIG, count, (uint32_t)len, buf};
     if (len)
-        ans_put_rrset(r, ANS_QNAME_PTR, &set, &r->an);
+        answer_put_rrset(r, ANSWER_QNAME_PTR, &set, &r->an);
 }

@@ -15,8 +15,8 @@
 
 /* Client address: ECS when present with SOURCE > 0, else the packet's source
  * (DESIGN.md "Geo"); then country, continent and the zone walk. */
-void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
-                ans_geo_t *g)
+void answer_locate(const srv_data_t *d, const wire_query_t *q, const struct sockaddr *src,
+                   answer_geo_t *g)
 {
     memset(g, 0, sizeof *g);
     g->country = g->continent = -1;
@@ -55,9 +55,9 @@ void ans_locate(const srv_data_t *d, const wire_query_t *q, const struct sockadd
  * fractions (docs/balancing.md), and the answer is counted as demand of its
  * zone of first draw when `count` (origin index oi). Returns whether a record
  * spilled. */
-static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
-                     const zone_node_t *node, const ans_geo_t *geo, int family,
-                     zone_pick_t *pick, bool count)
+static bool answer_pick(answer_ctx_t *ctx, const srv_origin_t *o, int oi,
+                        const zone_node_t *node, const answer_geo_t *geo, int family,
+                        zone_pick_t *pick, bool count)
 {
     int walk[3];
     size_t n_walk;
@@ -94,7 +94,8 @@ static bool ans_pick(ans_ctx_t *ctx, const srv_origin_t *o, int oi,
 }
 
 /* One more answer for each picked server, in this worker's row. */
-static void ans_served(ans_ctx_t *ctx, const srv_origin_t *o, const zone_pick_t *pick)
+static void answer_served(answer_ctx_t *ctx, const srv_origin_t *o,
+                          const zone_pick_t *pick)
 {
     const srv_served_t *sv = o->served;
 
@@ -107,8 +108,8 @@ static void ans_served(ans_ctx_t *ctx, const srv_origin_t *o, const zone_pick_t 
 }
 
 /* A or AAAA at a pool name. Returns false when the answer is NODATA. */
-bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-              const zone_node_t *node, const ans_geo_t *geo, uint16_t qtype)
+bool answer_pool(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                 const zone_node_t *node, const answer_geo_t *geo, uint16_t qtype)
 {
     int family = qtype == WIRE_AAAA ? 6 : 4;
     zone_pick_t pick;
@@ -117,13 +118,13 @@ bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
     if (family == 6 && o->aaaa == CFG_AAAA_NUMBERED_2 && node->quarter != 2)
         return false;
     if (r->dnssec) { /* the same scope rule as below */
-        if (!ans_dnssec_pool(ctx, r, o, node, geo, family))
+        if (!answer_dnssec_pool(ctx, r, o, node, geo, family))
             return false;
         if (node->pool_kind == ZONE_POOL_GEO)
             r->scope = geo->scope;
         return true;
     }
-    ans_pick(ctx, o, r->origin, node, geo, family, &pick, true);
+    answer_pick(ctx, o, r->origin, node, geo, family, &pick, true);
     if (pick.n == 0) {
         ctx->stats->pool_empty++;
         return false;
@@ -133,14 +134,14 @@ bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
      * negative answer keeps scope 0 (RFC 7871 section 7.2.1). */
     if (node->pool_kind == ZONE_POOL_GEO)
         r->scope = geo->scope;
-    ans_served(ctx, o, &pick);
+    answer_served(ctx, o, &pick);
     ctx->stats->pool_answers++;
     ctx->stats->pool_backfill += pick.backfill;
     if (pick.zone >= 0 && pick.zone < ZONE_ID_MAX)
         ctx->stats->pool_by_zone[pick.zone][pick.backfill ? 1 : 0]++;
     for (size_t i = 0; i < pick.n; i++) {
-        if (!ans_put_rr(r, ANS_QNAME_PTR, family == 4 ? WIRE_A : WIRE_AAAA, WIRE_IN,
-                        o->ttl, pick.srv[i]->addr, family == 4 ? 4 : 16))
+        if (!answer_put_rr(r, ANSWER_QNAME_PTR, family == 4 ? WIRE_A : WIRE_AAAA, WIRE_IN,
+                           o->ttl, pick.srv[i]->addr, family == 4 ? 4 : 16))
             break;
         r->an++;
     }
@@ -156,34 +157,35 @@ bool ans_pool(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
  * No additional section: the targets are other zones' names. Returns false
  * for NODATA.
  */
-bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-             const zone_node_t *node, const ans_geo_t *geo)
+bool answer_srv(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                const zone_node_t *node, const answer_geo_t *geo)
 {
     uint8_t rd[6 + 255];
     uint16_t weight[ZONE_PICK_MAX];
     zone_pick_t pick = {.n = 0};
 
     if (r->dnssec) { /* pre-signed sets (dnssec/pool_sign.c); the scope as below */
-        if (!ans_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
+        if (!answer_dnssec_pool(ctx, r, o, node, geo, ZONE_NTS))
             return false;
         if (node->pool_kind == ZONE_POOL_NTS_GEO)
             r->scope = geo->scope;
         return true;
     }
     /* Drawn and balanced as A/AAAA are, as their own family of demand. */
-    ans_pick(ctx, o, r->origin, node, geo, ZONE_NTS, &pick, true);
+    answer_pick(ctx, o, r->origin, node, geo, ZONE_NTS, &pick, true);
     if (pick.n == 0) {
         ctx->stats->nts_empty++;
         return false;
     }
-    if (node->pool_kind == ZONE_POOL_NTS_GEO) /* as for A/AAAA: ans_pool */
+    if (node->pool_kind == ZONE_POOL_NTS_GEO) /* as for A/AAAA: answer_pool */
         r->scope = geo->scope;
     ctx->stats->nts_answers++;
     zone_srv_weights(pick.weight, pick.n, weight);
     for (size_t i = 0; i < pick.n; i++) {
         const zone_snapshot_t *snap = zone_pool_snapshot(o->pool);
         size_t len = zone_srv_rdata(snap, pick.srv[i], weight[i], rd);
-        if (!ans_put_rr(r, ANS_QNAME_PTR, WIRE_SRV, WIRE_IN, o->ttl, rd, (uint16_t)len))
+        if (!answer_put_rr(r, ANSWER_QNAME_PTR, WIRE_SRV, WIRE_IN, o->ttl, rd,
+                           (uint16_t)len))
             break;
         r->an++;
     }
@@ -191,7 +193,7 @@ bool ans_srv(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
 }
 
 /* Appends one <character-string> to a TXT RDATA buffer. */
-static size_t ans_txt_add(uint8_t *rd, size_t len, const char *s)
+static size_t answer_txt_add(uint8_t *rd, size_t len, const char *s)
 {
     size_t n = strlen(s);
     if (n > 255 || len + 1 + n > 1024)
@@ -203,8 +205,9 @@ static size_t ans_txt_add(uint8_t *rd, size_t len, const char *s)
 
 /* _country.<origin> TXT: what the server made of this client (DESIGN.md
  * "Diagnostics"). Off the fast path in spirit: only asked by people. */
-void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
-                     const zone_node_t *node, const ans_geo_t *geo, const wire_query_t *q)
+void answer_country_txt(answer_ctx_t *ctx, answer_resp_t *r, const srv_origin_t *o,
+                        const zone_node_t *node, const answer_geo_t *geo,
+                        const wire_query_t *q)
 {
     uint8_t rd[1024];
     char s[160], a[INET6_ADDRSTRLEN] = "none";
@@ -214,37 +217,37 @@ void ans_country_txt(ans_ctx_t *ctx, ans_resp_t *r, const srv_origin_t *o,
 
     apex.pool_kind = ZONE_POOL_GEO;
     apex.quarter = -1;
-    bool spilled = ans_pick(ctx, o, -1, &apex, geo, 4, &pick, false);
+    bool spilled = answer_pick(ctx, o, -1, &apex, geo, 4, &pick, false);
     if (geo->family)
         inet_ntop(geo->family == 4 ? AF_INET : AF_INET6, geo->addr, a, sizeof a);
     snprintf(s, sizeof s, "address %s (%s)", a, geo->from_ecs ? "ecs" : "source");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     snprintf(s, sizeof s, "country %s", geo->country >= 0 ? geo->res.cc : "unknown");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     snprintf(s, sizeof s, "continent %s",
              geo->continent >= 0 ? zone_id_name(geo->continent) : "unknown");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     snprintf(s, sizeof s, "zone %s", pick.zone >= 0 ? zone_id_name(pick.zone) : "none");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     snprintf(s, sizeof s, "backfill %s", pick.backfill ? "yes" : "no");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     if (o->balance.mode != CFG_BALANCE_OFF) { /* off: the TXT of before, to the byte */
         snprintf(s, sizeof s, "spill %s", spilled ? "yes" : "no");
-        len = ans_txt_add(rd, len, s);
+        len = answer_txt_add(rd, len, s);
     }
     if (o->pool)
         snprintf(s, sizeof s, "serial %llu",
                  (unsigned long long)zone_pool_snapshot(o->pool)->serial);
     else
         snprintf(s, sizeof s, "serial none");
-    len = ans_txt_add(rd, len, s);
+    len = answer_txt_add(rd, len, s);
     /* The text names the client's address: a resolver may hand it to that
      * address only, so the scope is the whole source prefix, with or without
      * a database (RFC 7871 section 7.2.1 allows a scope longer than the
      * network that decided). */
     r->scope = geo->source;
-    if (ans_put_rr(r, ANS_QNAME_PTR, WIRE_TXT, WIRE_IN, 0, rd, (uint16_t)len))
+    if (answer_put_rr(r, ANSWER_QNAME_PTR, WIRE_TXT, WIRE_IN, 0, rd, (uint16_t)len))
         r->an++;
     if (r->dnssec)
-        ans_dnssec_online(r, o, q, WIRE_TXT, 0, rd, (uint16_t)len);
+        answer_dnssec_online(r, o, q, WIRE_TXT, 0, rd, (uint16_t)len);
 }

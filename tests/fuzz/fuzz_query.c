@@ -1,6 +1,6 @@
 /*
  * fuzz_query.c - the whole query path in-process: each input is a request
- * packet answered by ans_respond() over UDP and TCP, from an IPv4 and an IPv6
+ * packet answered by answer_respond() over UDP and TCP, from an IPv4 and an IPv6
  * source, with several buffer capacities, against real data built once by
  * srv_data_new(): the repo's master file and sample snapshot, a second origin
  * without a snapshot, and a GeoIP database written by tests/tools/mkmmdb.pl.
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
 static srv_data_t *fq_data;
 static srv_stats_t fq_stats;
-static ans_ctx_t fq_ctx = {.stats = &fq_stats};
+static answer_ctx_t fq_ctx = {.stats = &fq_stats};
 static uint8_t *fq_big, *fq_small, *fq_mid; /* exactly cap bytes: ASan sees overruns */
 static const srv_limits_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};
 static srv_limits_t fq_guard_rrl = {.cookie_secret = "fuzz-cookie-16b"};
@@ -130,7 +130,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         fq_die(cmd);
-    fq_big = malloc(ANS_BUF_SIZE);
+    fq_big = malloc(ANSWER_BUF_SIZE);
     fq_small = malloc(FQ_SMALL);
     fq_mid = malloc(FQ_MID);
     if (!fq_big || !fq_small || !fq_mid)
@@ -190,12 +190,12 @@ static size_t fq_udp_limit(const uint8_t *in, size_t len)
     wire_query_t q;
     wire_parse_t r = wire_parse(in, len, &q);
     if ((r == WIRE_PARSE_OK || r == WIRE_PARSE_NOTIMP) && q.edns && q.edns_udp > 512)
-        return q.edns_udp < ANS_UDP_MAX ? q.edns_udp : ANS_UDP_MAX;
+        return q.edns_udp < ANSWER_UDP_MAX ? q.edns_udp : ANSWER_UDP_MAX;
     return 512;
 }
 
 static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n,
-                     size_t cap, ans_transport_t t)
+                     size_t cap, answer_transport_t t)
 {
     bool drop = len < WIRE_HEADER || (in[2] & 0x80);
 
@@ -203,8 +203,8 @@ static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n,
     FQ_CHECK((n == 0) == drop);
     if (n == 0)
         return;
-    if (t == ANS_UDP)
-        FQ_CHECK(n <= ANS_UDP_MAX && n <= fq_udp_limit(in, len));
+    if (t == ANSWER_UDP)
+        FQ_CHECK(n <= ANSWER_UDP_MAX && n <= fq_udp_limit(in, len));
     FQ_CHECK(n >= WIRE_HEADER);
     FQ_CHECK(p[0] == in[0] && p[1] == in[1]);  /* ID */
     FQ_CHECK(p[2] & 0x80);                     /* QR */
@@ -237,10 +237,10 @@ static void fq_check(const uint8_t *in, size_t len, const uint8_t *p, size_t n,
 }
 
 static size_t fq_run(const uint8_t *in, size_t len, const struct sockaddr *src,
-                     ans_transport_t t, uint8_t *out, size_t cap)
+                     answer_transport_t t, uint8_t *out, size_t cap)
 {
     zone_rng_seed(&fq_ctx.rng, 1);
-    size_t n = ans_respond(&fq_ctx, fq_data, in, len, src, t, out, cap);
+    size_t n = answer_respond(&fq_ctx, fq_data, in, len, src, t, out, cap);
     fq_check(in, len, out, n, cap, t);
     return n;
 }
@@ -273,14 +273,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     memcpy(pkt, in, len);
     inet_pton(AF_INET, "192.0.2.7", &v4.sin_addr);
     inet_pton(AF_INET6, "2001:db8:de::7", &v6.sin6_addr);
-    fq_dump(fq_big, fq_run(pkt, len, s4, ANS_UDP, fq_big, ANS_BUF_SIZE));
-    fq_run(pkt, len, s6, ANS_UDP, fq_big, ANS_BUF_SIZE);
-    fq_run(pkt, len, s4, ANS_TCP, fq_big, ANS_BUF_SIZE);
-    fq_run(pkt, len, s6, ANS_TCP, fq_big, ANS_BUF_SIZE);
-    fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
-    fq_run(pkt, len, s6, ANS_TCP, fq_mid, FQ_MID);
+    fq_dump(fq_big, fq_run(pkt, len, s4, ANSWER_UDP, fq_big, ANSWER_BUF_SIZE));
+    fq_run(pkt, len, s6, ANSWER_UDP, fq_big, ANSWER_BUF_SIZE);
+    fq_run(pkt, len, s4, ANSWER_TCP, fq_big, ANSWER_BUF_SIZE);
+    fq_run(pkt, len, s6, ANSWER_TCP, fq_big, ANSWER_BUF_SIZE);
+    fq_run(pkt, len, s4, ANSWER_UDP, fq_small, FQ_SMALL);
+    fq_run(pkt, len, s6, ANSWER_TCP, fq_mid, FQ_MID);
     fq_data->limits = &fq_guard_rrl; /* RRL: mostly the slip path */
-    fq_run(pkt, len, s4, ANS_UDP, fq_small, FQ_SMALL);
+    fq_run(pkt, len, s4, ANSWER_UDP, fq_small, FQ_SMALL);
     fq_data->limits = &fq_guard;
     free(pkt);
     return 0;

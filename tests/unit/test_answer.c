@@ -1,7 +1,7 @@
 /*
  * test_answer.c - the whole query path in-process: a real config, master
  * file, snapshot and test GeoIP database (built with libmaxmind-db-writer-perl)
- * loaded by srv_data_new(), queries answered by ans_respond(), every response
+ * loaded by srv_data_new(), queries answered by answer_respond(), every response
  * decoded by ldns as an independent decoder.
  */
 #include <arpa/inet.h>
@@ -18,8 +18,8 @@
 static char dir[] = "/tmp/dnsd-test-answer-XXXXXX";
 static srv_data_t *data;
 static srv_stats_t stats;
-static ans_ctx_t ctx = {.stats = &stats};
-static uint8_t out[ANS_BUF_SIZE];
+static answer_ctx_t ctx = {.stats = &stats};
+static uint8_t out[ANSWER_BUF_SIZE];
 static pkt_t P;
 
 static void write_file(const char *name, const char *text)
@@ -122,14 +122,14 @@ static void teardown(void)
 }
 
 /* Sends P from `src` (dotted IPv4) and decodes the answer with ldns. */
-static ldns_pkt *ask_from(const char *src, ans_transport_t t, size_t *len_out)
+static ldns_pkt *ask_from(const char *src, answer_transport_t t, size_t *len_out)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(5353)};
     ldns_pkt *pkt = NULL;
 
     inet_pton(AF_INET, src, &sin.sin_addr);
     size_t len =
-        ans_respond(&ctx, data, P.b, P.n, (struct sockaddr *)&sin, t, out, sizeof out);
+        answer_respond(&ctx, data, P.b, P.n, (struct sockaddr *)&sin, t, out, sizeof out);
     if (len_out)
         *len_out = len;
     if (len == 0)
@@ -141,7 +141,7 @@ static ldns_pkt *ask_from(const char *src, ans_transport_t t, size_t *len_out)
 static ldns_pkt *ask(const char *name, unsigned type)
 {
     pkt_query(&P, 0xBEEF, name, type, 1, 0);
-    return ask_from("127.0.0.1", ANS_UDP, NULL);
+    return ask_from("127.0.0.1", ANSWER_UDP, NULL);
 }
 
 static void test_static(void)
@@ -222,7 +222,7 @@ static void test_pool(void)
      * from europe (FR); never the DE server below min_score. */
     for (int i = 0; i < 50; i++) {
         pkt_query(&P, 1, "pool.test", WIRE_A, 1, 0);
-        p = ask_from("127.0.2.9", ANS_UDP, NULL);
+        p = ask_from("127.0.2.9", ANSWER_UDP, NULL);
         CHECK_INT_EQ(ldns_pkt_ancount(p), 4);
         answer_addrs(p, addrs, sizeof addrs);
         CHECK_STR_HAS(addrs, "10.1.0.1 ");
@@ -233,7 +233,7 @@ static void test_pool(void)
     }
     /* An unmapped client gets "@"; a French one only FR servers. */
     pkt_query(&P, 1, "0.pool.test", WIRE_A, 1, 0);
-    p = ask_from("127.0.3.1", ANS_UDP, NULL);
+    p = ask_from("127.0.3.1", ANSWER_UDP, NULL);
     answer_addrs(p, addrs, sizeof addrs);
     CHECK_INT_EQ(ldns_pkt_ancount(p), 4);
     CHECK(strstr(addrs, "10.1.") == NULL && strstr(addrs, "10.3.") == NULL);
@@ -276,19 +276,19 @@ static void test_ecs(void)
     pkt_bytes(&o, "\xc6\x33\x64", 3); /* 198.51.100.0/24; the DB has /25 -> FR */
     pkt_query(&P, 2, "pool.test", WIRE_A, 1, 1);
     pkt_opt(&P, 1232, 0, 0, o.b, o.n);
-    ldns_pkt *p = ask_from("127.0.2.9", ANS_UDP, NULL); /* source says DE */
+    ldns_pkt *p = ask_from("127.0.2.9", ANSWER_UDP, NULL); /* source says DE */
     answer_addrs(p, addrs, sizeof addrs);
     CHECK(strstr(addrs, "10.1.") == NULL);
     ldns_pkt_free(p);
     /* OPT is last; ECS option at its end: scope byte = min(25, 24) = 24. */
-    size_t len = ans_respond(&ctx, data, P.b, P.n, NULL, ANS_UDP, out, sizeof out);
+    size_t len = answer_respond(&ctx, data, P.b, P.n, NULL, ANSWER_UDP, out, sizeof out);
     CHECK(len > 8);
     CHECK(memcmp(out + len - 7, "\x00\x01\x18\x18\xc6\x33\x64", 7) == 0);
 
     /* A fixed zone name does not depend on the address: scope 0. */
     pkt_query(&P, 2, "de.pool.test", WIRE_A, 1, 1);
     pkt_opt(&P, 1232, 0, 0, o.b, o.n);
-    len = ans_respond(&ctx, data, P.b, P.n, NULL, ANS_UDP, out, sizeof out);
+    len = answer_respond(&ctx, data, P.b, P.n, NULL, ANSWER_UDP, out, sizeof out);
     CHECK(memcmp(out + len - 7, "\x00\x01\x18\x00\xc6\x33\x64", 7) == 0);
 }
 
@@ -300,7 +300,7 @@ static void test_edns_and_chaos(void)
 
     pkt_query(&P, 3, "pool.test", WIRE_SOA, 1, 1);
     pkt_opt(&P, 4096, 1, 1, nsid, sizeof nsid); /* version 1 -> BADVERS */
-    p = ask_from("127.0.0.1", ANS_UDP, &len);
+    p = ask_from("127.0.0.1", ANSWER_UDP, &len);
     CHECK_INT_EQ(ldns_pkt_get_rcode(p), 0); /* low bits zero ... */
     /* ... extended RCODE 1 -> 16 (the OPT is the last 26 bytes: 11 + NSID 4 + 11) */
     CHECK_INT_EQ(out[len - 26 + 5], 1);
@@ -310,13 +310,13 @@ static void test_edns_and_chaos(void)
 
     pkt_query(&P, 3, "pool.test", WIRE_SOA, 1, 1);
     pkt_opt(&P, 100, 0, 0, nsid, sizeof nsid);
-    p = ask_from("127.0.0.1", ANS_UDP, &len);
+    p = ask_from("127.0.0.1", ANSWER_UDP, &len);
     CHECK_INT_EQ(ldns_pkt_edns_udp_size(p), 1232);
     CHECK(memcmp(out + len - 11, "node-test-1", 11) == 0);
     ldns_pkt_free(p);
 
     pkt_query(&P, 4, "ID.Server", WIRE_TXT, WIRE_CH, 0);
-    p = ask_from("127.0.0.1", ANS_UDP, NULL);
+    p = ask_from("127.0.0.1", ANSWER_UDP, NULL);
     CHECK_INT_EQ(ldns_pkt_ancount(p), 1);
     char *s = ldns_rr_list2str(ldns_pkt_answer(p));
     CHECK_STR_HAS(s, "\"node-test-1\"");
@@ -324,12 +324,12 @@ static void test_edns_and_chaos(void)
     ldns_pkt_free(p);
 
     pkt_query(&P, 4, "version.bind", WIRE_TXT, WIRE_CH, 0);
-    p = ask_from("127.0.0.1", ANS_UDP, NULL);
+    p = ask_from("127.0.0.1", ANSWER_UDP, NULL);
     CHECK_INT_EQ(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
     ldns_pkt_free(p);
 
     pkt_query(&P, 5, "pool.test", WIRE_AXFR, 1, 0);
-    p = ask_from("127.0.0.1", ANS_TCP, NULL);
+    p = ask_from("127.0.0.1", ANSWER_TCP, NULL);
     CHECK_INT_EQ(ldns_pkt_get_rcode(p), LDNS_RCODE_NOTIMPL);
     ldns_pkt_free(p);
 }
@@ -337,7 +337,7 @@ static void test_edns_and_chaos(void)
 static void test_country_txt(void)
 {
     pkt_query(&P, 6, "_country.pool.test", WIRE_TXT, 1, 0);
-    ldns_pkt *p = ask_from("127.0.2.77", ANS_UDP, NULL);
+    ldns_pkt *p = ask_from("127.0.2.77", ANSWER_UDP, NULL);
     char *s = ldns_rr_list2str(ldns_pkt_answer(p));
     CHECK_STR_HAS(s, "\"address 127.0.2.77 (source)\"");
     CHECK_STR_HAS(s, "\"country DE\"");

@@ -309,7 +309,7 @@ static void test_inclusion(const char *keypath)
         for (size_t i = 0; i < n; i++)
             dsec_set_free(retired[i]);
     }
-    /* The unsigned selection, as ans_pick makes it for "de". */
+    /* The unsigned selection, as answer_pick makes it for "de". */
     int walk[3];
     size_t n_walk = zone_walk(zone_id_lookup("de", 2), walk);
     zone_pick_t pick;
