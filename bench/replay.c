@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     replay_t r = {0};
     cfg_t cfg = {0};
     srv_data_t *data = NULL;
-    srv_stats_t stats = {0};
+    stat_counters_t stats = {0};
     answer_ctx_t ctx = {.stats = &stats};
     char err[CFG_ERR_MAX];
     struct timespec t0, t1;

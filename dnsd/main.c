@@ -226,7 +226,7 @@ static void dnsd_log_ready(const cfg_t *cfg, const workers_t *ws)
 
 static void dnsd_log_stopped(const workers_t *ws)
 {
-    srv_stats_t t;
+    stat_counters_t t;
     workers_stats(ws, &t);
     log_msg(LOG_INFO,
             "stopped: %llu UDP and %llu TCP queries answered; %llu TCP connections",

@@ -5,7 +5,7 @@
  * prefix "<N>" instead, so journald records each line's level.
  *
  * For start-up, shutdown, reloads and other rare events only: never called per
- * query (the query path counts in srv_stats_t instead). Safe from any thread:
+ * query (the query path counts in stat_counters_t instead). Safe from any thread:
  * each line goes out in a single write(2), so lines of different threads never
  * interleave.
  */

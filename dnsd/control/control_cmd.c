@@ -242,7 +242,7 @@ static void control_status(control_t *c, control_reply_t *out)
         strbuf_printf(&b, ", \"counts\": ");
         control_json_counts(&b, o->pool);
         char dnssec[2048];
-        srv_dnssec_status(o, dnssec, sizeof dnssec);
+        dnssec_info_status(o, dnssec, sizeof dnssec);
         strbuf_printf(&b, ", \"dnssec\": %s}", dnssec);
     }
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",

@@ -26,7 +26,7 @@ static const metrics_table_t *const control_scrape_list[] = {&metrics_core, &met
 /* What one snapshot holds beyond metrics_snap_t's borrowed pointers. */
 typedef struct control_scrape_snap {
     metrics_snap_t s;
-    srv_stats_t *st;
+    stat_counters_t *st;
     metrics_origin_t *origins;
     xdp_qstats_t *xdp;
     char refusal_names[CONTROL_REFUSALS_MAX][32];
@@ -45,8 +45,8 @@ static metrics_origin_t *control_scrape_origins(const srv_data_t *d)
         o[i].state_errors = so->state_errors;
         o[i].dnssec = so->dz != NULL;
         o[i].sig_expiry_s =
-            so->dz ? (double)srv_dnssec_expiry(so) - (double)time(NULL) : 0;
-        o[i].sig_set_bytes = srv_dnssec_set_bytes(so);
+            so->dz ? (double)dnssec_info_expiry(so) - (double)time(NULL) : 0;
+        o[i].sig_set_bytes = dnssec_info_set_bytes(so);
         if (!so->pool)
             continue;
         o[i].serial = zone_pool_snapshot(so->pool)->serial;

@@ -35,7 +35,7 @@ struct demand {
     uv_timer_t timer;
     bool timer_ok;
     uint64_t last_ns;
-    srv_stats_t *sum; /* scratch for the workers' counters (large) */
+    stat_counters_t *sum; /* scratch for the workers' counters (large) */
     uint64_t pushes[DEMAND_PUSH_RESULTS];
     demand_origin_t o[STAT_BAL_ORIGINS];
 };

@@ -7,7 +7,7 @@
 #include "dnsd/control/dnssec_info.h"
 #include "dnssec/dnssec_pool.h"
 
-uint32_t srv_dnssec_expiry(const srv_origin_t *o)
+uint32_t dnssec_info_expiry(const srv_origin_t *o)
 {
     if (!o->dz)
         return 0;
@@ -17,12 +17,12 @@ uint32_t srv_dnssec_expiry(const srv_origin_t *o)
     return e;
 }
 
-size_t srv_dnssec_set_bytes(const srv_origin_t *o)
+size_t dnssec_info_set_bytes(const srv_origin_t *o)
 {
     return o->dp ? dsec_pool_bytes(o->dp) : 0;
 }
 
-static const char *srv_dnssec_role(const dsec_key_t *k)
+static const char *dnssec_info_role(const dsec_key_t *k)
 {
     if (!k->sign)
         return "published";
@@ -31,7 +31,7 @@ static const char *srv_dnssec_role(const dsec_key_t *k)
     return k->sign_dnskey ? "ksk" : "zsk";
 }
 
-void srv_dnssec_status(const srv_origin_t *o, char *buf, size_t len)
+void dnssec_info_status(const srv_origin_t *o, char *buf, size_t len)
 {
     size_t n = 0;
     char when[32];
@@ -41,21 +41,21 @@ void srv_dnssec_status(const srv_origin_t *o, char *buf, size_t len)
         snprintf(buf, len, "null");
         return;
     }
-    time_t exp = (time_t)srv_dnssec_expiry(o);
+    time_t exp = (time_t)dnssec_info_expiry(o);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&exp, &tm));
     n += (size_t)snprintf(buf + n, len - n, "{\"keys\": [");
     for (size_t i = 0; i < o->dz->keys->n && n < len; i++) {
         const dsec_key_t *k = &o->dz->keys->k[i];
-        n +=
-            (size_t)snprintf(buf + n, len - n,
-                             "%s{\"tag\": %u, \"algorithm\": %u, \"flags\": %u, "
-                             "\"role\": \"%s\"}",
-                             i ? ", " : "", k->tag, k->alg, k->flags, srv_dnssec_role(k));
+        n += (size_t)snprintf(buf + n, len - n,
+                              "%s{\"tag\": %u, \"algorithm\": %u, \"flags\": %u, "
+                              "\"role\": \"%s\"}",
+                              i ? ", " : "", k->tag, k->alg, k->flags,
+                              dnssec_info_role(k));
     }
     if (n < len)
         snprintf(buf + n, len - n,
                  "], \"earliest_expiry\": \"%s\", \"expires_in_s\": %lld, "
                  "\"answer_sets\": %zu, \"answer_set_bytes\": %zu}",
                  when, (long long)exp - (long long)time(NULL),
-                 o->dp ? dsec_pool_sets(o->dp) : 0, srv_dnssec_set_bytes(o));
+                 o->dp ? dsec_pool_sets(o->dp) : 0, dnssec_info_set_bytes(o));
 }

@@ -13,15 +13,15 @@
 
 /* Earliest expiration (UNIX time) of any signature the origin serves; 0 when
  * the origin is not signed. */
-uint32_t srv_dnssec_expiry(const srv_origin_t *o);
+uint32_t dnssec_info_expiry(const srv_origin_t *o);
 
 /* Bytes of the origin's signed pool answer sets (0: none). */
-size_t srv_dnssec_set_bytes(const srv_origin_t *o);
+size_t dnssec_info_set_bytes(const srv_origin_t *o);
 
 /* The origin's "dnssec" value for STATUS, JSON: null, or {"keys": [{"tag",
  * "algorithm", "flags", "role"}], "earliest_expiry", "expires_in_s",
  * "answer_sets", "answer_set_bytes"}. Truncated output is still valid JSON
  * only when it fits: buf of 2 KiB holds 8 keys. */
-void srv_dnssec_status(const srv_origin_t *o, char *buf, size_t len);
+void dnssec_info_status(const srv_origin_t *o, char *buf, size_t len);
 
 #endif

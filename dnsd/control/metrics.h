@@ -83,7 +83,7 @@ typedef struct metrics_snap {
     double start_time;       /* Unix time, seconds */
     double last_reload_time; /* Unix time of the last load (start-up counts) */
     bool last_reload_ok;
-    const srv_stats_t *st;           /* the workers' counters, summed */
+    const stat_counters_t *st;       /* the workers' counters, summed */
     const metrics_origin_t *origins; /* the served origins, in index order */
     size_t n_origins;
     uint64_t ctl_conns_unix, ctl_conns_tcp, ctl_conns_refused;

@@ -90,7 +90,7 @@ static void metrics_table_pool(const metrics_snap_t *s, const metrics_family_t *
 static void metrics_table_tcp_open(const metrics_snap_t *s, const metrics_family_t *f,
                                    metrics_sink_t *k)
 {
-    const srv_stats_t *st = s->st;
+    const stat_counters_t *st = s->st;
     uint64_t open =
         st->tcp_accepted > st->tcp_closed ? st->tcp_accepted - st->tcp_closed : 0;
     metrics_table_row(k, NULL, NULL, NULL, open);

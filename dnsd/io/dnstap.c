@@ -219,7 +219,7 @@ static void dnstap_server(Dnstap__Message *m, const struct sockaddr *sa)
 void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
                 const struct sockaddr *client, const struct sockaddr *server,
                 const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
-                srv_stats_t *st)
+                stat_counters_t *st)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */

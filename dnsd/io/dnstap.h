@@ -8,7 +8,7 @@
  * buffers (no allocation) and submits to its own single-producer input queue
  * of one fstrm I/O thread, which batches the writes. When the ring or the
  * queue is full - a slow or absent reader - the message is dropped and
- * counted (srv_stats_t.dnstap_dropped); an answer never waits for the log.
+ * counted (stat_counters_t.dnstap_dropped); an answer never waits for the log.
  * A unix socket reader may come and go: fstrm reconnects. A file is
  * truncated at start. The socket and file I/O under libfstrm is ours
  * (dnstap_out.h): every operation has a deadline, so a reader that stalls
@@ -52,7 +52,7 @@ dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i);
 void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
                 const struct sockaddr *client, const struct sockaddr *server,
                 const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
-                srv_stats_t *st);
+                stat_counters_t *st);
 
 /* Messages the I/O thread could not write (no reader, a write that failed or
  * ran out of time), from any thread; 0 for NULL. */

@@ -33,7 +33,7 @@ dnstap_q_t *dnstap_queue(dnstap_t *dt, size_t i)
 void dnstap_log(dnstap_q_t *q, answer_transport_t transport,
                 const struct sockaddr *client, const struct sockaddr *server,
                 const uint8_t *query, size_t qlen, const uint8_t *resp, size_t rlen,
-                srv_stats_t *st)
+                stat_counters_t *st)
 {
 }
 

@@ -1,7 +1,7 @@
 /*
  * udp.c - batched UDP: recvmmsg a batch, answer each datagram, sendmmsg the
  * answers (see udp.h). The hot path of the server: no allocation, no lock, no
- * logging; problems are counted in the worker's srv_stats_t.
+ * logging; problems are counted in the worker's stat_counters_t.
  */
 #include "dnsd/io/udp.h"
 

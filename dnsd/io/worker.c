@@ -26,7 +26,7 @@
 typedef struct worker {
     /* First and 64-byte aligned: the counters other threads read share no
      * cache line with another worker's (stats.h pads the tail). */
-    _Alignas(64) srv_stats_t stats;
+    _Alignas(64) stat_counters_t stats;
     unsigned id;
     pthread_t thread;
     bool running;      /* thread started and not yet joined */
@@ -369,10 +369,10 @@ void workers_free(workers_t *ws)
     free(ws);
 }
 
-void workers_stats(const workers_t *ws, srv_stats_t *sum)
+void workers_stats(const workers_t *ws, stat_counters_t *sum)
 {
-    /* srv_stats_t is uint64_t counters followed by padding. */
-    const size_t words = offsetof(srv_stats_t, pad) / sizeof(uint64_t);
+    /* stat_counters_t is uint64_t counters followed by padding. */
+    const size_t words = offsetof(stat_counters_t, pad) / sizeof(uint64_t);
     uint64_t *out = (uint64_t *)sum;
     memset(sum, 0, sizeof(*sum));
     for (size_t i = 0; i < ws->n; i++) {

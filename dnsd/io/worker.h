@@ -50,6 +50,6 @@ struct xdp;
 struct xdp *workers_xdp_listener(const workers_t *ws);
 
 /* Sums the workers' counters (relaxed reads: a slightly stale total). */
-void workers_stats(const workers_t *ws, srv_stats_t *sum);
+void workers_stats(const workers_t *ws, stat_counters_t *sum);
 
 #endif

@@ -302,8 +302,8 @@ static stat_qtype_t answer_qtype_bucket(uint16_t qtype)
     }
 }
 
-static void answer_count(srv_stats_t *st, unsigned rcode, bool tc, const wire_query_t *q,
-                         int origin)
+static void answer_count(stat_counters_t *st, unsigned rcode, bool tc,
+                         const wire_query_t *q, int origin)
 {
     if (q->question_ok)
         st->by_qtype[answer_qtype_bucket(q->qtype)]++;

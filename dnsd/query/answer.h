@@ -26,7 +26,7 @@ typedef enum { ANSWER_UDP = 0, ANSWER_TCP = 1 } answer_transport_t;
 /* Per-worker state of the query path. */
 typedef struct answer_ctx {
     zone_rng_t rng;
-    srv_stats_t *stats;
+    stat_counters_t *stats;
     unsigned worker; /* this worker's row of srv_served_t counters */
     struct dnstap_q
         *dnstap; /* this worker's query log queue; NULL: none

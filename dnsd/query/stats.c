@@ -4,7 +4,7 @@
  */
 #include "dnsd/query/stats.h"
 
-#define S(field) offsetof(srv_stats_t, field)
+#define S(field) offsetof(stat_counters_t, field)
 
 #define Q_HELP "Queries parsed, by transport."
 #define QT_HELP "Queries by QTYPE."

@@ -1,5 +1,5 @@
 /*
- * stats.h - per-worker counters. Each worker owns one srv_stats_t and is its only
+ * stats.h - per-worker counters. Each worker owns one stat_counters_t and is its only
  * writer (plain increments on the hot path, no atomics, no lock); readers sum the
  * workers' copies with relaxed loads and accept a slightly stale figure.
  */
@@ -46,7 +46,7 @@ typedef enum {
  * serves one or two; the counters are 40 KiB per worker as it is. */
 #define STAT_BAL_ORIGINS 4
 
-typedef struct srv_stats {
+typedef struct stat_counters {
     uint64_t queries[2]; /* [transport] packets parsed as queries */
     uint64_t rcode[16];  /* responses by RCODE (low 4 bits) */
     uint64_t badvers;    /* BADVERS (extended RCODE 16) */
@@ -82,16 +82,16 @@ typedef struct srv_stats {
     uint64_t pool_spilled[ZONE_ID_MAX];
     /* Pad to a cache line multiple so workers' counters do not share lines. */
     uint8_t pad[64];
-} srv_stats_t;
+} stat_counters_t;
 
 /*
- * One counter of srv_stats_t as both outputs show it: its Prometheus family
+ * One counter of stat_counters_t as both outputs show it: its Prometheus family
  * and label, and its key in dnsdctl STATS. The control layer's family table
  * (control/metrics_table.c) takes the rows of each family from here, and
  * /metrics and STATS are both rendered from that table, so they cannot
  * drift. Every one is a Prometheus counter. Families whose labels come from
  * the data (queries by zone, pool answers and spills by zone) and the
- * derived open-connections gauge read srv_stats_t in that table's own rows.
+ * derived open-connections gauge read stat_counters_t in that table's own rows.
  * demand[] is the balancer's input, summed on the control thread, and not
  * shown as such.
  */
@@ -102,14 +102,14 @@ typedef struct stat_desc {
     const char *value;  /* label value */
     const char *group;  /* STATS object holding the key; NULL: top level */
     const char *key;    /* STATS key */
-    size_t off;         /* where the value lives: offsetof(srv_stats_t, ...) */
+    size_t off;         /* where the value lives: offsetof(stat_counters_t, ...) */
     bool sparse;        /* shown only when not 0 (the RCODEs dnsd never sends) */
 } stat_desc_t;
 
 extern const stat_desc_t stat_descs[];
 extern const size_t stat_n_descs;
 
-static inline uint64_t stat_value(const srv_stats_t *st, const stat_desc_t *d)
+static inline uint64_t stat_value(const stat_counters_t *st, const stat_desc_t *d)
 {
     return *(const uint64_t *)(const void *)((const char *)st + d->off);
 }

@@ -100,7 +100,7 @@ static void fh_check_json(const metrics_snap_t *s)
 
 static void fh_render(const uint8_t *p, size_t n)
 {
-    static srv_stats_t st;
+    static stat_counters_t st;
     char names[3][64];
     metrics_origin_t o[3];
     memset(o, 0, sizeof o);

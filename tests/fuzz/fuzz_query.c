@@ -36,7 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
 static srv_data_t *fq_data;
-static srv_stats_t fq_stats;
+static stat_counters_t fq_stats;
 static answer_ctx_t fq_ctx = {.stats = &fq_stats};
 static uint8_t *fq_big, *fq_small, *fq_mid; /* exactly cap bytes: ASan sees overruns */
 static const srv_limits_t fq_guard = {.cookie_secret = "fuzz-cookie-16b"};

@@ -17,7 +17,7 @@
 
 static char dir[] = "/tmp/dnsd-test-answer-XXXXXX";
 static srv_data_t *data;
-static srv_stats_t stats;
+static stat_counters_t stats;
 static answer_ctx_t ctx = {.stats = &stats};
 static uint8_t out[ANSWER_BUF_SIZE];
 static pkt_t P;

@@ -144,7 +144,7 @@ static void test_table(void)
 
 static void test_render(void)
 {
-    static srv_stats_t st;
+    static stat_counters_t st;
     st.queries[STAT_UDP] = 10;
     st.queries[STAT_TCP] = 2;
     st.by_origin[0] = 11;
