@@ -289,6 +289,42 @@ static void bal_finish(const bal_run_t *x, zone_bal_result_t *res)
     res->worst_with = bal_report(x, res, true);
 }
 
+/* r["@"] is at least what it is with nothing spilled, and at most 1.
+ * Regula falsi (Illinois variant) on g(rho) = rho' - rho keeps hi where
+ * g <= 0: the keep fractions make r["@"] no larger than assumed, so they
+ * are feasible there; lo stays below the solution. Returns hi; counts the
+ * steps in res->iterations. */
+static double bal_search(const bal_run_t *x, zone_bal_result_t *res)
+{
+    zone_bal_t *b = x->b;
+
+    for (int z = 1; z < b->n_zones; z++)
+        b->k[z] = b->w[z] > 0;
+    bal_flows(x);
+    double lo = b->r[0], hi = 1, glo = bal_eval(x, lo) - lo, ghi = 0;
+    int side = 0;
+    if (glo <= BAL_EPS)
+        return lo;
+    ghi = bal_eval(x, hi) - hi;
+    while (hi - lo > BAL_EPS && ghi < -BAL_EPS && res->iterations < BAL_BISECT_MAX) {
+        double c = (lo * ghi - hi * glo) / (ghi - glo);
+        if (!(c > lo && c < hi))
+            c = (lo + hi) / 2;
+        double gc = bal_eval(x, c) - c;
+        res->iterations++;
+        if (gc <= 0) {
+            hi = c, ghi = gc;
+            glo = side == -1 ? glo / 2 : glo;
+            side = -1;
+        } else {
+            lo = c, glo = gc;
+            ghi = side == 1 ? ghi / 2 : ghi;
+            side = 1;
+        }
+    }
+    return hi;
+}
+
 int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
                    double max_ratio, zone_bal_result_t *res)
 {
@@ -312,37 +348,7 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
         bal_finish(&x, res);
         return 0;
     }
-    /* r["@"] is at least what it is with nothing spilled, and at most 1.
-     * Regula falsi (Illinois variant) on g(rho) = rho' - rho keeps hi where
-     * g <= 0: the keep fractions make r["@"] no larger than assumed, so they
-     * are feasible there; lo stays below the solution. */
-    for (int z = 1; z < b->n_zones; z++)
-        b->k[z] = b->w[z] > 0;
-    bal_flows(&x);
-    double lo = b->r[0], hi = 1, glo = bal_eval(&x, lo) - lo, ghi = 0;
-    int side = 0;
-    if (glo <= BAL_EPS) {
-        hi = lo;
-    } else {
-        ghi = bal_eval(&x, hi) - hi;
-        while (hi - lo > BAL_EPS && ghi < -BAL_EPS && res->iterations < BAL_BISECT_MAX) {
-            double c = (lo * ghi - hi * glo) / (ghi - glo);
-            if (!(c > lo && c < hi))
-                c = (lo + hi) / 2;
-            double gc = bal_eval(&x, c) - c;
-            res->iterations++;
-            if (gc <= 0) {
-                hi = c, ghi = gc;
-                glo = side == -1 ? glo / 2 : glo;
-                side = -1;
-            } else {
-                lo = c, glo = gc;
-                ghi = side == 1 ? ghi / 2 : ghi;
-                side = 1;
-            }
-        }
-    }
-    bal_eval(&x, hi);
+    bal_eval(&x, bal_search(&x, res));
     res->iterations++;
     if (!bal_repair(&x, &res->repairs)) {
         for (int z = 1; z < b->n_zones; z++)

@@ -119,6 +119,38 @@ void zone_bal_free(zone_bal_t *b)
     free(b);
 }
 
+/* A server's set as zone_bal_add() takes it: the root's quarter in q0, the
+ * other zones ascending without duplicates, at most BAL_SET_ZONES of them.
+ * -1 when a zone or quarter is out of range. */
+static int bal_key(const zone_bal_t *b, const int *zones, const int *quarters, size_t n,
+                   bal_set_t *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        int q = quarters ? quarters[i] : -1;
+        if (zones[i] < 0 || zones[i] >= b->n_zones || q < -1 || q > 3)
+            return -1;
+        if (zones[i] == 0) {
+            key->q0 = (int8_t)q;
+            continue;
+        }
+        size_t j = key->n;
+        bool dup = false;
+        for (size_t x = 0; x < key->n; x++)
+            dup |= key->zone[x] == zones[i];
+        if (dup || key->n == BAL_SET_ZONES)
+            continue;
+        while (j > 0 && key->zone[j - 1] > zones[i]) { /* keep ascending */
+            key->zone[j] = key->zone[j - 1];
+            key->q[j] = key->q[j - 1];
+            j--;
+        }
+        key->zone[j] = (uint16_t)zones[i];
+        key->q[j] = (int8_t)q;
+        key->n++;
+    }
+    return 0;
+}
+
 int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *quarters,
                  size_t n)
 {
@@ -126,29 +158,8 @@ int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *qu
 
     if (weight == 0)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        int q = quarters ? quarters[i] : -1;
-        if (zones[i] < 0 || zones[i] >= b->n_zones || q < -1 || q > 3)
-            return -1;
-        if (zones[i] == 0) {
-            key.q0 = (int8_t)q;
-            continue;
-        }
-        size_t j = key.n;
-        bool dup = false;
-        for (size_t x = 0; x < key.n; x++)
-            dup |= key.zone[x] == zones[i];
-        if (dup || key.n == BAL_SET_ZONES)
-            continue;
-        while (j > 0 && key.zone[j - 1] > zones[i]) { /* keep ascending */
-            key.zone[j] = key.zone[j - 1];
-            key.q[j] = key.q[j - 1];
-            j--;
-        }
-        key.zone[j] = (uint16_t)zones[i];
-        key.q[j] = (int8_t)q;
-        key.n++;
-    }
+    if (bal_key(b, zones, quarters, n, &key) < 0)
+        return -1;
     if ((b->n_sets + 1) * 2 > b->cap && bal_grow(b) < 0)
         return -1;
     size_t h = bal_hash(&key) & (b->cap - 1);
