@@ -14,10 +14,9 @@
  * the root "@" cannot yield, and every server carries its r["@"] <= 1.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "zones/balance.h"
+#include "balance_int.h"
 
 /* Bisection on r["@"] to 1e-10 takes ~34 steps; each costs O(levels x
  * fill passes x sets). Fill passes: a zone held down by one set frees slack
@@ -26,243 +25,12 @@
 #define BAL_FILL_PASSES 8
 #define BAL_REPAIR_MAX 200
 #define BAL_EPS 1e-10
-#define BAL_SET_ZONES 8
-
-/* Servers with the same zones, in the same quarter of each, share one
- * constraint: sum over their zones of c x r <= R, where c corrects for the
- * quarter: numbered names draw 1/4 of a zone's load from each quarter, so a
- * server in a light quarter carries W_z / (4 W_zq) times the zone's r. */
-typedef struct bal_set {
-    uint16_t zone[BAL_SET_ZONES]; /* ascending, root excluded */
-    int8_t q[BAL_SET_ZONES];      /* quarter in each, -1 for none */
-    int8_t q0;                    /* quarter in the root */
-    uint8_t n;
-    uint8_t used;
-    float c[BAL_SET_ZONES]; /* quarter corrections, set by bal_pack() */
-    float c0;
-} bal_set_t;
-
-struct zone_bal {
-    int n_zones, max_depth;
-    int *next, *depth;
-    int *order;      /* zones, deepest first */
-    double *w;       /* weight per zone; w[0] is the total */
-    double (*wq)[4]; /* weight per zone and quarter */
-    bal_set_t *sets; /* open-addressed hash table */
-    size_t cap, n_sets;
-    /* solver scratch, n_zones each */
-    double *k, *f_in, *load, *r, *rfull, *allowed;
-    double *slot_cap;     /* per zone: the share of slots it can serve at keep 1 */
-    uint8_t (*tables)[5]; /* per zone: answers, then up to 4 table sizes (0: none) */
-    bal_set_t *dense;     /* the sets, packed, for the solver's loops */
-    size_t n_dense;
-    double *budget; /* per dense set */
-};
-
-static uint64_t bal_hash(const bal_set_t *s)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s->n ^ ((uint64_t)(uint8_t)s->q0 << 8);
-    for (size_t i = 0; i < s->n; i++)
-        h = (h ^ s->zone[i] ^ ((uint64_t)(uint8_t)s->q[i] << 16)) * 0x100000001b3ull;
-    return h ^ (h >> 29);
-}
-
-static bool bal_same(const bal_set_t *a, const bal_set_t *b)
-{
-    return a->n == b->n && a->q0 == b->q0 &&
-           !memcmp(a->zone, b->zone, a->n * sizeof *a->zone) && !memcmp(a->q, b->q, a->n);
-}
-
-static int bal_grow(zone_bal_t *b)
-{
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    bal_set_t *sets = calloc(cap, sizeof *sets);
-
-    if (!sets)
-        return -1;
-    for (size_t i = 0; i < b->cap; i++) {
-        if (!b->sets[i].used)
-            continue;
-        size_t h = bal_hash(&b->sets[i]) & (cap - 1);
-        while (sets[h].used)
-            h = (h + 1) & (cap - 1);
-        sets[h] = b->sets[i];
-    }
-    free(b->sets);
-    b->sets = sets;
-    b->cap = cap;
-    return 0;
-}
-
-zone_bal_t *zone_bal_new(int n_zones, const int *next)
-{
-    zone_bal_t *b = calloc(1, sizeof *b);
-    size_t n = (size_t)(n_zones > 0 ? n_zones : 1);
-
-    if (!b || n_zones <= 0 || n_zones > ZONE_ID_MAX)
-        goto fail;
-    b->n_zones = n_zones;
-    b->next = malloc(n * sizeof *b->next);
-    b->depth = calloc(n, sizeof *b->depth);
-    b->order = malloc(n * sizeof *b->order);
-    b->w = calloc(n, sizeof *b->w);
-    b->wq = calloc(n, sizeof *b->wq);
-    double **scratch[] = {&b->k,     &b->f_in,    &b->load,    &b->r,
-                          &b->rfull, &b->allowed, &b->slot_cap};
-    for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++)
-        if (!(*scratch[i] = calloc(n, sizeof(double))))
-            goto fail;
-    b->tables = calloc(n, sizeof *b->tables);
-    if (!b->next || !b->depth || !b->order || !b->w || !b->wq || !b->tables ||
-        bal_grow(b) < 0)
-        goto fail;
-    for (size_t z = 0; z < n; z++)
-        b->slot_cap[z] = 1;
-    memcpy(b->next, next, n * sizeof *next);
-    b->next[0] = -1;
-    for (int z = 1; z < n_zones; z++) {
-        /* Walks end at the root; a bad or cyclic `next` is cut there. */
-        int d = 0;
-        for (int y = z; y > 0 && d <= n_zones; y = b->next[y]) {
-            if (b->next[y] < 0 || b->next[y] >= n_zones)
-                b->next[y] = 0;
-            d++;
-        }
-        b->depth[z] = d > n_zones ? 1 : d;
-        if (d > n_zones)
-            b->next[z] = 0;
-        if (b->depth[z] > b->max_depth)
-            b->max_depth = b->depth[z];
-    }
-    size_t at = 0;
-    for (int d = b->max_depth; d >= 0; d--)
-        for (int z = 0; z < n_zones; z++)
-            if (b->depth[z] == d)
-                b->order[at++] = z;
-    return b;
-fail:
-    zone_bal_free(b);
-    return NULL;
-}
-
-void zone_bal_free(zone_bal_t *b)
-{
-    if (!b)
-        return;
-    free(b->next);
-    free(b->depth);
-    free(b->order);
-    free(b->w);
-    free(b->wq);
-    free(b->sets);
-    free(b->k);
-    free(b->f_in);
-    free(b->load);
-    free(b->r);
-    free(b->rfull);
-    free(b->allowed);
-    free(b->slot_cap);
-    free(b->tables);
-    free(b->budget);
-    free(b->dense);
-    free(b);
-}
-
-int zone_bal_add(zone_bal_t *b, uint64_t weight, const int *zones, const int *quarters,
-                 size_t n)
-{
-    bal_set_t key = {.q0 = -1};
-
-    if (weight == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        int q = quarters ? quarters[i] : -1;
-        if (zones[i] < 0 || zones[i] >= b->n_zones || q < -1 || q > 3)
-            return -1;
-        if (zones[i] == 0) {
-            key.q0 = (int8_t)q;
-            continue;
-        }
-        size_t j = key.n;
-        bool dup = false;
-        for (size_t x = 0; x < key.n; x++)
-            dup |= key.zone[x] == zones[i];
-        if (dup || key.n == BAL_SET_ZONES)
-            continue;
-        while (j > 0 && key.zone[j - 1] > zones[i]) { /* keep ascending */
-            key.zone[j] = key.zone[j - 1];
-            key.q[j] = key.q[j - 1];
-            j--;
-        }
-        key.zone[j] = (uint16_t)zones[i];
-        key.q[j] = (int8_t)q;
-        key.n++;
-    }
-    if ((b->n_sets + 1) * 2 > b->cap && bal_grow(b) < 0)
-        return -1;
-    size_t h = bal_hash(&key) & (b->cap - 1);
-    while (b->sets[h].used && !bal_same(&b->sets[h], &key))
-        h = (h + 1) & (b->cap - 1);
-    if (!b->sets[h].used) {
-        b->sets[h] = key;
-        b->sets[h].used = 1;
-        b->n_sets++;
-    }
-    b->n_dense = (size_t)-1; /* pack again before solving */
-    b->w[0] += (double)weight;
-    if (key.q0 >= 0)
-        b->wq[0][key.q0] += (double)weight;
-    for (size_t i = 0; i < key.n; i++) {
-        b->w[key.zone[i]] += (double)weight;
-        if (key.q[i] >= 0)
-            b->wq[key.zone[i]][key.q[i]] += (double)weight;
-    }
-    return 0;
-}
 
 typedef struct bal_run {
     zone_bal_t *b;
     const double *d, *e; /* spillable and pinned demand */
     double D, R;
 } bal_run_t;
-
-/* The quarter correction: how much more than the zone's r a server in
- * quarter q carries when numbered names spread the zone's load evenly over
- * its quarters. Never below 1: names without a number draw from the whole
- * zone, so a heavy quarter is not taken to relieve its servers. */
-static double bal_quarter_c(const zone_bal_t *b, int z, int q)
-{
-    double wq = q >= 0 ? b->wq[z][q] : 0;
-    return wq > 0 ? fmax(1, b->w[z] / (4 * wq)) : 1;
-}
-
-/* Packs the hash table's sets into one array (after servers were added). */
-static int bal_pack(zone_bal_t *b)
-{
-    bal_set_t *dense = malloc((b->n_sets + 1) * sizeof *dense);
-    double *budget = malloc((b->n_sets + 1) * sizeof *budget);
-
-    if (!dense || !budget) {
-        free(dense);
-        free(budget);
-        return -1;
-    }
-    free(b->dense);
-    free(b->budget);
-    b->dense = dense;
-    b->budget = budget;
-    b->n_dense = 0;
-    for (size_t i = 0; i < b->cap; i++)
-        if (b->sets[i].used)
-            b->dense[b->n_dense++] = b->sets[i];
-    for (size_t i = 0; i < b->n_dense; i++) {
-        bal_set_t *s = &b->dense[i];
-        s->c0 = (float)bal_quarter_c(b, 0, s->q0);
-        for (size_t j = 0; j < s->n; j++)
-            s->c[j] = (float)bal_quarter_c(b, s->zone[j], s->q[j]);
-    }
-    return 0;
-}
 
 static double bal_pinned(const bal_run_t *x, int z)
 {
@@ -495,62 +263,6 @@ static double bal_report(const bal_run_t *x, zone_bal_result_t *res, bool with)
     return bal_worst(b);
 }
 
-/* E[min(Binomial(A, k), n)] / A averaged over the zone's tables: the share
- * of an answer's slots a zone serves when each slot stays with probability
- * k and the zone's table has n servers. k itself without tables. */
-static double bal_served(const zone_bal_t *b, int z, double k)
-{
-    const uint8_t *t = b->tables[z];
-    double sum = 0;
-    int A = t[0], n_t = 0;
-
-    if (!A)
-        return k;
-    for (int i = 1; i <= 4 && t[i]; i++, n_t++)
-        for (int j = 1; j <= A; j++) {
-            double c = 1; /* C(A, j) */
-            for (int m = 1; m <= j; m++)
-                c = c * (A - j + m) / m;
-            sum += (j < t[i] ? j : t[i]) * c * pow(k, j) * pow(1 - k, A - j);
-        }
-    return n_t ? sum / (A * n_t) : k;
-}
-
-/* The keep fraction per slot that makes zone z serve `served` of the slots
- * reaching it (bal_served inverted by bisection; it grows with k). */
-static double bal_slot_keep(const zone_bal_t *b, int z, double served)
-{
-    double lo = 0, hi = 1;
-
-    if (served >= b->slot_cap[z] * (1 - 1e-12))
-        return 1;
-    for (int i = 0; i < 50; i++) {
-        double mid = (lo + hi) / 2;
-        if (bal_served(b, z, mid) < served)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return hi;
-}
-
-int zone_bal_set_tables(zone_bal_t *b, int zone, unsigned answers, const unsigned *sizes,
-                        size_t n)
-{
-    if (zone < 0 || zone >= b->n_zones || answers < 1 || answers > ZONE_PICK_MAX || n > 4)
-        return -1;
-    memset(b->tables[zone], 0, sizeof b->tables[zone]);
-    b->tables[zone][0] = (uint8_t)answers;
-    for (size_t i = 0; i < n; i++)
-        b->tables[zone][1 + i] = (uint8_t)(sizes[i] < answers ? sizes[i] : answers);
-    b->slot_cap[zone] = 1;
-    if (n && !memchr(b->tables[zone] + 1, 0, n))
-        b->slot_cap[zone] = bal_served(b, zone, 1);
-    else if (n)
-        b->slot_cap[zone] = 0; /* an empty table serves nothing */
-    return 0;
-}
-
 static void bal_finish(const bal_run_t *x, zone_bal_result_t *res)
 {
     zone_bal_t *b = x->b;
@@ -577,6 +289,42 @@ static void bal_finish(const bal_run_t *x, zone_bal_result_t *res)
     res->worst_with = bal_report(x, res, true);
 }
 
+/* r["@"] is at least what it is with nothing spilled, and at most 1.
+ * Regula falsi (Illinois variant) on g(rho) = rho' - rho keeps hi where
+ * g <= 0: the keep fractions make r["@"] no larger than assumed, so they
+ * are feasible there; lo stays below the solution. Returns hi; counts the
+ * steps in res->iterations. */
+static double bal_search(const bal_run_t *x, zone_bal_result_t *res)
+{
+    zone_bal_t *b = x->b;
+
+    for (int z = 1; z < b->n_zones; z++)
+        b->k[z] = b->w[z] > 0;
+    bal_flows(x);
+    double lo = b->r[0], hi = 1, glo = bal_eval(x, lo) - lo, ghi = 0;
+    int side = 0;
+    if (glo <= BAL_EPS)
+        return lo;
+    ghi = bal_eval(x, hi) - hi;
+    while (hi - lo > BAL_EPS && ghi < -BAL_EPS && res->iterations < BAL_BISECT_MAX) {
+        double c = (lo * ghi - hi * glo) / (ghi - glo);
+        if (!(c > lo && c < hi))
+            c = (lo + hi) / 2;
+        double gc = bal_eval(x, c) - c;
+        res->iterations++;
+        if (gc <= 0) {
+            hi = c, ghi = gc;
+            glo = side == -1 ? glo / 2 : glo;
+            side = -1;
+        } else {
+            lo = c, glo = gc;
+            ghi = side == 1 ? ghi / 2 : ghi;
+            side = 1;
+        }
+    }
+    return hi;
+}
+
 int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
                    double max_ratio, zone_bal_result_t *res)
 {
@@ -600,37 +348,7 @@ int zone_bal_solve(zone_bal_t *b, const double *demand, const double *pinned,
         bal_finish(&x, res);
         return 0;
     }
-    /* r["@"] is at least what it is with nothing spilled, and at most 1.
-     * Regula falsi (Illinois variant) on g(rho) = rho' - rho keeps hi where
-     * g <= 0: the keep fractions make r["@"] no larger than assumed, so they
-     * are feasible there; lo stays below the solution. */
-    for (int z = 1; z < b->n_zones; z++)
-        b->k[z] = b->w[z] > 0;
-    bal_flows(&x);
-    double lo = b->r[0], hi = 1, glo = bal_eval(&x, lo) - lo, ghi = 0;
-    int side = 0;
-    if (glo <= BAL_EPS) {
-        hi = lo;
-    } else {
-        ghi = bal_eval(&x, hi) - hi;
-        while (hi - lo > BAL_EPS && ghi < -BAL_EPS && res->iterations < BAL_BISECT_MAX) {
-            double c = (lo * ghi - hi * glo) / (ghi - glo);
-            if (!(c > lo && c < hi))
-                c = (lo + hi) / 2;
-            double gc = bal_eval(&x, c) - c;
-            res->iterations++;
-            if (gc <= 0) {
-                hi = c, ghi = gc;
-                glo = side == -1 ? glo / 2 : glo;
-                side = -1;
-            } else {
-                lo = c, glo = gc;
-                ghi = side == 1 ? ghi / 2 : ghi;
-                side = 1;
-            }
-        }
-    }
-    bal_eval(&x, hi);
+    bal_eval(&x, bal_search(&x, res));
     res->iterations++;
     if (!bal_repair(&x, &res->repairs)) {
         for (int z = 1; z < b->n_zones; z++)
