@@ -1,6 +1,7 @@
 /*
- * dnssec_pool.h - signed pool answer sets (pool_sign.c): pre-drawn, signed
- * off the query path, one picked at random per query with the DO bit.
+ * dnssec_pool.h - signed pool answer sets (pool_sign.c; drawing and signing in
+ * pool_sign_draw.c): pre-drawn, signed off the query path, one picked at
+ * random per query with the DO bit.
  */
 #ifndef DNSD_DNSSEC_POOL_H
 #define DNSD_DNSSEC_POOL_H

@@ -81,7 +81,7 @@ static int dsec_build_map(dsec_pool_t *p, int family, int quarter)
             int walk[3];
             if (t == 0)
                 continue;
-            size_t n = zone_walk_geo(c, t, walk); /* as ans_locate makes it */
+            size_t n = zone_walk_geo(c, t, walk); /* as answer_locate makes it */
             dsec_walk_t e = dsec_effective(p->pool, family, quarter, walk, n);
             memset(&e.z[e.n], 0xff, sizeof(int) * (3 - e.n)); /* -1: one key per walk */
             p->map[fq][(c + 1) * DSEC_MAP_W + (t + 1)] =

@@ -43,7 +43,7 @@ static uint8_t *dsec_rr_head(uint8_t *r, uint16_t type, uint32_t ttl, size_t rdl
 }
 
 /* The records of a pick, as the unsigned writer makes them: A or AAAA, or
- * for NTS names SRV records weighted by zone_srv_weights (pool_answer.c ans_srv). */
+ * for NTS names SRV records weighted by zone_srv_weights (pool_answer.c answer_srv). */
 static size_t dsec_records(const dsec_pool_t *p, const dsec_slot_t *s,
                            const zone_pick_t *pick, uint8_t *buf, uint16_t *type)
 {
@@ -82,7 +82,7 @@ static dsec_set_t *dsec_set_new(dsec_pool_t *p, zone_rng_t *rng, const dsec_slot
     const zone_node_t *node = zone_static_name_at(p->z->stat, s->name, &owner, &olen);
     bool fixed =
         node->pool_kind == ZONE_POOL_FIXED || node->pool_kind == ZONE_POOL_NTS_FIXED;
-    /* As ans_pick draws: by the keep fractions where balancing applies. */
+    /* As answer_pick draws: by the keep fractions where balancing applies. */
     const zone_keep_t *keep = p->has_keep && (!fixed || p->keep_fixed) ? &p->keep : NULL;
 
     zone_pool_pick_keep(p->pool, s->family, s->quarter, s->walk.z, s->walk.n,

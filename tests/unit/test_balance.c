@@ -539,8 +539,8 @@ static void test_demand_parse(void)
         "d.json:3:19: demand.de.5: unknown family, expected \"4\", \"6\" or \"nts\"",
         "d.json:3:32: demand.de.6: not finite (got \"1e999\")",
         "d.json:3:39: demand.de.4: duplicate family",
-        "d.json:4:9: demand.fr: wrong type: expected an object of families (got an "
-        "array)",
+        ("d.json:4:9: demand.fr: wrong type: expected an object of families (got an "
+         "array)"),
         "d.json:4:30: demand.gb: duplicate zone",
         "d.json:5:2: extra: unknown key",
     };
