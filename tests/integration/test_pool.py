@@ -370,7 +370,7 @@ class WeightedSelectionTest(PoolCase):
     # freedom at p = 1e-6 (survival e^-x/2 (1 + x/2)), a false alarm once in a
     # million runs. It still catches real mistakes by far: dropping the score
     # factor alone gives chi2 > 100 at 3000 draws. The exact, fixed-seed
-    # statistics are in tests/unit/test_select.c.
+    # statistics are in tests/unit/test_select_draw.c.
     CHI2_DF4_P1E6 = 33.377
 
     @classmethod
