@@ -9,7 +9,6 @@ trust anchor; `with Unbound(...) as ub:` stops it, by its own PID) and delv
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -21,7 +20,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from harness import ORIGIN, _die_with_parent, environ, free_port, run_client
+from harness import (ORIGIN, MetricsControl, _die_with_parent, environ, free_port, run_client,
+                     terminate)
 from pooltest import GEO_NETS, PoolServer, pool_snapshot
 
 # unbound asks from 127.0.0.1: the test DB puts it in DE, so apex answers are geo.
@@ -142,24 +142,15 @@ def dnssec_option(keys, publish=(), validity=None, refresh=None, offset=None):
     return "{%s}" % ", ".join(parts)
 
 
-class SignedServer(PoolServer):
+class SignedServer(MetricsControl, PoolServer):
     """The pool test daemon, signed, with a control socket (self.sock) and a
-    metrics port (self.metrics); env adds variables for dnsd (tests only)."""
+    metrics port (self.metrics_port); env adds variables for dnsd (tests only)."""
 
     def __init__(self, keys, options=None, env=None, **kw):
         opts = {"dnssec": dnssec_option(keys), "vendors": "[debian]", "aaaa": "numbered-2"}
         opts.update(options or {})
         self.env = env or {}
-        self.metrics = free_port(False)
         super().__init__(pool_snapshot(), options=opts, nets=DNSSEC_NETS, **kw)
-
-    def write_config(self):
-        path = super().write_config()
-        self.sock = self.path("ctl.sock")
-        with open(path, "a") as f:
-            f.write("control: {unix: %s}\nmetrics: 127.0.0.1:%d\n" % (self.sock,
-                                                                       self.metrics))
-        return path
 
     def set_dnssec(self, value):
         """Rewrites the config with another `dnssec:` value (then SIGHUP)."""
@@ -248,13 +239,7 @@ remote-control:
         return status, flags, out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
         self.tmp.cleanup()
 

@@ -297,18 +297,45 @@ class Server:
         """SIGTERM to our PID; returns (exit code, log). Kills after 10 s."""
         if self.proc is None:
             return None, ""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return "killed after 10 s", self.log()
+        if terminate(self.proc):
+            return "killed after 10 s", self.log()
         rc, log = self.proc.returncode, self.log()
         self.stderr.close()
         self.tmp.cleanup()
         self.proc = None
         return rc, log
+
+
+def terminate(proc, timeout=10):
+    """Stops a process this test started, by its PID (the Popen): SIGTERM, then
+    SIGKILL after `timeout` s. True when it had to be killed."""
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return True
+
+
+class MetricsControl:
+    """Mixin for a Server class (named first in the bases): its config also
+    serves /metrics on a free 127.0.0.1 port (self.metrics_port) and the
+    control protocol on the unix socket self.sock. The port stays the same
+    when the config is written again."""
+
+    def write_config(self):
+        if not hasattr(self, "metrics_port"):
+            self.metrics_port = free_port(False)
+        path = super().write_config()
+        self.sock = self.path("ctl.sock")
+        with open(path, "a") as f:
+            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
+                    % (self.metrics_port, self.sock))
+        return path
 
 
 def check_clean_exit(rc, log):
@@ -340,6 +367,19 @@ class DnsdTestCase(unittest.TestCase):
     @property
     def port(self):
         return self.server.port
+
+    # How long wait_for polls, and how often; a class may need longer.
+    wait_timeout, wait_step = 5.0, 0.05
+
+    def wait_for(self, cond, timeout=None):
+        """Polls cond() until it is true; fails the test after the timeout."""
+        timeout = timeout or self.wait_timeout
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if cond():
+                return
+            time.sleep(self.wait_step)
+        self.fail("condition not met within %.0f s" % timeout)
 
     # Raw exchanges -------------------------------------------------------
 

@@ -15,7 +15,7 @@ import unittest
 import dns.message
 import dns.rdatatype
 
-from harness import ORIGIN, check_clean_exit, free_port, http, parse_metrics
+from harness import ORIGIN, MetricsControl, check_clean_exit, http, parse_metrics
 from pooltest import DE_SRC, Client, PoolServer, snapshot_text
 from dnssectest import case_keys, dnssec_option, do_query, verify_rrsig
 from test_control import dnsdctl
@@ -26,20 +26,11 @@ NTS_TABLE = '{"serial": %d, "demand": {"de": {"nts": 1000}, "us": {"4": 1}}}\n'
 BAD_TABLE = '{"serial": 9,\n "demand": {"de": {"nts": -1},\n  "fr": {"NTS": 2}}}\n'
 
 
-class NtsBalanceServer(PoolServer):
+class NtsBalanceServer(MetricsControl, PoolServer):
     def __init__(self, **options):
-        self.metrics_port = free_port(False)
         options.update({"srv_answers": 4,
                         "balance": "{mode: pushed, interval: 1, max_load_ratio: 1.2}"})
         super().__init__(snapshot_text(SERIAL, nts_servers()), state={}, options=options)
-        self.sock = self.path("ctl.sock")
-
-    def write_config(self):
-        path = super().write_config()
-        with open(path, "a") as f:
-            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
-                    % (self.metrics_port, self.path("ctl.sock")))
-        return path
 
 
 class NtsBalanceTest(unittest.TestCase):

@@ -476,14 +476,6 @@ class ReloadTest(ControlTestCase):
         rep = json.loads(self.ctl("reload").stdout)
         self.assertFalse(rep["restart_needed"])
 
-    def wait_for(self, cond, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return
-            time.sleep(0.05)
-        self.fail("condition not met within %.0f s" % timeout)
-
 
 class ProtocolRefusalTest(ControlTestCase):
     """Wrong key, no key, replays, truncated, oversize and garbage frames."""

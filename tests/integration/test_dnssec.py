@@ -107,7 +107,7 @@ class SignedCase(DnsdTestCase):
         self.assertIn("RRSIG\tSOA 13 3 3600", text)
 
     def pool_by_de(self):
-        _, _, body = http(self.server.metrics, b"GET /metrics HTTP/1.0\r\n\r\n")
+        _, _, body = http(self.server.metrics_port, b"GET /metrics HTTP/1.0\r\n\r\n")
         return parse_metrics(body.decode()).get(
             'dnsd_pool_answers_total{zone="de",backfill="false"}', 0)
 

@@ -17,7 +17,7 @@ import unittest
 
 import yaml
 
-from harness import SOURCE_DIR, DnsdTestCase, free_port, http, query, udp_exchange
+from harness import SOURCE_DIR, DnsdTestCase, MetricsControl, http, query, udp_exchange
 from pooltest import PoolServer, pool_snapshot
 from dnssectest import Keys, dnssec_option
 
@@ -111,25 +111,17 @@ def problems(where, expr, scrape):
     return out
 
 
-class KitServer(PoolServer):
+class KitServer(MetricsControl, PoolServer):
     """A pool node with a snapshot, metrics, a control socket, a state_dir and
     DNSSEC keys: every metric family dnsd has today carries samples on its
     scrape."""
 
     def __init__(self):
-        self.metrics_port = free_port(False)
         self.keys = Keys()
         key = self.keys.make()
         super().__init__(snapshot=pool_snapshot(), state={},
                          options={"dnssec": dnssec_option([key]),
                                   "balance": "{mode: local}"})
-
-    def write_config(self):
-        path = super().write_config()
-        with open(path, "a") as f:
-            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
-                    % (self.metrics_port, self.path("ctl.sock")))
-        return path
 
 
 class MetricNamesTest(DnsdTestCase):

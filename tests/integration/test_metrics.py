@@ -20,7 +20,7 @@ import unittest
 import dns.edns
 import dns.message
 
-from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, check_clean_exit, free_port, header,
+from harness import (BINARY_DIR, ORIGIN, DnsdTestCase, MetricsControl, check_clean_exit, header,
                      http, parse_metrics, query, recv_until_eof, tcp_connect, tcp_recv,
                      tcp_send, wire_name)
 from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
@@ -28,19 +28,11 @@ from pooltest import DE_SRC, POOL_SERIAL, PoolServer, pool_snapshot
 DNSDCTL = os.path.join(BINARY_DIR, "bin", "dnsdctl")
 
 
-class MetricsServer(PoolServer):
+class MetricsServer(MetricsControl, PoolServer):
     """The pool server with metrics, control.unix and (state={}) a state_dir."""
 
     def __init__(self, snapshot=pool_snapshot(), state={}):
-        self.metrics_port = free_port(False)
         super().__init__(snapshot=snapshot, state=state)
-
-    def write_config(self):
-        path = super().write_config()
-        with open(path, "a") as f:
-            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
-                    % (self.metrics_port, self.path("ctl.sock")))
-        return path
 
 
 class MetricsTest(DnsdTestCase):
@@ -350,7 +342,6 @@ class MetricsTest(DnsdTestCase):
         after = self.scrape()
         key = 'dnsd_metrics_connections_total{event="evicted"}'
         self.assertGreaterEqual(after[key] - before.get(key, 0), 12)
-
 
 
 SNAPSHOT_TIME = 'dnsd_zone_snapshot_timestamp_seconds{zone="%s"}' % ORIGIN

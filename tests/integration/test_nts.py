@@ -18,7 +18,7 @@ import dns.message
 import dns.name
 import dns.rdatatype
 
-from harness import (BINARY_DIR, DNSD, ORIGIN, SANITIZER_RE, DnsdTestCase, free_port, http,
+from harness import (BINARY_DIR, DNSD, ORIGIN, SANITIZER_RE, DnsdTestCase, MetricsControl, http,
                      kdig, ldns_decode, parse_metrics, parse_presentation, rr_tuples)
 from pooltest import (DE4, DE6, DE_SRC, EU4, FR4, FR_AT_MIN, FR_SRC, KE_SRC, US4, US_SRC,
                       Client, PoolServer, pool_servers, snapshot_text)
@@ -74,20 +74,11 @@ def srv_records(msg):
              rrs.ttl) for rrs in msg.answer if rrs.rdtype == dns.rdatatype.SRV for rd in rrs]
 
 
-class NtsServer(PoolServer):
+class NtsServer(MetricsControl, PoolServer):
     """The pool server with NTS keys, a control socket and metrics."""
 
     def __init__(self, options=None, snapshot=None):
-        self.metrics_port = free_port(False)
         super().__init__(snapshot or snapshot_text(SERIAL, nts_servers()), options=options)
-        self.sock = self.path("ctl.sock")
-
-    def write_config(self):
-        path = super().write_config()
-        with open(path, "a") as f:
-            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
-                    % (self.metrics_port, self.path("ctl.sock")))
-        return path
 
 
 class NtsCase(DnsdTestCase):

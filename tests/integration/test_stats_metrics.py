@@ -21,7 +21,7 @@ import socket
 import time
 import unittest
 
-from harness import ORIGIN, check_clean_exit, free_port, http, query, tcp_connect, \
+from harness import ORIGIN, MetricsControl, check_clean_exit, http, query, tcp_connect, \
     tcp_recv, tcp_send, udp_exchange
 from pooltest import Client, PoolServer, pool_snapshot
 from dnssectest import Keys, dnssec_option
@@ -161,12 +161,11 @@ def differences(s1, stats, s2, types):
     return wrong, moved
 
 
-class TableServer(PoolServer):
+class TableServer(MetricsControl, PoolServer):
     """A node with a snapshot, a state_dir, DNSSEC keys, local balancing
     solved every second, a control socket and /metrics."""
 
     def __init__(self):
-        self.metrics_port = free_port(False)
         self.keys = Keys()
         super().__init__(
             snapshot=pool_snapshot(), state={},
@@ -174,12 +173,6 @@ class TableServer(PoolServer):
                      "balance": "{mode: local, interval: 1, min_queries: 200, "
                                 "half_life: 3600}"})
 
-    def write_config(self):
-        path = super().write_config()
-        with open(path, "a") as f:
-            f.write('metrics: "127.0.0.1:%d"\ncontrol: {unix: %s}\n'
-                    % (self.metrics_port, self.path("ctl.sock")))
-        return path
 
     def ctl(self, *args):
         return dnsdctl("-s", self.path("ctl.sock"), *args)
