@@ -176,26 +176,6 @@ static int dnsd_check_snapshot(const dnsd_opts_t *o)
     return DNSD_OK;
 }
 
-/* What the data holds, once per load: where each pool came from, the GeoIP DB. */
-static void dnsd_log_data(const srv_data_t *d)
-{
-    char line[2048];
-    for (size_t i = 0; i < d->n_origins; i++) {
-        bool refused = srv_origin_describe(&d->origins[i], line, sizeof line);
-        log_msg(refused              ? LOG_ERR
-                : d->origins[i].pool ? LOG_INFO
-                                     : LOG_WARNING,
-                "%s", line);
-        if (srv_origin_nts_unsigned(&d->origins[i], line, sizeof line))
-            log_msg(LOG_WARNING, "%s", line);
-    }
-    if (d->geo)
-        log_msg(LOG_INFO, "geoip: %s", geo_describe(d->geo));
-    else
-        log_msg(LOG_INFO,
-                "geoip: no database configured; every client gets the '@' zone");
-}
-
 static void dnsd_on_signal(uv_signal_t *h, int signum)
 {
     log_msg(LOG_INFO, "%s: stopping (draining TCP for up to %d ms)",
@@ -382,7 +362,7 @@ static int dnsd_run(const dnsd_opts_t *o)
     }
     if (!o->check)
         dnsd_state_tidy(&cfg, data);
-    dnsd_log_data(data);
+    srv_data_log(data);
     if (o->check) {
         printf("%s: OK\n", o->config);
         srv_data_free(data);

@@ -379,7 +379,7 @@ static srv_data_t *control_reload_build(control_t *c, cfg_t *nc, char *err, size
 
 int control_reload(control_t *c, const char *trigger)
 {
-    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160], line[2048];
+    char err[CFG_ERR_MAX], changed[128], result[CFG_ERR_MAX + 160];
     cfg_t nc;
     srv_data_t *next = control_reload_build(c, &nc, err, sizeof err);
     if (!next) {
@@ -391,15 +391,7 @@ int control_reload(control_t *c, const char *trigger)
         c->st.reload_failed++;
         return -1;
     }
-    for (size_t i = 0; i < next->n_origins; i++) {
-        bool refused = srv_origin_describe(&next->origins[i], line, sizeof line);
-        log_msg(refused                 ? LOG_ERR
-                : next->origins[i].pool ? LOG_INFO
-                                        : LOG_WARNING,
-                "%s", line);
-    }
-    if (next->geo)
-        log_msg(LOG_INFO, "geoip: %s", geo_describe(next->geo));
+    srv_data_log(next);
     control_restart_needed(c->boot, &nc, changed, sizeof changed);
     if (guard_rrl_differ(c->cfg, &nc))
         log_msg(LOG_INFO,

@@ -272,38 +272,6 @@ static void srv_data_load_pool(const cfg_t *cfg, const cfg_zone_t *z, srv_origin
     }
 }
 
-bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len)
-{
-    unsigned listed = 0, elig = 0, eps = 0;
-
-    if (o->pool)
-        zone_pool_nts_counts(o->pool, ZONE_GLOBAL, &listed, &elig, &eps);
-    if (!eps || o->dz)
-        return false;
-    snprintf(buf, len,
-             "%s: %u NTS-KE endpoint%s answer SRV at _ntske._tcp.%s unsigned: the zone "
-             "has no DNSSEC keys, and NTS pool clients reject unsigned SRV records",
-             o->name, eps, eps == 1 ? "" : "s", o->name);
-    return true;
-}
-
-bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len)
-{
-    const char *served = o->note;
-    size_t n = strlen(o->name);
-    if (o->state != SRV_STATE_REFUSED && o->state != SRV_STATE_UNREADABLE) {
-        snprintf(buf, len, "%s", o->note);
-        return false;
-    }
-    /* The note starts with the origin, which this line names first. */
-    if (strncmp(served, o->name, n) == 0 && served[n] == ':')
-        served += n + 2;
-    snprintf(buf, len, "%s: state file %s: %s; serving instead: %s", o->name,
-             o->state == SRV_STATE_REFUSED ? "refused" : "unreadable", o->state_err,
-             served);
-    return true;
-}
-
 static int srv_data_origin(const cfg_t *cfg, const cfg_zone_t *z, srv_origin_t *o,
                            char *err, size_t errlen)
 {

@@ -184,6 +184,12 @@ bool srv_origin_describe(const srv_origin_t *o, char *buf, size_t len);
  */
 bool srv_origin_nts_unsigned(const srv_origin_t *o, char *buf, size_t len);
 
+/* Logs what the data holds, once per load (start-up and every reload): each
+ * origin's line (srv_origin_describe: an error when its state file was
+ * refused, a warning when it serves no pool), the unsigned-NTS warning, and
+ * the GeoIP database or its absence. */
+void srv_data_log(const srv_data_t *d);
+
 /*
  * Reads the state file `path`: SRV_STATE_OK with *out set, or another result
  * with the file and the reason in err (the parser's first error with line
