@@ -42,6 +42,7 @@ import test_core
 import test_malformed
 import test_pool
 import test_stats_metrics
+from test_privs import status_fields
 import xdprig
 from harness import (BINARY_DIR, DNSD, ORIGIN, DnsdTestCase, Server, check_clean_exit,
                      dig, kdig, parse_presentation, query)
@@ -598,9 +599,9 @@ class XdpRigTest(unittest.TestCase):
             with self.subTest(series=key):
                 path = test_stats_metrics.stats_path(name, labels, types)
                 self.assertEqual(flat.get(path), value, ".".join(path))
-        stats_xdp = {p for p in flat if p[0].startswith("xdp_")}
-        page_paths = {test_stats_metrics.stats_path(n, l, types) for n, l, _ in xdp.values()}
-        self.assertEqual(stats_xdp - page_paths, set(), "xdp values only in STATS")
+        only_page, only_stats = test_stats_metrics.one_sided(
+            xdp, types, {k: v for k, v in stats.items() if k.startswith("xdp_")})
+        self.assertEqual(only_page + only_stats, [])
 
     def scrape(self):
         with socket.create_connection((SRV4, METRICS_PORT), timeout=5) as s:
@@ -762,7 +763,7 @@ class XdpServiceCapsTest(unittest.TestCase):
         s.start(argv_prefix=prefix)
         self.check_xdp_answers(s)
         # The set-up ran before the drop; afterwards nothing is left.
-        st = status_caps(s.proc.pid)
+        st = status_fields(s.proc.pid)
         self.assertEqual(st["Uid"], [str(self.nobody.pw_uid)] * 4)
         self.assertEqual(int(st["CapEff"][0], 16), 0)
         self.assertEqual(int(st["CapPrm"][0], 16), 0)
@@ -776,7 +777,7 @@ class XdpServiceCapsTest(unittest.TestCase):
                                  "--bounding-set=" + c, "--"])
         os.chown(s.dir, self.nobody.pw_uid, -1)  # its control socket goes there
         s.start(argv_prefix=prefix)
-        self.assertEqual(status_caps(s.proc.pid)["Uid"][0], str(self.nobody.pw_uid))
+        self.assertEqual(status_fields(s.proc.pid)["Uid"][0], str(self.nobody.pw_uid))
         self.check_xdp_answers(s)
         check_clean_exit(*s.stop())
 
@@ -816,15 +817,6 @@ def umem_fits_memlock():
     which dnsd inherits: then a start without CAP_IPC_LOCK succeeds."""
     soft = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0]
     return soft == resource.RLIM_INFINITY or soft >= 2 * 16 << 20
-
-
-def status_caps(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.split()
-    return out
 
 
 class XdpConfigTest(DnsdTestCase):
